@@ -1,0 +1,1 @@
+"""Solo: the contract-first autosave backend of a browser editor."""

@@ -1,0 +1,39 @@
+"""What handlers and middleware are handed: built once per app by create_app."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import sqlalchemy as sa
+from sqlalchemy.orm import sessionmaker
+
+from solo.auth import TokenVerifier
+from solo.db.engine import make_engine
+from solo.db.uow import UnitOfWork, session_factory
+from solo.services.sessions import Clock
+from solo.settings import Settings
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclasses.dataclass(frozen=True)
+class Dependencies:
+    settings: Settings
+    engine: sa.Engine
+    session_factory: sessionmaker
+    token_verifier: TokenVerifier
+    clock: Clock = utc_now
+
+    @classmethod
+    def build(cls, settings: Settings, clock: Clock = utc_now) -> Dependencies:
+        engine = make_engine(settings.database_url)
+        return cls(settings, engine, session_factory(engine), TokenVerifier(settings), clock)
+
+    def unit_of_work(self) -> UnitOfWork:
+        return UnitOfWork(self.session_factory)
+
+    def close(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,255 @@
+"""The one error hierarchy of Solo, and the one place that renders it.
+
+SoloError                       base: an answer in the contract's error shape (§11)
+├── InvalidRequest        400   a parameter, header or body breaks the spec's schema
+├── InvalidJson           400   a body that must be JSON does not parse (or is not UTF-8)
+├── InvalidEncoding       400   a gzip body is corrupt or truncated
+├── Unauthorized          401   no bearer token, or one that is malformed, expired or forged
+├── Forbidden             403   a signed URL or scoped token that does not open this resource
+├── NotFound              404   no such route, or no such session for this user
+├── MethodNotAllowed      405   the route exists but not with this method
+├── RevMismatch           409   the legacy X-Rev names another revision than the server's
+├── IdempotencyInProgress 409   an Idempotency-Key whose first request is still running
+├── PreconditionFailed    412   If-Match (or X-Rev) missing, unparsable or not matching
+├── PayloadTooLarge       413   a body over its endpoint's limit (after decompression)
+├── UnsupportedMediaType  415   a Content-Type or Content-Encoding the operation does not take
+├── InvalidOps            422   a JSON Patch op is malformed or cannot apply
+├── InvalidState          422   a full state that is not a JSON object
+├── StateTooLarge         422   a diff would grow the state past the state limit
+├── IdempotencyKeyReused  422   an Idempotency-Key reused for another session or path
+├── RateLimited           429   the user's budget for this endpoint group is spent
+├── InternalError         500   anything unexpected; never carries internals
+└── Unavailable           503   readiness: a dependency (database, storage) does not answer
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, ClassVar
+
+from connexion.lifecycle import ConnexionResponse
+
+REQUEST_ID_HEADER = "X-Request-ID"
+
+
+class SoloError(Exception):
+    status: ClassVar[int] = 500
+    code: ClassVar[str] = "internal_error"
+    default_message: ClassVar[str] = "The server could not complete the request."
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or self.default_message)
+        self.message = message or self.default_message
+
+    def details(self) -> dict[str, Any]:
+        """Fields of the body beyond error, request_id and message."""
+        return {}
+
+    def headers(self) -> dict[str, str]:
+        return {}
+
+
+class InvalidRequest(SoloError):
+    status, code = 400, "invalid_request"
+    default_message = "The request does not match the API specification."
+
+    def __init__(self, message: str | None = None, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+    def details(self) -> dict[str, Any]:
+        return {"field": self.field} if self.field else {}
+
+
+class InvalidJson(SoloError):
+    status, code = 400, "invalid_json"
+    default_message = "The request body is not valid UTF-8 JSON."
+
+
+class InvalidEncoding(SoloError):
+    status, code = 400, "invalid_encoding"
+    default_message = "The gzip-encoded request body is corrupt or truncated."
+
+
+class Unauthorized(SoloError):
+    status, code = 401, "unauthorized"
+    default_message = "A valid bearer token is required."
+
+    def headers(self) -> dict[str, str]:
+        return {"WWW-Authenticate": 'Bearer realm="solo"'}
+
+
+class Forbidden(SoloError):
+    status, code = 403, "forbidden"
+    default_message = "This link or token does not open this resource."
+
+
+class NotFound(SoloError):
+    status, code = 404, "not_found"
+    default_message = "No such resource."
+
+
+class MethodNotAllowed(SoloError):
+    status, code = 405, "method_not_allowed"
+    default_message = "This method is not allowed on this resource."
+
+    def __init__(self, allowed: list[str]) -> None:
+        super().__init__()
+        self.allowed = allowed
+
+    def headers(self) -> dict[str, str]:
+        return {"Allow": ", ".join(self.allowed)}
+
+
+class RevMismatch(SoloError):
+    status, code = 409, "rev_mismatch"
+    default_message = "X-Rev does not match the session's current revision."
+
+    def __init__(self, server_rev: int) -> None:
+        super().__init__()
+        self.server_rev = server_rev
+
+    def details(self) -> dict[str, Any]:
+        return {"server_rev": self.server_rev}
+
+    def headers(self) -> dict[str, str]:
+        return {"ETag": f'"{self.server_rev}"'}
+
+
+class IdempotencyInProgress(SoloError):
+    status, code = 409, "idempotency_in_progress"
+    default_message = "A request with this Idempotency-Key is still being processed."
+
+
+class PreconditionFailed(SoloError):
+    status, code = 412, "precondition_failed"
+    messages: ClassVar[dict[str, str]] = {
+        "missing": "If-Match is required: send the session's ETag.",
+        "unparsable": "If-Match (or X-Rev) is not a valid entity tag.",
+        "mismatch": "The session has changed: refetch it and retry.",
+    }
+
+    def __init__(self, reason: str, current_rev: int) -> None:
+        super().__init__(self.messages[reason])
+        self.reason = reason
+        self.current_rev = current_rev
+
+    def details(self) -> dict[str, Any]:
+        return {"reason": self.reason}
+
+    def headers(self) -> dict[str, str]:
+        return {"ETag": f'"{self.current_rev}"'}
+
+
+class PayloadTooLarge(SoloError):
+    status, code = 413, "payload_too_large"
+    default_message = "The request body is larger than this endpoint accepts."
+
+    def __init__(self, *, limit: int, encoding: str, endpoint: str) -> None:
+        super().__init__()
+        self.limit, self.encoding, self.endpoint = limit, encoding, endpoint
+
+    def details(self) -> dict[str, Any]:
+        return {"limit": self.limit, "encoding": self.encoding, "endpoint": self.endpoint}
+
+    def headers(self) -> dict[str, str]:
+        return {"Connection": "close"}
+
+
+class UnsupportedMediaType(SoloError):
+    status, code = 415, "unsupported_media_type"
+    default_message = "The request body's media type or encoding is not supported."
+
+    def __init__(
+        self, *, media_type: str | None = None, encoding: str | None = None
+    ) -> None:
+        super().__init__()
+        self.media_type, self.encoding = media_type, encoding
+
+    def details(self) -> dict[str, Any]:
+        if self.encoding is not None:
+            return {"encoding": self.encoding}
+        return {"media_type": self.media_type or ""}
+
+    def headers(self) -> dict[str, str]:
+        return {"Accept-Encoding": "gzip"} if self.encoding is not None else {}
+
+
+class InvalidOps(SoloError):
+    status, code = 422, "invalid_ops"
+    default_message = "The patch cannot be applied; nothing was changed."
+
+    def __init__(self, *, op_index: int, reason: str) -> None:
+        super().__init__()
+        self.op_index, self.reason = op_index, reason
+
+    def details(self) -> dict[str, Any]:
+        return {"op_index": self.op_index, "reason": self.reason}
+
+
+class InvalidState(SoloError):
+    status, code = 422, "invalid_state"
+    default_message = "The state must be a JSON object."
+
+
+class StateTooLarge(SoloError):
+    status, code = 422, "state_too_large"
+    default_message = "The resulting state would be larger than the state limit."
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = limit
+
+    def details(self) -> dict[str, Any]:
+        return {"limit": self.limit}
+
+
+class IdempotencyKeyReused(SoloError):
+    status, code = 422, "idempotency_key_reused"
+    default_message = "This Idempotency-Key was used for another request."
+
+
+class RateLimited(SoloError):
+    status, code = 429, "rate_limited"
+    default_message = "Too many requests: retry after the given number of seconds."
+
+    def __init__(
+        self, *, limit: int, window: int, retry_after: int, rate_headers: dict[str, str]
+    ) -> None:
+        super().__init__()
+        self.limit, self.window, self.retry_after = limit, window, retry_after
+        self.rate_headers = rate_headers
+
+    def details(self) -> dict[str, Any]:
+        return {"limit": self.limit, "window": self.window, "retry_after": self.retry_after}
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after), **self.rate_headers}
+
+
+class InternalError(SoloError):
+    status, code = 500, "internal_error"
+
+
+class Unavailable(SoloError):
+    status, code = 503, "unavailable"
+    default_message = "A dependency of the server does not answer."
+
+    def __init__(self, checks: dict[str, str]) -> None:
+        super().__init__()
+        self.checks = checks
+
+    def details(self) -> dict[str, Any]:
+        return {"checks": self.checks}
+
+
+def render(error: SoloError, request_id: str) -> ConnexionResponse:
+    """The only place an error becomes an HTTP response."""
+    body = {"error": error.code, "request_id": request_id, "message": error.message}
+    body.update(error.details())
+    return ConnexionResponse(
+        status_code=error.status,
+        mimetype="application/json",
+        body=json.dumps(body, ensure_ascii=False).encode(),
+        headers={REQUEST_ID_HEADER: request_id, **error.headers()},
+    )

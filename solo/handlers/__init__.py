@@ -1,0 +1,1 @@
+"""connexion handlers, one module per spec tag, named after their operationIds."""

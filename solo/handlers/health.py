@@ -1,0 +1,14 @@
+"""Handlers of the health tag; no token needed."""
+
+from __future__ import annotations
+
+from solo.dependencies import Dependencies
+from solo.services.health import readiness
+
+
+def healthz():
+    return {"status": "ok"}, 200
+
+
+def readyz(deps: Dependencies):
+    return {"status": "ok", "checks": readiness(deps.unit_of_work())}, 200

@@ -1,0 +1,73 @@
+"""Handlers of the sessions tag: parameters in, one service call, body out."""
+
+from __future__ import annotations
+
+import uuid
+
+from connexion import NoContent, request
+
+from solo.dependencies import Dependencies
+from solo.handlers.representations import session_document, session_summary, write_result
+from solo.services import preconditions
+from solo.services import sessions as service
+
+_REVALIDATE = {"Cache-Control": "private, no-cache"}
+
+
+def _precondition() -> preconditions.Precondition:
+    return preconditions.from_headers(request.headers.get("If-Match"), request.headers.get("X-Rev"))
+
+
+def _written_headers(rev: int, precondition: preconditions.Precondition) -> dict[str, str]:
+    headers = {"ETag": preconditions.etag(rev)}
+    if precondition.legacy:
+        headers["Deprecation"] = "true"
+    return headers
+
+
+def list_sessions(user: str, deps: Dependencies, limit: int, cursor: str | None = None):
+    page = service.list_sessions(deps.unit_of_work(), user, cursor, limit)
+    body = {"items": [session_summary(s) for s in page.items], "next_cursor": page.next_cursor}
+    return body, 200
+
+
+def create_session(user: str, deps: Dependencies, body: dict | None = None):
+    state = (body or {}).get("state", {})
+    stored = service.create_session(deps.unit_of_work(), user, state, deps.clock)
+    headers = {
+        "Location": f"{request.url.path.rstrip('/')}/{stored.id}/",
+        "ETag": preconditions.etag(stored.rev),
+    }
+    return session_document(stored), 201, headers
+
+
+def get_session(session_id: str, user: str, deps: Dependencies):
+    stored = service.get_session(deps.unit_of_work(), user, uuid.UUID(session_id))
+    headers = {"ETag": preconditions.etag(stored.rev), **_REVALIDATE}
+    if preconditions.none_match(request.headers.get("If-None-Match"), stored.rev):
+        return NoContent, 304, headers
+    return session_document(stored), 200, headers
+
+
+def delete_session(session_id: str, user: str, deps: Dependencies):
+    precondition = _precondition()
+    service.delete_session(deps.unit_of_work(), user, uuid.UUID(session_id), precondition)
+    headers = {"Deprecation": "true"} if precondition.legacy else {}
+    return NoContent, 204, headers
+
+
+def diff_session(session_id: str, body: dict | list, user: str, deps: Dependencies):
+    precondition = _precondition()
+    ops = body["ops"] if isinstance(body, dict) else body
+    stored = service.apply_diff(
+        deps.unit_of_work(), user, uuid.UUID(session_id), ops, precondition, deps.clock
+    )
+    return write_result(stored), 200, _written_headers(stored.rev, precondition)
+
+
+def save_stream(session_id: str, user: str, deps: Dependencies, body: object = None):
+    precondition = _precondition()
+    stored = service.replace_state(
+        deps.unit_of_work(), user, uuid.UUID(session_id), body, precondition, deps.clock
+    )
+    return write_result(stored), 200, _written_headers(stored.rev, precondition)

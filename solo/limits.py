@@ -1,0 +1,48 @@
+"""Every number of the product contract, defined once.
+
+The middleware, handlers, spec checks and tests read these names; nothing
+else in the code base may spell one of these numbers again.
+"""
+
+KIB = 1024
+MIB = 1024 * KIB
+
+DIFF_BODY_LIMIT = 512 * KIB
+"""Largest PATCH diff body, counted after any gzip decompression."""
+
+STREAM_BODY_LIMIT = 2 * MIB
+"""Largest save-stream (and session create) body; also the largest state."""
+
+BEACON_BODY_LIMIT = 64 * KIB
+"""Largest beacon body."""
+
+EXPORT_RESPONSE_LIMIT = 10 * MIB
+"""Largest export document the server will produce."""
+
+STATE_SIZE_LIMIT = STREAM_BODY_LIMIT
+"""A state that a diff would grow past this is refused with state_too_large."""
+
+SESSIONS_PAGE_DEFAULT = 50
+SESSIONS_PAGE_MAX = 200
+"""Page size of GET /sessions/: the default and the largest a client may ask."""
+
+CAS_RETRIES_FOR_ANY_MATCH = 5
+"""How often a write with `If-Match: *` re-reads and retries a lost race."""
+
+TOKEN_TTL_SECONDS = 3600
+"""Default lifetime of a token minted by `solo token`."""
+
+SIGNED_URL_TTL_SECONDS = 900
+"""Default lifetime of a snapshot download URL (SOLO_SIGNED_URL_TTL)."""
+
+IDEMPOTENCY_TTL_SECONDS = 60
+"""How long an Idempotency-Key and its first response are kept."""
+
+RATE_LIMIT_WRITE = "120/minute"
+RATE_LIMIT_BEACON = "60/minute"
+RATE_LIMIT_SNAPSHOT = "20/minute"
+RATE_LIMIT_READ = "600/minute"
+"""Default per-user budgets by endpoint group (SOLO_RATE_LIMIT_*)."""
+
+REQUEST_ID_MAX_LENGTH = 200
+"""Longest incoming X-Request-ID that is echoed rather than replaced."""

@@ -1,0 +1,1 @@
+"""ASGI middleware: what must happen before connexion parses a body."""

@@ -1,0 +1,78 @@
+"""The edge where connexion's and starlette's exceptions become Solo errors."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from connexion.exceptions import (
+    BadRequestProblem,
+    NonConformingResponse,
+    ProblemException,
+    UnsupportedMediaTypeProblem,
+)
+from connexion.lifecycle import ConnexionRequest, ConnexionResponse
+from starlette.exceptions import HTTPException
+
+from solo import errors
+from solo.middleware.request_context import request_id_of
+from solo.validators import short_message
+
+log = logging.getLogger(__name__)
+
+
+class RouteTable:
+    """Which methods the spec declares for each path, for 405's `Allow`."""
+
+    def __init__(self, base_path: str, paths: dict) -> None:
+        self._routes: list[tuple[re.Pattern, list[str]]] = []
+        for template, item in paths.items():
+            pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(base_path + template))
+            methods = [m.upper() for m in item if m in _HTTP_METHODS]
+            if "GET" in methods:
+                methods.append("HEAD")
+            self._routes.append((re.compile(pattern), sorted(methods)))
+
+    def allowed(self, path: str) -> list[str]:
+        for pattern, methods in self._routes:
+            if pattern.fullmatch(path):
+                return methods
+        return []
+
+
+_HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+
+
+def translate(exc: Exception, request: ConnexionRequest, routes: RouteTable) -> errors.SoloError:
+    if isinstance(exc, errors.SoloError):
+        return exc
+    if isinstance(exc, NonConformingResponse):
+        log.error("response does not conform to the spec: %s", exc.detail)
+        return errors.InternalError()
+    if isinstance(exc, UnsupportedMediaTypeProblem):
+        return errors.UnsupportedMediaType(media_type=request.headers.get("content-type", ""))
+    if isinstance(exc, BadRequestProblem):
+        return errors.InvalidRequest(short_message(exc.detail or ""))
+    status = getattr(exc, "status_code", None)
+    if isinstance(exc, ProblemException) and status == 401:
+        return errors.Unauthorized()
+    if isinstance(exc, HTTPException):
+        if status == 404:
+            return errors.NotFound()
+        if status == 405:
+            return errors.MethodNotAllowed(routes.allowed(request.url.path))
+        if status in (401, 403):
+            return errors.Unauthorized() if status == 401 else errors.Forbidden()
+        if status is not None and 400 <= status < 500:
+            return errors.InvalidRequest()
+    log.error("unexpected error", exc_info=exc)
+    return errors.InternalError()
+
+
+def exception_handler(routes: RouteTable):
+    """The handler connexion's exception middlewares call for everything raised."""
+
+    def handle(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+        return errors.render(translate(exc, request, routes), request_id_of(request.scope))
+
+    return handle

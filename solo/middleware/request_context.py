@@ -1,0 +1,70 @@
+"""Outermost Solo layer: the request id, and the dependencies handed to the app."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from solo import limits
+from solo.dependencies import Dependencies
+from solo.errors import REQUEST_ID_HEADER
+
+_SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,%d}" % limits.REQUEST_ID_MAX_LENGTH)
+
+
+def request_id_of(scope: Scope) -> str:
+    """The id chosen for this request; a fresh one if it never passed this middleware."""
+    return scope.get("state", {}).get("request_id") or str(uuid.uuid4())
+
+
+class RequestContextMiddleware:
+    """Chooses the request id, echoes it on every response and exposes `deps`.
+
+    Sits outside connexion's exception middleware so that router 404/405 and
+    every error response carry the id too.
+    """
+
+    def __init__(self, app: ASGIApp, deps: Dependencies) -> None:
+        self.app = app
+        self.deps = deps
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = Headers(scope=scope).get(REQUEST_ID_HEADER)
+        request_id = incoming if incoming and _SANE_REQUEST_ID.fullmatch(incoming) else None
+        request_id = request_id or str(uuid.uuid4())
+        scope.setdefault("state", {})["request_id"] = request_id
+        context = scope.setdefault("extensions", {}).setdefault("connexion_context", {})
+        context["deps"] = self.deps
+        context["request_id"] = request_id
+
+        await self.app(scope, receive, stamping_request_id(send, request_id))
+
+
+class EchoRequestIdMiddleware:
+    """Stamps the id on the app's own responses before response validation sees them."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        await self.app(scope, receive, stamping_request_id(send, request_id_of(scope)))
+
+
+def stamping_request_id(send: Send, request_id: str) -> Send:
+    async def send_with_id(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = MutableHeaders(scope=message)
+            if REQUEST_ID_HEADER not in headers:
+                headers.append(REQUEST_ID_HEADER, request_id)
+        await send(message)
+
+    return send_with_id

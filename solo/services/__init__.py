@@ -1,0 +1,1 @@
+"""Domain services: plain functions over a unit of work, raising solo.errors."""

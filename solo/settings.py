@@ -1,0 +1,97 @@
+"""One typed settings object, read once from the SOLO_* environment."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import logging
+import os
+from collections.abc import Mapping
+
+from limits import parse as parse_rate_limit
+
+from solo import limits
+
+log = logging.getLogger(__name__)
+
+DEVELOPMENT_JWT_SECRET = "solo-development-secret-do-not-use-in-production"
+
+
+class SettingsError(ValueError):
+    """The environment holds a value the server cannot run with."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    database_url: str = "sqlite:///./var/solo.db"
+    storage_url: str = "file://./var/snapshots"
+    s3_endpoint_url: str | None = None
+    rate_limit_storage: str = "memory://"
+    rate_limit_write: str = limits.RATE_LIMIT_WRITE
+    rate_limit_beacon: str = limits.RATE_LIMIT_BEACON
+    rate_limit_snapshot: str = limits.RATE_LIMIT_SNAPSHOT
+    rate_limit_read: str = limits.RATE_LIMIT_READ
+    jwt_secret: str = DEVELOPMENT_JWT_SECRET
+    jwt_public_key: str | None = None
+    signing_key: str | None = None
+    signed_url_ttl: int = limits.SIGNED_URL_TTL_SECONDS
+    cors_origins: tuple[str, ...] = ()
+
+    @property
+    def uses_development_secret(self) -> bool:
+        return self.jwt_secret == DEVELOPMENT_JWT_SECRET
+
+    @property
+    def effective_signing_key(self) -> bytes:
+        """HMAC key for signed URLs; derived so a leaked URL never reveals the JWT secret."""
+        if self.signing_key:
+            return self.signing_key.encode()
+        return hashlib.sha256(b"solo-signing:" + self.jwt_secret.encode()).digest()
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        problems: list[str] = []
+        values: dict[str, object] = {}
+        for field in dataclasses.fields(cls):
+            name = "SOLO_" + field.name.upper()
+            raw = env.get(name)
+            if raw is None or raw == "":
+                continue
+            try:
+                values[field.name] = _convert(field.name, raw)
+            except ValueError as exc:
+                problems.append(f"{name}: {exc}")
+        if problems:
+            raise SettingsError("invalid configuration: " + "; ".join(problems))
+        settings = cls(**values)
+        if settings.uses_development_secret:
+            log.warning(
+                "SOLO_JWT_SECRET is not set: tokens are signed with the public "
+                "development secret. Never run like this in production."
+            )
+        return settings
+
+
+def _convert(name: str, raw: str) -> object:
+    if name == "signed_url_ttl":
+        if not raw.isdigit() or int(raw) <= 0:
+            raise ValueError(f"expected a positive number of seconds, got {raw!r}")
+        return int(raw)
+    if name == "cors_origins":
+        origins = tuple(part.strip() for part in raw.split(",") if part.strip())
+        for origin in origins:
+            if not origin.startswith(("http://", "https://")) and origin != "*":
+                raise ValueError(f"{origin!r} is not an origin like https://editor.example")
+        return origins
+    if name.startswith("rate_limit_") and name != "rate_limit_storage":
+        try:
+            parse_rate_limit(raw)
+        except ValueError:
+            raise ValueError(f"{raw!r} is not a rate like 120/minute") from None
+        return raw
+    if name == "database_url" and "://" not in raw:
+        raise ValueError(f"{raw!r} is not an SQLAlchemy URL")
+    if name == "storage_url" and not raw.startswith(("file://", "s3://")):
+        raise ValueError(f"{raw!r} must start with file:// or s3://")
+    return raw

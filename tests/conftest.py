@@ -1,0 +1,89 @@
+"""Fixtures: a fresh database per test on SQLite and on the real PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from solo.app import create_app
+from solo.db.migrate import upgrade
+from solo.dependencies import Dependencies
+from solo.settings import Settings
+from tests.support.clients import SpecCheckedClient
+
+TEST_JWT_SECRET = "solo-tests-secret-ключ-0123456789abcdef"
+POSTGRES_URL = os.environ.get("SOLO_TEST_POSTGRES_URL", "")
+
+
+def _backends() -> list[str]:
+    if POSTGRES_URL:
+        return ["sqlite", "postgresql"]
+    if os.environ.get("CI"):
+        raise pytest.UsageError("CI must run the PostgreSQL suite: set SOLO_TEST_POSTGRES_URL")
+    return ["sqlite"]
+
+
+BACKENDS = _backends()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> str:
+    path = tmp_path_factory.mktemp("template") / "solo.db"
+    upgrade(f"sqlite:///{path}")
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+def postgres_admin():
+    engine = sa.create_engine(make_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
+    template = f"solo_template_{os.getpid()}"
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{template}"'))
+        conn.execute(sa.text(f'CREATE DATABASE "{template}"'))
+    upgrade(make_url(POSTGRES_URL).set(database=template).render_as_string(hide_password=False))
+    yield engine, template
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)'))
+    engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request, tmp_path):
+    if request.param == "sqlite":
+        path = tmp_path / "solo.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
+        return
+    engine, template = request.getfixturevalue("postgres_admin")
+    name = f"solo_test_{uuid.uuid4().hex[:12]}"
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def settings(database_url, tmp_path) -> Settings:
+    return Settings(
+        database_url=database_url,
+        storage_url=f"file://{tmp_path}/snapshots",
+        jwt_secret=TEST_JWT_SECRET,
+    )
+
+
+@pytest.fixture
+def deps(settings):
+    built = Dependencies.build(settings)
+    yield built
+    built.close()
+
+
+@pytest.fixture
+def client(settings, deps) -> SpecCheckedClient:
+    return SpecCheckedClient(create_app(settings, deps), settings)

@@ -1,0 +1,20 @@
+import uuid
+
+
+def test_healthz_needs_no_token_and_echoes_a_sane_request_id(client):
+    response = client.get("/healthz", headers={"X-Request-ID": "trace-42.a:b_c"})
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+    assert response.headers["X-Request-ID"] == "trace-42.a:b_c"
+
+
+def test_a_non_ascii_request_id_is_replaced_by_a_fresh_uuid(client):
+    response = client.get("/healthz", headers={"X-Request-ID": "проба".encode()})
+    assert response.status_code == 200
+    assert uuid.UUID(response.headers["X-Request-ID"])
+
+
+def test_readyz_reports_the_database(client):
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "checks": {"database": "ok"}}

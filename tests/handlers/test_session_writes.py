@@ -1,0 +1,281 @@
+"""Contract tests: diff and save-stream, with optimistic locking in the §6 order."""
+
+import json
+
+import pytest
+
+from solo import errors, limits
+from tests.support.bodies import error_body, precondition_body
+
+STATE = {"назва": "Чернетка", "теги": ["а", "б"], "вкладено": {"рівень": 1}}
+
+
+def create(client, user="олена", state=STATE) -> str:
+    response = client.post("/sessions/", json={"state": state}, headers=client.auth(user))
+    assert response.status_code == 201
+    return response.json()["id"]
+
+
+def read(client, session_id, user="олена") -> dict:
+    response = client.get(f"/sessions/{session_id}/", headers=client.auth(user))
+    assert response.status_code == 200
+    return response.json()
+
+
+def diff(client, session_id, ops, user="олена", **headers):
+    return client.patch(
+        f"/sessions/{session_id}/diff/",
+        json={"ops": ops},
+        headers={**client.auth(user), **headers},
+    )
+
+
+def save(client, session_id, state, user="олена", **headers):
+    return client.post(
+        f"/sessions/{session_id}/save-stream/",
+        content=json.dumps(state).encode(),
+        headers={**client.auth(user), "Content-Type": "application/json", **headers},
+    )
+
+
+ADD_TITLE = [{"op": "replace", "path": "/назва", "value": "Остаточна"}]
+
+
+def test_diff_applies_and_answers_the_new_rev_and_etag(client):
+    session_id = create(client)
+    response = diff(client, session_id, ADD_TITLE, **{"If-Match": '"0"'})
+    assert response.status_code == 200
+    body = response.json()
+    assert body == {"rev": 1, "updated_at": body["updated_at"]}
+    assert response.headers["ETag"] == '"1"'
+    assert "Deprecation" not in response.headers
+    session = read(client, session_id)
+    assert session["state"] == {**STATE, "назва": "Остаточна"}
+    assert session["updated_at"] == body["updated_at"]
+
+
+def test_diff_takes_a_bare_rfc6902_array_as_json_patch(client):
+    session_id = create(client)
+    response = client.patch(
+        f"/sessions/{session_id}/diff/",
+        content=json.dumps([{"op": "add", "path": "/теги/-", "value": "в"}]).encode(),
+        headers={
+            **client.auth("олена"),
+            "If-Match": '"0"',
+            "Content-Type": "application/json-patch+json",
+        },
+    )
+    assert response.status_code == 200
+    assert read(client, session_id)["state"]["теги"] == ["а", "б", "в"]
+
+
+@pytest.mark.parametrize("if_match", ['"0"', '"9", "0"', '"9","0"', "*", ' "0" '])
+def test_if_match_forms_that_match(client, if_match):
+    session_id = create(client)
+    response = diff(client, session_id, ADD_TITLE, **{"If-Match": if_match})
+    assert response.status_code == 200
+    assert response.json()["rev"] == 1
+
+
+@pytest.mark.parametrize(
+    ("if_match", "reason"),
+    [
+        ('"7"', "mismatch"),
+        ('W/"0"', "mismatch"),
+        ('"abc"', "mismatch"),
+        ("0", "unparsable"),
+        ('"0', "unparsable"),
+        ('"0" "1"', "unparsable"),
+        ("", "unparsable"),
+    ],
+)
+def test_if_match_that_fails_is_412_with_the_current_etag(client, if_match, reason):
+    session_id = create(client)
+    response = diff(client, session_id, ADD_TITLE, **{"If-Match": if_match})
+    assert response.status_code == 412
+    assert response.json() == precondition_body(response, reason)
+    assert response.headers["ETag"] == '"0"'
+    assert read(client, session_id)["rev"] == 0
+
+
+def test_no_precondition_at_all_is_412_missing(client):
+    session_id = create(client)
+    response = diff(client, session_id, ADD_TITLE)
+    assert response.status_code == 412
+    assert response.json() == precondition_body(response, "missing")
+
+
+def test_legacy_x_rev_that_matches_writes_and_says_deprecated(client):
+    session_id = create(client)
+    response = diff(client, session_id, ADD_TITLE, **{"X-Rev": "0"})
+    assert response.status_code == 200
+    assert response.headers["Deprecation"] == "true"
+    assert response.headers["ETag"] == '"1"'
+
+
+def test_legacy_x_rev_mismatch_is_409_with_the_server_rev(client):
+    session_id = create(client)
+    response = diff(client, session_id, ADD_TITLE, **{"X-Rev": "5"})
+    assert response.status_code == 409
+    assert response.json() == error_body(response, errors.RevMismatch, server_rev=0)
+
+
+@pytest.mark.parametrize("x_rev", ["п'ять", "-1", "1.0", ""])
+def test_legacy_x_rev_that_is_not_an_integer_is_412_unparsable(client, x_rev):
+    session_id = create(client)
+    response = diff(client, session_id, ADD_TITLE, **{"X-Rev": x_rev.encode()})
+    assert response.status_code == 412
+    assert response.json() == precondition_body(response, "unparsable")
+
+
+def test_if_match_wins_over_x_rev(client):
+    session_id = create(client)
+    response = diff(client, session_id, ADD_TITLE, **{"If-Match": '"0"', "X-Rev": "9"})
+    assert response.status_code == 200
+    assert "Deprecation" not in response.headers
+
+
+def test_a_strangers_session_is_404_before_any_precondition(client):
+    session_id = create(client, user="олена")
+    response = diff(client, session_id, [{"op": "зламати"}], user="тарас")
+    assert response.status_code == 404
+    assert response.json() == error_body(response, errors.NotFound)
+
+
+def test_the_precondition_is_checked_before_the_ops(client):
+    session_id = create(client)
+    response = diff(client, session_id, [{"op": "зламати", "path": "/x"}])
+    assert response.status_code == 412
+    assert response.json() == precondition_body(response, "missing")
+
+
+@pytest.mark.parametrize(
+    ("ops", "op_index", "reason"),
+    [
+        ([{"op": "зламати", "path": "/x"}], 0, "Unknown operation 'зламати'"),
+        ([ADD_TITLE[0], {"op": "add", "value": 1}], 1, "Operation must have a 'path' member"),
+        (
+            [{"op": "add", "path": "/x"}],
+            0,
+            "The operation does not contain a 'value' member",
+        ),
+        ([{"op": "move", "path": "/x"}], 0, "The operation does not contain a 'from' member"),
+        ([{"op": "add", "path": "без-слеша", "value": 1}], 0, "Location must start with /"),
+        ([{"op": "remove", "path": "/немає"}], 0, "can't remove a non-existent object 'немає'"),
+        (
+            [ADD_TITLE[0], {"op": "test", "path": "/назва", "value": "інша"}],
+            1,
+            "test failed: the value at '/назва' is not the tested value",
+        ),
+        (
+            [{"op": "move", "from": "/вкладено", "path": "/вкладено/глибше"}],
+            0,
+            "Cannot move values into their own children",
+        ),
+        (
+            [{"op": "replace", "path": "", "value": [1, 2]}],
+            0,
+            "the state must remain a JSON object",
+        ),
+    ],
+    ids=["unknown-op", "no-path", "no-value", "no-from", "bad-pointer", "missing-target",
+         "failed-test", "own-child", "root-not-object"],
+)
+def test_bad_ops_are_422_and_change_nothing(client, ops, op_index, reason):
+    session_id = create(client)
+    response = diff(client, session_id, ops, **{"If-Match": '"0"'})
+    assert response.status_code == 422
+    assert response.json() == error_body(
+        response, errors.InvalidOps, op_index=op_index, reason=reason
+    )
+    session = read(client, session_id)
+    assert (session["rev"], session["state"]) == (0, STATE)
+
+
+def test_an_empty_patch_is_a_no_op_answering_the_unchanged_rev(client):
+    session_id = create(client)
+    response = diff(client, session_id, [], **{"If-Match": '"0"'})
+    assert response.status_code == 200
+    assert response.json()["rev"] == 0
+    assert response.headers["ETag"] == '"0"'
+
+
+def test_a_diff_that_would_outgrow_the_state_limit_is_refused(client):
+    session_id = create(client)
+    big = "я" * ((limits.STATE_SIZE_LIMIT - 1024) // 2)
+    assert save(client, session_id, {"текст": big}, **{"If-Match": '"0"'}).status_code == 200
+    response = diff(
+        client, session_id, [{"op": "add", "path": "/ще", "value": "ю" * 1024}],
+        **{"If-Match": '"1"'},
+    )
+    assert response.status_code == 422
+    assert response.json() == error_body(
+        response, errors.StateTooLarge, limit=limits.STATE_SIZE_LIMIT
+    )
+    assert read(client, session_id)["rev"] == 1
+
+
+@pytest.mark.parametrize("body", [{"ops": "не список"}, {"ops": [1]}, {}, {"ops": [], "x": 1}])
+def test_diff_bodies_outside_the_schema_are_invalid_request(client, body):
+    session_id = create(client)
+    response = client.patch(
+        f"/sessions/{session_id}/diff/",
+        json=body,
+        headers={**client.auth("олена"), "If-Match": '"0"'},
+    )
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_request"
+
+
+def test_save_stream_replaces_the_whole_state(client):
+    session_id = create(client)
+    new_state = {"зовсім": "нове", "числа": [1, 2.5, None, True]}
+    response = save(client, session_id, new_state, **{"If-Match": '"0"'})
+    assert response.status_code == 200
+    assert response.json() == {"rev": 1, "updated_at": response.json()["updated_at"]}
+    assert response.headers["ETag"] == '"1"'
+    assert read(client, session_id)["state"] == new_state
+
+
+@pytest.mark.parametrize("state", [[1, 2], "рядок", 42, None])
+def test_save_stream_of_anything_but_an_object_is_422_invalid_state(client, state):
+    session_id = create(client)
+    response = save(client, session_id, state, **{"If-Match": '"0"'})
+    assert response.status_code == 422
+    assert response.json() == error_body(response, errors.InvalidState)
+
+
+def test_save_stream_of_broken_json_is_400_invalid_json(client):
+    session_id = create(client)
+    response = client.post(
+        f"/sessions/{session_id}/save-stream/",
+        content=b'{"a": ',
+        headers={**client.auth("олена"), "Content-Type": "application/json", "If-Match": '"0"'},
+    )
+    assert response.status_code == 400
+    assert response.json() == error_body(response, errors.InvalidJson)
+
+
+def test_save_stream_is_conditional_like_diff(client):
+    session_id = create(client)
+    missing = save(client, session_id, {"a": 1})
+    legacy = save(client, session_id, {"a": 1}, **{"X-Rev": "3"})
+    assert (missing.status_code, missing.json()["reason"]) == (412, "missing")
+    assert (legacy.status_code, legacy.json()["server_rev"]) == (409, 0)
+    assert read(client, session_id)["state"] == STATE
+
+
+def test_the_precondition_is_checked_before_the_state_shape(client):
+    session_id = create(client)
+    response = save(client, session_id, [1], **{"If-Match": '"5"'})
+    assert response.status_code == 412
+    assert response.json() == precondition_body(response, "mismatch")
+
+
+def test_sequential_writes_advance_the_rev_one_by_one(client):
+    session_id = create(client)
+    for rev in range(3):
+        op = [{"op": "add", "path": f"/крок{rev}", "value": rev}]
+        response = diff(client, session_id, op, **{"If-Match": f'"{rev}"'})
+        assert response.json()["rev"] == rev + 1
+    assert read(client, session_id)["state"] == {**STATE, "крок0": 0, "крок1": 1, "крок2": 2}
