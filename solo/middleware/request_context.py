@@ -12,7 +12,7 @@ from solo import limits
 from solo.dependencies import Dependencies
 from solo.errors import REQUEST_ID_HEADER
 
-_SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,%d}" % limits.REQUEST_ID_MAX_LENGTH)
+_SANE_REQUEST_ID = re.compile(rf"[A-Za-z0-9._:-]{{1,{limits.REQUEST_ID_MAX_LENGTH}}}")
 
 
 def request_id_of(scope: Scope) -> str:
