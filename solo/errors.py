@@ -160,9 +160,7 @@ class UnsupportedMediaType(SoloError):
     status, code = 415, "unsupported_media_type"
     default_message = "The request body's media type or encoding is not supported."
 
-    def __init__(
-        self, *, media_type: str | None = None, encoding: str | None = None
-    ) -> None:
+    def __init__(self, *, media_type: str | None = None, encoding: str | None = None) -> None:
         super().__init__()
         self.media_type, self.encoding = media_type, encoding
 

@@ -87,3 +87,16 @@ def deps(settings):
 @pytest.fixture
 def client(settings, deps) -> SpecCheckedClient:
     return SpecCheckedClient(create_app(settings, deps), settings)
+
+
+def server_env(settings: Settings) -> dict[str, str]:
+    """The SOLO_* environment that makes `solo serve` use these settings."""
+    env = {
+        "SOLO_DATABASE_URL": settings.database_url,
+        "SOLO_STORAGE_URL": settings.storage_url,
+        "SOLO_JWT_SECRET": settings.jwt_secret,
+        "SOLO_RATE_LIMIT_STORAGE": settings.rate_limit_storage,
+    }
+    if settings.cors_origins:
+        env["SOLO_CORS_ORIGINS"] = ",".join(settings.cors_origins)
+    return env

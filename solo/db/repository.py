@@ -48,26 +48,18 @@ class SessionRepository:
 
     def get(self, owner: str, session_id: uuid.UUID) -> StoredSession | None:
         row = self._db.execute(
-            sa.select(SessionRow).where(
-                SessionRow.id == session_id, SessionRow.owner == owner
-            )
+            sa.select(SessionRow).where(SessionRow.id == session_id, SessionRow.owner == owner)
         ).scalar_one_or_none()
         if row is None:
             return None
-        return StoredSession(
-            row.id, row.owner, row.state, row.rev, row.created_at, row.updated_at
-        )
+        return StoredSession(row.id, row.owner, row.state, row.rev, row.created_at, row.updated_at)
 
     def current_rev(self, owner: str, session_id: uuid.UUID) -> int | None:
         return self._db.execute(
-            sa.select(SessionRow.rev).where(
-                SessionRow.id == session_id, SessionRow.owner == owner
-            )
+            sa.select(SessionRow.rev).where(SessionRow.id == session_id, SessionRow.owner == owner)
         ).scalar_one_or_none()
 
-    def list_page(
-        self, owner: str, after: PageCursor | None, limit: int
-    ) -> list[StoredSession]:
+    def list_page(self, owner: str, after: PageCursor | None, limit: int) -> list[StoredSession]:
         """Newest first; `state` is left empty since listings never carry it."""
         query = sa.select(*_SUMMARY_COLUMNS).where(SessionRow.owner == owner)
         if after is not None:
@@ -82,10 +74,7 @@ class SessionRepository:
             )
         query = query.order_by(SessionRow.created_at.desc(), SessionRow.id.desc())
         rows = self._db.execute(query.limit(limit)).all()
-        return [
-            StoredSession(r.id, r.owner, {}, r.rev, r.created_at, r.updated_at)
-            for r in rows
-        ]
+        return [StoredSession(r.id, r.owner, {}, r.rev, r.created_at, r.updated_at) for r in rows]
 
     def compare_and_swap(
         self,

@@ -8,6 +8,7 @@ import jsonpointer
 from solo.errors import InvalidOps
 
 _REASON_MAX = 300
+_ROOT_REPLACING = {"add", "replace", "move", "copy"}
 
 
 def apply_patch(state: dict, ops: list) -> dict:
@@ -28,7 +29,7 @@ def apply_patch(state: dict, ops: list) -> dict:
             ValueError,
         ) as exc:
             raise InvalidOps(op_index=index, reason=_reason(exc, op)) from None
-        if isinstance(op, dict) and op.get("path") == "":
+        if op.get("path") == "" and op.get("op") in _ROOT_REPLACING:
             root_changed_at = index
     if not isinstance(document, dict):
         raise InvalidOps(

@@ -49,9 +49,7 @@ def get_session(uow: UnitOfWork, owner: str, session_id: uuid.UUID) -> StoredSes
     return stored
 
 
-def list_sessions(
-    uow: UnitOfWork, owner: str, cursor: str | None, limit: int
-) -> SessionPage:
+def list_sessions(uow: UnitOfWork, owner: str, cursor: str | None, limit: int) -> SessionPage:
     after = decode_cursor(cursor) if cursor is not None else None
     with uow:
         rows = uow.sessions.list_page(owner, after, limit + 1)

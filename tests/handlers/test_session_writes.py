@@ -178,8 +178,17 @@ def test_the_precondition_is_checked_before_the_ops(client):
             "the state must remain a JSON object",
         ),
     ],
-    ids=["unknown-op", "no-path", "no-value", "no-from", "bad-pointer", "missing-target",
-         "failed-test", "own-child", "root-not-object"],
+    ids=[
+        "unknown-op",
+        "no-path",
+        "no-value",
+        "no-from",
+        "bad-pointer",
+        "missing-target",
+        "failed-test",
+        "own-child",
+        "root-not-object",
+    ],
 )
 def test_bad_ops_are_422_and_change_nothing(client, ops, op_index, reason):
     session_id = create(client)
@@ -205,7 +214,9 @@ def test_a_diff_that_would_outgrow_the_state_limit_is_refused(client):
     big = "я" * ((limits.STATE_SIZE_LIMIT - 1024) // 2)
     assert save(client, session_id, {"текст": big}, **{"If-Match": '"0"'}).status_code == 200
     response = diff(
-        client, session_id, [{"op": "add", "path": "/ще", "value": "ю" * 1024}],
+        client,
+        session_id,
+        [{"op": "add", "path": "/ще", "value": "ю" * 1024}],
         **{"If-Match": '"1"'},
     )
     assert response.status_code == 422

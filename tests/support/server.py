@@ -1,0 +1,60 @@
+"""Real `solo serve` processes on loopback, for tests that need sockets and processes."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pathlib
+import socket
+import subprocess
+import sys
+import time
+
+import httpx2
+
+SOLO = pathlib.Path(sys.executable).with_name("solo")
+STARTUP_SECONDS = 60
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class LiveServer:
+    def __init__(self, env: dict[str, str], workers: int = 1, log_path: pathlib.Path | None = None):
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.api_url = self.base_url + "/api/v1/solo"
+        clean = {k: v for k, v in os.environ.items() if not k.startswith("SOLO_")}
+        self._log = open(log_path or os.devnull, "wb")  # noqa: SIM115 - closed in stop()
+        self._process = subprocess.Popen(
+            [str(SOLO), "serve", "--port", str(self.port), "--workers", str(workers)],
+            env={**clean, **env},
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+        self._wait_until_ready()
+
+    def _wait_until_ready(self) -> None:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise RuntimeError(f"solo serve exited with {self._process.returncode}")
+            with contextlib.suppress(httpx2.TransportError):
+                if httpx2.get(self.api_url + "/readyz", timeout=1).status_code == 200:
+                    return
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("solo serve did not become ready")
+
+    def stop(self) -> None:
+        if self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+        self._log.close()
