@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import uuid
@@ -52,6 +53,19 @@ def postgres_admin():
     engine.dispose()
 
 
+@contextlib.contextmanager
+def _postgres_database(admin):
+    engine, template = admin
+    name = f"solo_test_{uuid.uuid4().hex[:12]}"
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    try:
+        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with engine.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
 @pytest.fixture(params=BACKENDS)
 def database_url(request, tmp_path):
     if request.param == "sqlite":
@@ -59,13 +73,17 @@ def database_url(request, tmp_path):
         shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
         yield f"sqlite:///{path}"
         return
-    engine, template = request.getfixturevalue("postgres_admin")
-    name = f"solo_test_{uuid.uuid4().hex[:12]}"
-    with engine.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
-    yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    with engine.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with _postgres_database(request.getfixturevalue("postgres_admin")) as url:
+        yield url
+
+
+@pytest.fixture
+def postgres_database_url(request):
+    """A fresh PostgreSQL database, for tests about several server processes."""
+    if not POSTGRES_URL:
+        pytest.skip("set SOLO_TEST_POSTGRES_URL (CI always does)")
+    with _postgres_database(request.getfixturevalue("postgres_admin")) as url:
+        yield url
 
 
 @pytest.fixture

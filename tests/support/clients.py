@@ -20,9 +20,13 @@ class SpecCheckedClient:
         self._client = TestClient(app, raise_server_exceptions=False)
         self._settings = settings
 
-    def auth(self, user: str, ttl: int = 600) -> dict[str, str]:
-        token = mint_token(self._settings, user, ttl, dt.datetime.now(dt.UTC))
+    @staticmethod
+    def token_headers(settings: Settings, user: str, ttl: int = 600) -> dict[str, str]:
+        token = mint_token(settings, user, ttl, dt.datetime.now(dt.UTC))
         return {"Authorization": f"Bearer {token}"}
+
+    def auth(self, user: str, ttl: int = 600) -> dict[str, str]:
+        return self.token_headers(self._settings, user, ttl)
 
     def request(self, method: str, path: str, *, validate: bool = True, **kwargs):
         response = self._client.request(method, API + path, **kwargs)

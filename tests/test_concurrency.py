@@ -1,0 +1,107 @@
+"""No lost update: several server processes on PostgreSQL, many racing clients."""
+
+import collections
+import concurrent.futures
+import dataclasses
+import threading
+
+import httpx2
+import pytest
+
+from solo.settings import Settings
+from tests.conftest import TEST_JWT_SECRET, server_env
+from tests.support.clients import SpecCheckedClient
+from tests.support.server import LiveServer
+
+CLIENTS = 12
+ROUNDS = 8
+WRITES_PER_CLIENT = 15
+
+
+@pytest.fixture
+def servers(postgres_database_url, tmp_path):
+    settings = Settings(database_url=postgres_database_url, jwt_secret=TEST_JWT_SECRET)
+    env = server_env(dataclasses.replace(settings, storage_url=f"file://{tmp_path}/snapshots"))
+    started = []
+    try:
+        for index in range(2):
+            log = tmp_path / f"server-{index}.log"
+            started.append(LiveServer(env, workers=2, log_path=log))
+        yield started, settings
+    finally:
+        for server in started:
+            server.stop()
+
+
+def _auth(settings):
+    return SpecCheckedClient.token_headers(settings, "олена")
+
+
+def _create(server, headers) -> str:
+    response = httpx2.post(server.api_url + "/sessions/", json={"state": {}}, headers=headers)
+    assert response.status_code == 201
+    return response.json()["id"]
+
+
+def test_clients_racing_on_one_etag_exactly_one_wins_each_round(servers):
+    started, settings = servers
+    headers = _auth(settings)
+    session_id = _create(started[0], headers)
+    barrier = threading.Barrier(CLIENTS)
+
+    def race(client_index: int, rev: int) -> int:
+        server = started[client_index % len(started)]
+        op = [{"op": "add", "path": f"/раунд{rev}", "value": client_index}]
+        with httpx2.Client(timeout=30) as http:
+            barrier.wait()
+            response = http.patch(
+                f"{server.api_url}/sessions/{session_id}/diff/",
+                json={"ops": op},
+                headers={**headers, "If-Match": f'"{rev}"'},
+            )
+        return response.status_code
+
+    with concurrent.futures.ThreadPoolExecutor(CLIENTS) as pool:
+        for rev in range(ROUNDS):
+            statuses = collections.Counter(pool.map(race, range(CLIENTS), [rev] * CLIENTS))
+            assert statuses == {200: 1, 412: CLIENTS - 1}, statuses
+
+    final = httpx2.get(f"{started[1].api_url}/sessions/{session_id}/", headers=headers).json()
+    assert final["rev"] == ROUNDS
+    assert sorted(final["state"]) == sorted(f"раунд{rev}" for rev in range(ROUNDS))
+
+
+def test_clients_retrying_on_412_lose_no_acknowledged_write(servers):
+    started, settings = servers
+    headers = _auth(settings)
+    session_id = _create(started[0], headers)
+
+    def writer(client_index: int) -> tuple[list[str], int]:
+        server = started[client_index % len(started)]
+        url = f"{server.api_url}/sessions/{session_id}/"
+        acknowledged, conflicts = [], 0
+        with httpx2.Client(timeout=30) as http:
+            etag = http.get(url, headers=headers).headers["ETag"]
+            for n in range(WRITES_PER_CLIENT):
+                key = f"клієнт{client_index}-запис{n}"
+                op = [{"op": "add", "path": f"/{key}", "value": n}]
+                while True:
+                    response = http.patch(
+                        url + "diff/", json={"ops": op}, headers={**headers, "If-Match": etag}
+                    )
+                    etag = response.headers["ETag"]
+                    if response.status_code == 200:
+                        acknowledged.append(key)
+                        break
+                    assert response.status_code == 412, response.text
+                    conflicts += 1
+        return acknowledged, conflicts
+
+    with concurrent.futures.ThreadPoolExecutor(CLIENTS) as pool:
+        results = list(pool.map(writer, range(CLIENTS)))
+
+    acknowledged = [key for keys, _ in results for key in keys]
+    final = httpx2.get(f"{started[0].api_url}/sessions/{session_id}/", headers=headers).json()
+    assert final["rev"] == len(acknowledged) == CLIENTS * WRITES_PER_CLIENT
+    assert set(final["state"]) == set(acknowledged)
+    assert sum(conflicts for _, conflicts in results) > 0, "the clients never actually raced"
