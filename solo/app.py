@@ -15,7 +15,9 @@ from connexion.resolver import RelativeResolver
 from starlette.exceptions import HTTPException
 from starlette.middleware.cors import CORSMiddleware
 
+from solo import limits
 from solo.dependencies import Dependencies
+from solo.middleware.body_limit import BodyLimitMiddleware
 from solo.middleware.errors import RouteTable, exception_handler
 from solo.middleware.request_context import EchoRequestIdMiddleware, RequestContextMiddleware
 from solo.settings import Settings
@@ -23,6 +25,7 @@ from solo.validators import validator_map
 
 SPEC_PATH = pathlib.Path(__file__).resolve().parents[1] / "openapi" / "solo.yaml"
 BASE_PATH = "/api/v1/solo"
+HANDLERS = "solo.handlers"
 
 CORS_ALLOW_HEADERS = [
     "Authorization",
@@ -68,6 +71,12 @@ def create_app(settings: Settings, deps: Dependencies | None = None) -> AsyncApp
     app.add_middleware(
         RequestContextMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION, deps=deps
     )
+    app.add_middleware(
+        BodyLimitMiddleware,
+        position=MiddlewarePosition.BEFORE_VALIDATION,
+        deps=deps,
+        body_limits={f"{HANDLERS}.{op}": n for op, n in limits.BODY_LIMITS.items()},
+    )
     app.add_middleware(EchoRequestIdMiddleware, position=MiddlewarePosition.BEFORE_CONTEXT)
     if settings.cors_origins:
         app.add_middleware(
@@ -82,7 +91,7 @@ def create_app(settings: Settings, deps: Dependencies | None = None) -> AsyncApp
     app.add_api(
         spec,
         base_path=BASE_PATH,
-        resolver=RelativeResolver("solo.handlers"),
+        resolver=RelativeResolver(HANDLERS),
         strict_validation=True,
         validate_responses=True,
         validator_map=validator_map(),

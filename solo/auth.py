@@ -1,16 +1,30 @@
-"""Bearer JWTs: verifying the callers' tokens and minting local ones."""
+"""Who is calling: bearer JWTs, and the signed beacon tokens that sendBeacon carries."""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import dataclasses
 import datetime as dt
+import hashlib
+import hmac
+import json
+import uuid
 from typing import Any
 
 import jwt
 
-from solo.errors import Unauthorized
+from solo.errors import Forbidden, Unauthorized
 from solo.settings import Settings
 
 _MAX_SUBJECT_LENGTH = 255
+
+
+@dataclasses.dataclass(frozen=True)
+class Caller:
+    user: str
+    expires_at: int
+    """Unix time the credential stops being valid."""
 
 
 class TokenVerifier:
@@ -21,17 +35,14 @@ class TokenVerifier:
         if settings.jwt_public_key:
             self._keys["RS256"] = settings.jwt_public_key
 
-    def user_of(self, token: str) -> str:
+    def caller(self, token: str) -> Caller:
         try:
             algorithm = jwt.get_unverified_header(token).get("alg")
             key = self._keys.get(algorithm)
             if key is None:
                 raise Unauthorized("The token's signing algorithm is not accepted.")
             claims = jwt.decode(
-                token,
-                key,
-                algorithms=[algorithm],
-                options={"require": ["exp", "sub"]},
+                token, key, algorithms=[algorithm], options={"require": ["exp", "sub"]}
             )
         except jwt.ExpiredSignatureError:
             raise Unauthorized("The token has expired.") from None
@@ -40,7 +51,49 @@ class TokenVerifier:
         subject = claims["sub"]
         if not isinstance(subject, str) or not 0 < len(subject) <= _MAX_SUBJECT_LENGTH:
             raise Unauthorized("The token's subject is not a user id.")
-        return subject
+        return Caller(subject, int(claims["exp"]))
+
+
+class BeaconTokens:
+    """HMAC tokens that open one session's beacon, for as long as the caller's bearer token.
+
+    The format is `base64url(json([session_id, user, exp])) "." base64url(hmac)`.
+    """
+
+    _PURPOSE = b"solo-beacon:"
+
+    def __init__(self, signing_key: bytes) -> None:
+        self._key = signing_key
+
+    def mint(self, session_id: uuid.UUID, caller: Caller) -> str:
+        body = _b64(json.dumps([str(session_id), caller.user, caller.expires_at]).encode())
+        return f"{body}.{_b64(self._sign(body))}"
+
+    def caller_for(self, token: str, session_id: str, now: dt.datetime) -> Caller:
+        body, _, signature = token.partition(".")
+        try:
+            valid = hmac.compare_digest(_unb64(signature), self._sign(body))
+            claimed_session, user, expires_at = json.loads(_unb64(body))
+        except (ValueError, TypeError, binascii.Error):
+            raise Unauthorized("The beacon token is malformed.") from None
+        if not valid:
+            raise Unauthorized("The beacon token's signature is invalid.")
+        if expires_at <= now.timestamp():
+            raise Unauthorized("The beacon token has expired.")
+        if claimed_session != session_id:
+            raise Forbidden("This beacon token belongs to another session.")
+        return Caller(user, expires_at)
+
+    def _sign(self, body: str) -> bytes:
+        return hmac.new(self._key, self._PURPOSE + body.encode(), hashlib.sha256).digest()
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 def mint_token(settings: Settings, user_id: str, ttl_seconds: int, now: dt.datetime) -> str:
@@ -48,7 +101,15 @@ def mint_token(settings: Settings, user_id: str, ttl_seconds: int, now: dt.datet
     return jwt.encode(claims, settings.jwt_secret, algorithm="HS256")
 
 
-def bearer_info(token: str, request) -> dict[str, str]:
-    """connexion's x-bearerInfoFunc: the token's user as `sub`, or Unauthorized."""
-    verifier: TokenVerifier = request.context["deps"].token_verifier
-    return {"sub": verifier.user_of(token)}
+def bearer_info(token: str, request) -> dict[str, Any]:
+    """connexion's x-bearerInfoFunc: the caller as token_info, or Unauthorized."""
+    caller = request.context["deps"].token_verifier.caller(token)
+    return {"sub": caller.user, "exp": caller.expires_at}
+
+
+def beacon_token_info(token: str, request) -> dict[str, Any]:
+    """connexion's x-apikeyInfoFunc for `?token=`: valid only on its own session's beacon."""
+    deps = request.context["deps"]
+    session_id = request.scope.get("path_params", {}).get("session_id", "")
+    caller = deps.beacon_tokens.caller_for(token, session_id, deps.clock())
+    return {"sub": caller.user, "exp": caller.expires_at}

@@ -8,7 +8,7 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.orm import sessionmaker
 
-from solo.auth import TokenVerifier
+from solo.auth import BeaconTokens, TokenVerifier
 from solo.db.engine import make_engine
 from solo.db.uow import UnitOfWork, session_factory
 from solo.services.sessions import Clock
@@ -25,12 +25,20 @@ class Dependencies:
     engine: sa.Engine
     session_factory: sessionmaker
     token_verifier: TokenVerifier
+    beacon_tokens: BeaconTokens
     clock: Clock = utc_now
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock = utc_now) -> Dependencies:
         engine = make_engine(settings.database_url)
-        return cls(settings, engine, session_factory(engine), TokenVerifier(settings), clock)
+        return cls(
+            settings,
+            engine,
+            session_factory(engine),
+            TokenVerifier(settings),
+            BeaconTokens(settings.effective_signing_key),
+            clock,
+        )
 
     def unit_of_work(self) -> UnitOfWork:
         return UnitOfWork(self.session_factory)

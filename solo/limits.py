@@ -19,6 +19,14 @@ BEACON_BODY_LIMIT = 64 * KIB
 EXPORT_RESPONSE_LIMIT = 10 * MIB
 """Largest export document the server will produce."""
 
+BODY_LIMITS = {
+    "sessions.create_session": STREAM_BODY_LIMIT,
+    "sessions.diff_session": DIFF_BODY_LIMIT,
+    "sessions.save_stream": STREAM_BODY_LIMIT,
+    "beacon.send_beacon": BEACON_BODY_LIMIT,
+}
+"""The body limit of each operation that takes one, by operationId (spec: x-body-limit)."""
+
 STATE_SIZE_LIMIT = STREAM_BODY_LIMIT
 """A state that a diff would grow past this is refused with state_too_large."""
 
@@ -43,6 +51,9 @@ RATE_LIMIT_BEACON = "60/minute"
 RATE_LIMIT_SNAPSHOT = "20/minute"
 RATE_LIMIT_READ = "600/minute"
 """Default per-user budgets by endpoint group (SOLO_RATE_LIMIT_*)."""
+
+BEACON_EVENTS_KEPT = 100
+"""Telemetry retention: the newest beacon events kept per session (SOLO_BEACON_EVENTS_KEPT)."""
 
 REQUEST_ID_MAX_LENGTH = 200
 """Longest incoming X-Request-ID that is echoed rather than replaced."""

@@ -36,6 +36,7 @@ class Settings:
     signing_key: str | None = None
     signed_url_ttl: int = limits.SIGNED_URL_TTL_SECONDS
     cors_origins: tuple[str, ...] = ()
+    beacon_events_kept: int = limits.BEACON_EVENTS_KEPT
 
     @property
     def uses_development_secret(self) -> bool:
@@ -74,9 +75,9 @@ class Settings:
 
 
 def _convert(name: str, raw: str) -> object:
-    if name == "signed_url_ttl":
+    if name in ("signed_url_ttl", "beacon_events_kept"):
         if not raw.isdigit() or int(raw) <= 0:
-            raise ValueError(f"expected a positive number of seconds, got {raw!r}")
+            raise ValueError(f"expected a positive whole number, got {raw!r}")
         return int(raw)
     if name == "cors_origins":
         origins = tuple(part.strip() for part in raw.split(",") if part.strip())

@@ -32,17 +32,18 @@ def _b64(value: dict) -> str:
 def test_a_minted_token_names_its_user():
     settings = Settings(jwt_secret=SECRET)
     token = mint_token(settings, "олена", 60, NOW)
-    assert TokenVerifier(settings).user_of(token) == "олена"
+    assert TokenVerifier(settings).caller(token).user == "олена"
 
 
 def test_rs256_is_accepted_only_when_a_public_key_is_configured():
     key, public = _rsa_pair()
     token = jwt.encode({"sub": "олена", "exp": NOW + dt.timedelta(minutes=1)}, key, "RS256")
     assert (
-        TokenVerifier(Settings(jwt_secret=SECRET, jwt_public_key=public)).user_of(token) == "олена"
+        TokenVerifier(Settings(jwt_secret=SECRET, jwt_public_key=public)).caller(token).user
+        == "олена"
     )
     with pytest.raises(Unauthorized):
-        TokenVerifier(Settings(jwt_secret=SECRET)).user_of(token)
+        TokenVerifier(Settings(jwt_secret=SECRET)).caller(token)
 
 
 def test_the_public_key_cannot_be_used_as_an_hmac_secret():
@@ -53,4 +54,4 @@ def test_the_public_key_cannot_be_used_as_an_hmac_secret():
     signature = hmac.new(public.encode(), signing_input, hashlib.sha256).digest()
     forged = signing_input.decode() + "." + base64.urlsafe_b64encode(signature).decode().rstrip("=")
     with pytest.raises(Unauthorized):
-        TokenVerifier(Settings(jwt_secret=SECRET, jwt_public_key=public)).user_of(forged)
+        TokenVerifier(Settings(jwt_secret=SECRET, jwt_public_key=public)).caller(forged)

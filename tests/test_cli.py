@@ -22,7 +22,7 @@ def run(*args, **env):
 def test_token_prints_a_bearer_token_for_the_user():
     result = run("token", "олена", "--ttl", "120", SOLO_JWT_SECRET=SECRET)
     assert result.returncode == 0, result.stderr
-    assert TokenVerifier(Settings(jwt_secret=SECRET)).user_of(result.stdout.strip()) == "олена"
+    assert TokenVerifier(Settings(jwt_secret=SECRET)).caller(result.stdout.strip()).user == "олена"
 
 
 def test_migrate_creates_the_schema(tmp_path):

@@ -39,5 +39,24 @@ class SessionRow(Base):
     rev: Mapped[int] = mapped_column(sa.Integer, nullable=False)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, nullable=False)
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, nullable=False)
+    last_seen_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
     __table_args__ = (sa.Index("ix_sessions_owner_created", "owner", "created_at", "id"),)
+
+
+class TelemetryEventRow(Base):
+    """One beacon: kept for telemetry only, never read back into a session."""
+
+    __tablename__ = "telemetry_events"
+
+    id: Mapped[int] = mapped_column(
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    session_id: Mapped[uuid.UUID] = mapped_column(
+        sa.Uuid, sa.ForeignKey("sessions.id", ondelete="CASCADE"), nullable=False
+    )
+    owner: Mapped[str] = mapped_column(sa.String(255), nullable=False)
+    received_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, nullable=False)
+    payload: Mapped[object] = mapped_column(sa.JSON, nullable=False)
+
+    __table_args__ = (sa.Index("ix_telemetry_session", "session_id", "id"),)

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import sessionmaker
 
 from solo.db.repository import SessionRepository
+from solo.db.telemetry import TelemetryRepository
 
 
 def session_factory(engine: sa.Engine) -> sessionmaker:
@@ -21,6 +22,7 @@ class UnitOfWork:
     def __enter__(self) -> UnitOfWork:
         self._db = self._session_factory()
         self.sessions = SessionRepository(self._db)
+        self.telemetry = TelemetryRepository(self._db)
         return self
 
     def __exit__(self, *exc_info) -> None:

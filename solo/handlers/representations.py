@@ -20,8 +20,8 @@ def session_summary(stored: StoredSession) -> dict:
     }
 
 
-def session_document(stored: StoredSession) -> dict:
-    return {**session_summary(stored), "state": stored.state}
+def session_document(stored: StoredSession, beacon_url: str) -> dict:
+    return {**session_summary(stored), "state": stored.state, "beacon_url": beacon_url}
 
 
 def write_result(stored: StoredSession) -> dict:

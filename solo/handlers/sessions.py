@@ -6,6 +6,7 @@ import uuid
 
 from connexion import NoContent, request
 
+from solo.auth import Caller
 from solo.dependencies import Dependencies
 from solo.handlers.representations import session_document, session_summary, write_result
 from solo.services import preconditions
@@ -31,22 +32,25 @@ def list_sessions(user: str, deps: Dependencies, limit: int, cursor: str | None 
     return body, 200
 
 
-def create_session(user: str, deps: Dependencies, body: dict | None = None):
+def _document(stored, deps: Dependencies, token_info: dict, session_url: str) -> dict:
+    token = deps.beacon_tokens.mint(stored.id, Caller(token_info["sub"], token_info["exp"]))
+    return session_document(stored, beacon_url=f"{session_url}beacon/?token={token}")
+
+
+def create_session(user: str, token_info: dict, deps: Dependencies, body: dict | None = None):
     state = (body or {}).get("state", {})
     stored = service.create_session(deps.unit_of_work(), user, state, deps.clock)
-    headers = {
-        "Location": f"{request.url.path.rstrip('/')}/{stored.id}/",
-        "ETag": preconditions.etag(stored.rev),
-    }
-    return session_document(stored), 201, headers
+    location = f"{request.url.path.rstrip('/')}/{stored.id}/"
+    headers = {"Location": location, "ETag": preconditions.etag(stored.rev)}
+    return _document(stored, deps, token_info, location), 201, headers
 
 
-def get_session(session_id: str, user: str, deps: Dependencies):
+def get_session(session_id: str, user: str, token_info: dict, deps: Dependencies):
     stored = service.get_session(deps.unit_of_work(), user, uuid.UUID(session_id))
     headers = {"ETag": preconditions.etag(stored.rev), **_REVALIDATE}
     if preconditions.none_match(request.headers.get("If-None-Match"), stored.rev):
         return NoContent, 304, headers
-    return session_document(stored), 200, headers
+    return _document(stored, deps, token_info, request.url.path), 200, headers
 
 
 def delete_session(session_id: str, user: str, deps: Dependencies):

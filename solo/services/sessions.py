@@ -49,6 +49,12 @@ def get_session(uow: UnitOfWork, owner: str, session_id: uuid.UUID) -> StoredSes
     return stored
 
 
+def ensure_exists(uow: UnitOfWork, owner: str, session_id: uuid.UUID) -> None:
+    with uow:
+        if uow.sessions.current_rev(owner, session_id) is None:
+            raise NotFound()
+
+
 def list_sessions(uow: UnitOfWork, owner: str, cursor: str | None, limit: int) -> SessionPage:
     after = decode_cursor(cursor) if cursor is not None else None
     with uow:

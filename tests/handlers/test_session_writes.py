@@ -33,7 +33,7 @@ def diff(client, session_id, ops, user="олена", **headers):
 def save(client, session_id, state, user="олена", **headers):
     return client.post(
         f"/sessions/{session_id}/save-stream/",
-        content=json.dumps(state).encode(),
+        content=json.dumps(state, ensure_ascii=False).encode(),
         headers={**client.auth(user), "Content-Type": "application/json", **headers},
     )
 

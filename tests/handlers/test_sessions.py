@@ -22,13 +22,16 @@ def create(client, user="олена", state=STATE):
 def test_create_answers_the_whole_session_with_location_and_etag(client):
     session_id, response = create(client)
     body = response.json()
+    beacon_prefix = f"/api/v1/solo/sessions/{session_id}/beacon/?token="
     assert body == {
         "id": session_id,
         "rev": 0,
         "state": STATE,
         "created_at": body["created_at"],
         "updated_at": body["created_at"],
+        "beacon_url": beacon_prefix + body["beacon_url"].removeprefix(beacon_prefix),
     }
+    assert body["beacon_url"] != beacon_prefix
     assert dt.datetime.fromisoformat(body["created_at"]).tzinfo == dt.UTC
     assert response.headers["Location"] == f"/api/v1/solo/sessions/{session_id}/"
     assert response.headers["ETag"] == '"0"'
@@ -118,7 +121,9 @@ def test_get_answers_the_session_with_its_etag(client):
     session_id, created = create(client)
     response = client.get(f"/sessions/{session_id}/", headers=client.auth("олена"))
     assert response.status_code == 200
-    assert response.json() == created.json()
+    body = response.json()
+    assert body == {**created.json(), "beacon_url": body["beacon_url"]}
+    assert body["beacon_url"].startswith(f"/api/v1/solo/sessions/{session_id}/beacon/?token=")
     assert response.headers["ETag"] == '"0"'
     assert response.headers["Cache-Control"] == "private, no-cache"
 

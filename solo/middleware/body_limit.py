@@ -1,0 +1,165 @@
+"""Body limits before any parsing (§5): fast fail, counted streams, bounded gzip."""
+
+from __future__ import annotations
+
+import uuid
+import zlib
+from collections.abc import Awaitable, Callable
+
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from solo.dependencies import Dependencies
+from solo.errors import InvalidEncoding, PayloadTooLarge, SoloError, UnsupportedMediaType
+from solo.services.sessions import ensure_exists
+
+_GZIP = {"gzip", "x-gzip"}
+_IDENTITY = {"", "identity"}
+
+
+class BoundedInflater:
+    """Inflates gzip (several members too) and refuses to produce more than `limit` bytes.
+
+    It never holds more than limit+1 inflated bytes: each step asks zlib for at most
+    what is left of the budget plus one, keeping the rest of the input unconsumed.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.inflated = 0
+        self._inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        self._members = 0
+        self._in_member = False
+
+    def feed(self, data: bytes) -> bytes:
+        out = []
+        while data:
+            self._in_member = True
+            out.append(self._inflate(data))
+            if self._inflater.eof:
+                data = self._inflater.unused_data
+                self._inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+                self._members += 1
+                self._in_member = False
+            else:
+                data = self._inflater.unconsumed_tail
+        return b"".join(out)
+
+    def finish(self) -> bytes:
+        """The output zlib still holds; a body that ends inside a member is truncated."""
+        out = []
+        while self._in_member:
+            chunk = self._inflate(b"")
+            if self._inflater.eof:
+                self._members += 1
+                self._in_member = False
+            elif not chunk:
+                raise InvalidEncoding()
+            out.append(chunk)
+        if self._members == 0:
+            raise InvalidEncoding()
+        return b"".join(out)
+
+    def _inflate(self, data: bytes) -> bytes:
+        try:
+            chunk = self._inflater.decompress(data, self.limit + 1 - self.inflated)
+        except zlib.error:
+            raise InvalidEncoding() from None
+        self.inflated += len(chunk)
+        if self.inflated > self.limit:
+            raise OverLimit()
+        return chunk
+
+
+class OverLimit(Exception):
+    """The body passed its limit; the middleware turns this into a 413."""
+
+
+class BodyLimitMiddleware:
+    """Placed after routing and security, before connexion reads the body."""
+
+    def __init__(self, app: ASGIApp, deps: Dependencies, body_limits: dict[str, int]) -> None:
+        self.app = app
+        self.deps = deps
+        self.body_limits = body_limits
+        """Limit by the operation id connexion routes to (the handler's dotted name)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        limit = self.body_limits.get(_operation_id(scope))
+        if scope["type"] != "http" or limit is None:
+            await self.app(scope, receive, send)
+            return
+        try:
+            body = await self._read(scope, receive, limit)
+        except (SoloError, OverLimit) as refusal:
+            await self._refuse(scope, refusal, limit)
+        if body is None:
+            return
+        headers = MutableHeaders(scope=scope)
+        for name in ("content-encoding", "transfer-encoding", "content-length"):
+            del headers[name]
+        headers["content-length"] = str(len(body))
+        await self.app(scope, _replaying(body, receive), send)
+
+    async def _read(self, scope: Scope, receive: Receive, limit: int) -> bytes | None:
+        headers = Headers(scope=scope)
+        coding = headers.get("content-encoding", "").strip().lower()
+        if coding not in _GZIP and coding not in _IDENTITY:
+            raise UnsupportedMediaType(encoding=coding)
+        declared = headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            raise OverLimit()
+        inflater = BoundedInflater(limit) if coding in _GZIP else None
+        received, parts = 0, []
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return None
+            chunk = message.get("body", b"")
+            received += len(chunk)
+            if received > limit:
+                raise OverLimit()
+            parts.append(inflater.feed(chunk) if inflater else chunk)
+            if not message.get("more_body", False):
+                break
+        if inflater is not None:
+            parts.append(inflater.finish())
+        return b"".join(parts)
+
+    async def _refuse(self, scope: Scope, refusal: Exception, limit: int) -> None:
+        """Raise the refusal, unless the session is not the caller's: then it is 404."""
+        session_id = scope.get("path_params", {}).get("session_id")
+        user = scope.get("extensions", {}).get("connexion_context", {}).get("user")
+        if session_id and user:
+            try:
+                parsed = uuid.UUID(session_id)
+            except ValueError:
+                parsed = None
+            if parsed is not None:
+                await run_in_threadpool(ensure_exists, self.deps.unit_of_work(), user, parsed)
+        if isinstance(refusal, OverLimit):
+            coding = Headers(scope=scope).get("content-encoding", "").strip().lower()
+            raise PayloadTooLarge(
+                limit=limit,
+                encoding="gzip" if coding in _GZIP else "raw",
+                endpoint=scope["path"],
+            ) from None
+        raise refusal
+
+
+def _operation_id(scope: Scope) -> str | None:
+    return scope.get("extensions", {}).get("connexion_routing", {}).get("operation_id")
+
+
+def _replaying(body: bytes, receive: Receive) -> Callable[[], Awaitable[Message]]:
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay

@@ -1,0 +1,170 @@
+"""§9: beacons are telemetry only, and their token opens nothing but their own beacon."""
+
+import dataclasses
+import datetime as dt
+import json
+import uuid
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import sqlalchemy as sa
+
+from solo import errors
+from solo.app import create_app
+from solo.auth import BeaconTokens, Caller
+from tests.support.bodies import error_body
+from tests.support.clients import SpecCheckedClient
+
+STATE = {"документ": "Лист", "абзаци": ["перший"]}
+EVENT = {"подія": "visibilitychange", "приховано": True}
+
+
+def create(client, user="олена"):
+    response = client.post("/sessions/", json={"state": STATE}, headers=client.auth(user))
+    return response.json()["id"]
+
+
+def beacon_token(client, session_id, user="олена") -> str:
+    response = client.get(f"/sessions/{session_id}/", headers=client.auth(user))
+    return parse_qs(urlsplit(response.json()["beacon_url"]).query)["token"][0]
+
+
+def send_beacon(client, session_id, payload=EVENT, token=None, headers=None, raw=None):
+    return client.post(
+        f"/sessions/{session_id}/beacon/",
+        params={"token": token} if token else None,
+        content=raw if raw is not None else json.dumps(payload).encode(),
+        headers={"Content-Type": "text/plain;charset=UTF-8", **(headers or {})},
+    )
+
+
+def telemetry(deps, session_id):
+    with deps.engine.connect() as conn:
+        events = conn.execute(
+            sa.text(
+                "SELECT owner, payload FROM telemetry_events WHERE session_id = :s ORDER BY id"
+            ),
+            {
+                "s": uuid.UUID(session_id).hex
+                if deps.engine.dialect.name == "sqlite"
+                else session_id
+            },
+        ).all()
+        last_seen = conn.execute(sa.text("SELECT last_seen_at FROM sessions")).scalar_one()
+    return [(owner, json.loads(p) if isinstance(p, str) else p) for owner, p in events], last_seen
+
+
+def test_a_beacon_with_its_token_records_telemetry_and_changes_nothing(client, deps):
+    session_id = create(client)
+    before = client.get(f"/sessions/{session_id}/", headers=client.auth("олена"))
+    response = send_beacon(client, session_id, token=beacon_token(client, session_id))
+    assert response.status_code == 204
+    assert response.content == b""
+    after = client.get(f"/sessions/{session_id}/", headers=client.auth("олена"))
+    assert after.headers["ETag"] == before.headers["ETag"] == '"0"'
+    strip = lambda body: {k: v for k, v in body.items() if k != "beacon_url"}  # noqa: E731
+    assert strip(after.json()) == strip(before.json())
+    events, last_seen = telemetry(deps, session_id)
+    assert events == [("олена", EVENT)]
+    assert last_seen is not None
+
+
+def test_a_bearer_header_works_too_and_json_blobs_are_accepted(client, deps):
+    session_id = create(client)
+    response = send_beacon(
+        client, session_id, headers={**client.auth("олена"), "Content-Type": "application/json"}
+    )
+    assert response.status_code == 204
+    assert telemetry(deps, session_id)[0] == [("олена", EVENT)]
+
+
+def test_a_beacon_that_is_not_json_is_400(client):
+    session_id = create(client)
+    token = beacon_token(client, session_id)
+    response = send_beacon(client, session_id, token=token, raw="не json".encode())
+    assert response.status_code == 400
+    assert response.json() == error_body(response, errors.InvalidJson)
+
+
+def test_the_token_does_not_open_another_sessions_beacon(client):
+    mine, other = create(client), create(client)
+    response = send_beacon(client, other, token=beacon_token(client, mine))
+    assert response.status_code == 403
+    assert response.json() == error_body(
+        response, errors.Forbidden, message="This beacon token belongs to another session."
+    )
+
+
+@pytest.mark.parametrize(
+    ("method", "suffix", "body"),
+    [
+        ("GET", "", None),
+        ("PATCH", "diff/", {"ops": []}),
+        ("POST", "save-stream/", {}),
+        ("DELETE", "", None),
+    ],
+)
+def test_the_token_opens_nothing_but_the_beacon(client, method, suffix, body):
+    session_id = create(client)
+    token = beacon_token(client, session_id)
+    response = client.request(
+        method,
+        f"/sessions/{session_id}/{suffix}",
+        params={"token": token},
+        json=body,
+        headers={"If-Match": "*"},
+    )
+    assert response.status_code == 401
+    assert response.json()["error"] == "unauthorized"
+
+
+def test_the_token_is_no_bearer_token(client):
+    session_id = create(client)
+    token = beacon_token(client, session_id)
+    response = client.get(f"/sessions/{session_id}/", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 401
+
+
+def test_an_expired_or_tampered_token_is_401(client, deps):
+    session_id = create(client)
+    tokens = BeaconTokens(deps.settings.effective_signing_key)
+    expired = tokens.mint(
+        uuid.UUID(session_id), Caller("олена", int(dt.datetime.now(dt.UTC).timestamp()) - 1)
+    )
+    good = beacon_token(client, session_id)
+    forged = BeaconTokens(b"other key").mint(uuid.UUID(session_id), Caller("олена", 2**40))
+    for token in (expired, good[:-2] + ("AA" if good[-2:] != "AA" else "BB"), forged, "сміття"):
+        response = send_beacon(client, session_id, token=token)
+        assert response.status_code == 401, token
+        assert response.json()["error"] == "unauthorized"
+
+
+def test_a_strangers_session_is_404(client):
+    session_id = create(client, user="олена")
+    response = send_beacon(client, session_id, headers=client.auth("тарас"))
+    assert response.status_code == 404
+    assert response.json() == error_body(response, errors.NotFound)
+
+
+def test_telemetry_keeps_only_the_newest_events(settings, deps):
+    kept = dataclasses.replace(settings, beacon_events_kept=3)
+    client = SpecCheckedClient(create_app(kept, dataclasses.replace(deps, settings=kept)), kept)
+    session_id = create(client)
+    for n in range(5):
+        assert (
+            send_beacon(client, session_id, {"n": n}, headers=client.auth("олена")).status_code
+            == 204
+        )
+    events, _ = telemetry(deps, session_id)
+    assert events == [("олена", {"n": 2}), ("олена", {"n": 3}), ("олена", {"n": 4})]
+
+
+def test_deleting_the_session_deletes_its_telemetry(client, deps):
+    session_id = create(client)
+    send_beacon(client, session_id, headers=client.auth("олена"))
+    deleted = client.delete(
+        f"/sessions/{session_id}/", headers={**client.auth("олена"), "If-Match": "*"}
+    )
+    assert deleted.status_code == 204
+    with deps.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM telemetry_events")).scalar_one() == 0
