@@ -19,7 +19,8 @@ from solo import limits
 from solo.dependencies import Dependencies
 from solo.middleware.body_limit import BodyLimitMiddleware
 from solo.middleware.errors import RouteTable, exception_handler
-from solo.middleware.request_context import EchoRequestIdMiddleware, RequestContextMiddleware
+from solo.middleware.rate_limit import RateLimitMiddleware
+from solo.middleware.request_context import RequestContextMiddleware, ResponseHeadersMiddleware
 from solo.settings import Settings
 from solo.validators import validator_map
 
@@ -56,6 +57,11 @@ def load_spec() -> dict:
     return yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
 
 
+def _by_handler(by_operation_id: dict) -> dict:
+    """Re-key by the dotted handler name, which is what connexion puts in the scope."""
+    return {f"{HANDLERS}.{op}": value for op, value in by_operation_id.items()}
+
+
 def create_app(settings: Settings, deps: Dependencies | None = None) -> AsyncApp:
     deps = deps or Dependencies.build(settings)
     spec = load_spec()
@@ -72,12 +78,18 @@ def create_app(settings: Settings, deps: Dependencies | None = None) -> AsyncApp
         RequestContextMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION, deps=deps
     )
     app.add_middleware(
+        RateLimitMiddleware,
+        position=MiddlewarePosition.BEFORE_VALIDATION,
+        rate_limits=deps.rate_limits,
+        groups=_by_handler(limits.RATE_LIMIT_GROUPS),
+    )
+    app.add_middleware(
         BodyLimitMiddleware,
         position=MiddlewarePosition.BEFORE_VALIDATION,
         deps=deps,
-        body_limits={f"{HANDLERS}.{op}": n for op, n in limits.BODY_LIMITS.items()},
+        body_limits=_by_handler(limits.BODY_LIMITS),
     )
-    app.add_middleware(EchoRequestIdMiddleware, position=MiddlewarePosition.BEFORE_CONTEXT)
+    app.add_middleware(ResponseHeadersMiddleware, position=MiddlewarePosition.BEFORE_CONTEXT)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -11,6 +11,7 @@ from sqlalchemy.orm import sessionmaker
 from solo.auth import BeaconTokens, TokenVerifier
 from solo.db.engine import make_engine
 from solo.db.uow import UnitOfWork, session_factory
+from solo.rate_limits import RateLimits
 from solo.services.sessions import Clock
 from solo.settings import Settings
 
@@ -26,6 +27,7 @@ class Dependencies:
     session_factory: sessionmaker
     token_verifier: TokenVerifier
     beacon_tokens: BeaconTokens
+    rate_limits: RateLimits
     clock: Clock = utc_now
 
     @classmethod
@@ -37,6 +39,7 @@ class Dependencies:
             session_factory(engine),
             TokenVerifier(settings),
             BeaconTokens(settings.effective_signing_key),
+            RateLimits(settings),
             clock,
         )
 

@@ -52,6 +52,23 @@ RATE_LIMIT_SNAPSHOT = "20/minute"
 RATE_LIMIT_READ = "600/minute"
 """Default per-user budgets by endpoint group (SOLO_RATE_LIMIT_*)."""
 
+RATE_LIMIT_GROUPS = {
+    "sessions.create_session": "write",
+    "sessions.diff_session": "write",
+    "sessions.save_stream": "write",
+    "sessions.delete_session": "write",
+    "beacon.send_beacon": "beacon",
+    "sessions.list_sessions": "read",
+    "sessions.get_session": "read",
+}
+"""The budget each authenticated operation draws from, by operationId."""
+
+RATE_LIMIT_REDIS_TIMEOUT_SECONDS = 0.25
+"""How long a rate-limit call waits for Redis before serving without it."""
+
+RATE_LIMIT_REDIS_RETRY_SECONDS = 5
+"""After Redis failed, how long to count in process memory before trying it again."""
+
 BEACON_EVENTS_KEPT = 100
 """Telemetry retention: the newest beacon events kept per session (SOLO_BEACON_EVENTS_KEPT)."""
 

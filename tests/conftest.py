@@ -19,6 +19,11 @@ from tests.support.clients import SpecCheckedClient
 
 TEST_JWT_SECRET = "solo-tests-secret-ключ-0123456789abcdef"
 POSTGRES_URL = os.environ.get("SOLO_TEST_POSTGRES_URL", "")
+REDIS_URL = os.environ.get("SOLO_TEST_REDIS_URL", "")
+UNTRIPPABLE_RATES = {
+    f"rate_limit_{group}": "1000000/minute" for group in ("write", "beacon", "snapshot", "read")
+}
+"""Tests about other things must never meet a 429; rate-limit tests set their own."""
 
 
 def _backends() -> list[str]:
@@ -81,6 +86,8 @@ def database_url(request, tmp_path):
 def postgres_database_url(request):
     """A fresh PostgreSQL database, for tests about several server processes."""
     if not POSTGRES_URL:
+        if os.environ.get("CI"):
+            pytest.fail("CI must run the PostgreSQL tests: set SOLO_TEST_POSTGRES_URL")
         pytest.skip("set SOLO_TEST_POSTGRES_URL (CI always does)")
     with _postgres_database(request.getfixturevalue("postgres_admin")) as url:
         yield url
@@ -92,6 +99,7 @@ def settings(database_url, tmp_path) -> Settings:
         database_url=database_url,
         storage_url=f"file://{tmp_path}/snapshots",
         jwt_secret=TEST_JWT_SECRET,
+        **UNTRIPPABLE_RATES,
     )
 
 
@@ -114,7 +122,21 @@ def server_env(settings: Settings) -> dict[str, str]:
         "SOLO_STORAGE_URL": settings.storage_url,
         "SOLO_JWT_SECRET": settings.jwt_secret,
         "SOLO_RATE_LIMIT_STORAGE": settings.rate_limit_storage,
+        "SOLO_RATE_LIMIT_WRITE": settings.rate_limit_write,
+        "SOLO_RATE_LIMIT_BEACON": settings.rate_limit_beacon,
+        "SOLO_RATE_LIMIT_SNAPSHOT": settings.rate_limit_snapshot,
+        "SOLO_RATE_LIMIT_READ": settings.rate_limit_read,
     }
     if settings.cors_origins:
         env["SOLO_CORS_ORIGINS"] = ",".join(settings.cors_origins)
     return env
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The real Redis this machine kind runs (CI always sets SOLO_TEST_REDIS_URL)."""
+    if not REDIS_URL:
+        if os.environ.get("CI"):
+            pytest.fail("CI must run the Redis tests: set SOLO_TEST_REDIS_URL")
+        pytest.skip("set SOLO_TEST_REDIS_URL")
+    return REDIS_URL

@@ -9,7 +9,7 @@ import httpx2
 import pytest
 
 from solo.settings import Settings
-from tests.conftest import TEST_JWT_SECRET, server_env
+from tests.conftest import TEST_JWT_SECRET, UNTRIPPABLE_RATES, server_env
 from tests.support.clients import SpecCheckedClient
 from tests.support.server import LiveServer
 
@@ -20,7 +20,9 @@ WRITES_PER_CLIENT = 15
 
 @pytest.fixture
 def servers(postgres_database_url, tmp_path):
-    settings = Settings(database_url=postgres_database_url, jwt_secret=TEST_JWT_SECRET)
+    settings = Settings(
+        database_url=postgres_database_url, jwt_secret=TEST_JWT_SECRET, **UNTRIPPABLE_RATES
+    )
     env = server_env(dataclasses.replace(settings, storage_url=f"file://{tmp_path}/snapshots"))
     started = []
     try:

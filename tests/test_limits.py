@@ -42,3 +42,10 @@ def test_state_too_large_names_the_state_limit():
 def test_the_named_limits_are_the_contracts():
     assert (limits.DIFF_BODY_LIMIT, limits.STREAM_BODY_LIMIT) == (524288, 2097152)
     assert (limits.BEACON_BODY_LIMIT, limits.EXPORT_RESPONSE_LIMIT) == (65536, 10485760)
+
+
+def test_every_authenticated_operation_draws_from_a_budget_and_declares_429():
+    secured = {op["operationId"] for op in _operations() if op.get("security", [{}]) != []}
+    with_429 = {op["operationId"] for op in _operations() if "429" in op["responses"]}
+    assert secured == set(limits.RATE_LIMIT_GROUPS) == with_429
+    assert set(limits.RATE_LIMIT_GROUPS.values()) <= {"write", "beacon", "snapshot", "read"}

@@ -43,11 +43,13 @@ class RequestContextMiddleware:
         context["deps"] = self.deps
         context["request_id"] = request_id
 
-        await self.app(scope, receive, stamping_request_id(send, request_id))
+        await self.app(scope, receive, stamping(send, {REQUEST_ID_HEADER: request_id}))
 
 
-class EchoRequestIdMiddleware:
-    """Stamps the id on the app's own responses before response validation sees them."""
+class ResponseHeadersMiddleware:
+    """Stamps the handlers' responses before response validation sees them: the request
+    id, and what outer layers left in `scope["state"]["response_headers"]` (rate limits).
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -56,15 +58,18 @@ class EchoRequestIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        await self.app(scope, receive, stamping_request_id(send, request_id_of(scope)))
+        extra = scope.get("state", {}).get("response_headers", {})
+        stamped = {REQUEST_ID_HEADER: request_id_of(scope), **extra}
+        await self.app(scope, receive, stamping(send, stamped))
 
 
-def stamping_request_id(send: Send, request_id: str) -> Send:
-    async def send_with_id(message: Message) -> None:
+def stamping(send: Send, stamped: dict[str, str]) -> Send:
+    async def send_stamped(message: Message) -> None:
         if message["type"] == "http.response.start":
             headers = MutableHeaders(scope=message)
-            if REQUEST_ID_HEADER not in headers:
-                headers.append(REQUEST_ID_HEADER, request_id)
+            for name, value in stamped.items():
+                if name not in headers:
+                    headers.append(name, value)
         await send(message)
 
-    return send_with_id
+    return send_stamped

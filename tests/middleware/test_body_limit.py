@@ -10,7 +10,7 @@ import pytest
 from solo import errors, limits
 from solo.auth import mint_token
 from solo.settings import Settings
-from tests.conftest import TEST_JWT_SECRET, server_env
+from tests.conftest import TEST_JWT_SECRET, UNTRIPPABLE_RATES, server_env
 from tests.support import raw_http
 from tests.support.server import LiveServer
 
@@ -21,14 +21,21 @@ API = "/api/v1/solo"
 def server(sqlite_template, tmp_path_factory):
     folder = tmp_path_factory.mktemp("body-limits")
     shutil.copyfile(sqlite_template, folder / "solo.db")
-    settings = Settings(database_url=f"sqlite:///{folder}/solo.db", jwt_secret=TEST_JWT_SECRET)
+    settings = Settings(
+        database_url=f"sqlite:///{folder}/solo.db", jwt_secret=TEST_JWT_SECRET, **UNTRIPPABLE_RATES
+    )
     live = LiveServer(server_env(settings), log_path=folder / "server.log")
     yield live
     live.stop()
 
 
 def auth(user="олена") -> dict[str, str]:
-    token = mint_token(Settings(jwt_secret=TEST_JWT_SECRET), user, 600, dt.datetime.now(dt.UTC))
+    token = mint_token(
+        Settings(jwt_secret=TEST_JWT_SECRET, **UNTRIPPABLE_RATES),
+        user,
+        600,
+        dt.datetime.now(dt.UTC),
+    )
     return {"Authorization": f"Bearer {token}"}
 
 

@@ -1,0 +1,106 @@
+"""Per-user budgets by endpoint group, counted by the `limits` library.
+
+Counters live in the configured storage (memory, or Redis shared by every server
+process). When Redis does not answer, the server keeps serving and counts in its own
+memory until Redis is back: an outage of the counter store must never take the API
+down with it (see the README).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+import threading
+import time
+
+from limits import RateLimitItem, parse
+from limits.storage import MemoryStorage, Storage, storage_from_string
+from limits.strategies import FixedWindowRateLimiter
+
+from solo import limits
+from solo.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass(frozen=True)
+class Decision:
+    group: str
+    allowed: bool
+    limit: int
+    window: int
+    remaining: int
+    reset_at: int
+    """Unix time at which the window starts again."""
+
+    def retry_after(self, now: float) -> int:
+        return min(self.window, max(1, math.ceil(self.reset_at - now)))
+
+    def headers(self, now: float) -> dict[str, str]:
+        seconds_left = min(self.window, max(0, math.ceil(self.reset_at - now)))
+        return {
+            "X-RateLimit-Limit": str(self.limit),
+            "X-RateLimit-Remaining": str(self.remaining),
+            "X-RateLimit-Reset": str(self.reset_at),
+            "RateLimit-Policy": f'"{self.group}";q={self.limit};w={self.window}',
+            "RateLimit": f'"{self.group}";r={self.remaining};t={seconds_left}',
+        }
+
+
+class RateLimits:
+    def __init__(self, settings: Settings) -> None:
+        self._policies: dict[str, RateLimitItem] = {
+            "write": parse(settings.rate_limit_write),
+            "beacon": parse(settings.rate_limit_beacon),
+            "snapshot": parse(settings.rate_limit_snapshot),
+            "read": parse(settings.rate_limit_read),
+        }
+        self._storage = _storage(settings.rate_limit_storage)
+        self._limiter = FixedWindowRateLimiter(self._storage)
+        self._fallback = FixedWindowRateLimiter(MemoryStorage())
+        self._skip_storage_until = 0.0
+        self._lock = threading.Lock()
+
+    def hit(self, group: str, user: str) -> Decision:
+        """Spend one unit of the user's budget for the group (blocking: call off the loop)."""
+        item = self._policies[group]
+        limiter = self._current_limiter()
+        try:
+            allowed = limiter.hit(item, group, user)
+            stats = limiter.get_window_stats(item, group, user)
+        except self._storage.base_exceptions:
+            self._storage_failed()
+            limiter = self._fallback
+            allowed = limiter.hit(item, group, user)
+            stats = limiter.get_window_stats(item, group, user)
+        return Decision(
+            group=group,
+            allowed=allowed,
+            limit=item.amount,
+            window=item.get_expiry(),
+            remaining=stats.remaining,
+            reset_at=math.ceil(stats.reset_time),
+        )
+
+    def _current_limiter(self) -> FixedWindowRateLimiter:
+        if time.monotonic() < self._skip_storage_until:
+            return self._fallback
+        return self._limiter
+
+    def _storage_failed(self) -> None:
+        with self._lock:
+            self._skip_storage_until = time.monotonic() + limits.RATE_LIMIT_REDIS_RETRY_SECONDS
+        log.error(
+            "rate-limit storage does not answer: serving with per-process counters for %ss",
+            limits.RATE_LIMIT_REDIS_RETRY_SECONDS,
+        )
+
+
+def _storage(uri: str) -> Storage:
+    if uri.startswith(("redis://", "rediss://")):
+        timeout = limits.RATE_LIMIT_REDIS_TIMEOUT_SECONDS
+        return storage_from_string(
+            uri, socket_connect_timeout=timeout, socket_timeout=timeout, key_prefix="solo"
+        )
+    return storage_from_string(uri)
