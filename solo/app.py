@@ -15,7 +15,7 @@ from connexion.resolver import RelativeResolver
 from starlette.exceptions import HTTPException
 from starlette.middleware.cors import CORSMiddleware
 
-from solo import limits
+from solo import API_BASE_PATH, limits
 from solo.dependencies import Dependencies
 from solo.middleware.body_limit import BodyLimitMiddleware
 from solo.middleware.errors import RouteTable, exception_handler
@@ -25,7 +25,7 @@ from solo.settings import Settings
 from solo.validators import validator_map
 
 SPEC_PATH = pathlib.Path(__file__).resolve().parents[1] / "openapi" / "solo.yaml"
-BASE_PATH = "/api/v1/solo"
+BASE_PATH = API_BASE_PATH
 HANDLERS = "solo.handlers"
 
 CORS_ALLOW_HEADERS = [

@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import dataclasses
 import datetime as dt
-import hashlib
-import hmac
-import json
 import uuid
 from typing import Any
 
@@ -16,6 +11,7 @@ import jwt
 
 from solo.errors import Forbidden, Unauthorized
 from solo.settings import Settings
+from solo.signing import BadSignature, Signer
 
 _MAX_SUBJECT_LENGTH = 255
 
@@ -55,45 +51,24 @@ class TokenVerifier:
 
 
 class BeaconTokens:
-    """HMAC tokens that open one session's beacon, for as long as the caller's bearer token.
-
-    The format is `base64url(json([session_id, user, exp])) "." base64url(hmac)`.
-    """
-
-    _PURPOSE = b"solo-beacon:"
+    """Tokens that open one session's beacon, for as long as the caller's bearer token."""
 
     def __init__(self, signing_key: bytes) -> None:
-        self._key = signing_key
+        self._signer = Signer(signing_key, "beacon")
 
     def mint(self, session_id: uuid.UUID, caller: Caller) -> str:
-        body = _b64(json.dumps([str(session_id), caller.user, caller.expires_at]).encode())
-        return f"{body}.{_b64(self._sign(body))}"
+        return self._signer.sign([str(session_id), caller.user, caller.expires_at])
 
     def caller_for(self, token: str, session_id: str, now: dt.datetime) -> Caller:
-        body, _, signature = token.partition(".")
         try:
-            valid = hmac.compare_digest(_unb64(signature), self._sign(body))
-            claimed_session, user, expires_at = json.loads(_unb64(body))
-        except (ValueError, TypeError, binascii.Error):
-            raise Unauthorized("The beacon token is malformed.") from None
-        if not valid:
-            raise Unauthorized("The beacon token's signature is invalid.")
-        if expires_at <= now.timestamp():
+            claimed_session, user, expires_at = self._signer.unsign(token)
+        except (BadSignature, ValueError):
+            raise Unauthorized("The beacon token is malformed or forged.") from None
+        if not isinstance(expires_at, int) or expires_at <= now.timestamp():
             raise Unauthorized("The beacon token has expired.")
         if claimed_session != session_id:
             raise Forbidden("This beacon token belongs to another session.")
         return Caller(user, expires_at)
-
-    def _sign(self, body: str) -> bytes:
-        return hmac.new(self._key, self._PURPOSE + body.encode(), hashlib.sha256).digest()
-
-
-def _b64(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 def mint_token(settings: Settings, user_id: str, ttl_seconds: int, now: dt.datetime) -> str:

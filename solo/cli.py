@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import copy
 import logging
 import sys
 
@@ -61,9 +62,24 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
         workers=workers,
         factory=True,
         proxy_headers=False,
-        log_level="info",
+        log_config=_log_config(),
     )
     return 0
+
+
+def _log_config() -> dict:
+    """uvicorn's logging, plus Solo's own records, in every worker process."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["formatters"]["solo"] = {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}
+    config["handlers"]["solo"] = {
+        "class": "logging.StreamHandler",
+        "formatter": "solo",
+        "stream": "ext://sys.stderr",
+    }
+    config["loggers"]["solo"] = {"handlers": ["solo"], "level": "INFO", "propagate": False}
+    return config
 
 
 if __name__ == "__main__":

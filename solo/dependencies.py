@@ -14,6 +14,9 @@ from solo.db.uow import UnitOfWork, session_factory
 from solo.rate_limits import RateLimits
 from solo.services.sessions import Clock
 from solo.settings import Settings
+from solo.storage import BlobStore
+from solo.storage.factory import open_blob_store
+from solo.storage.local import LocalBlobStore
 
 
 def utc_now() -> dt.datetime:
@@ -28,11 +31,15 @@ class Dependencies:
     token_verifier: TokenVerifier
     beacon_tokens: BeaconTokens
     rate_limits: RateLimits
+    blob_store: BlobStore
+    file_server: LocalBlobStore | None
+    """The blob store when it is a local folder, whose URLs this server answers."""
     clock: Clock = utc_now
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock = utc_now) -> Dependencies:
         engine = make_engine(settings.database_url)
+        store = open_blob_store(settings, clock)
         return cls(
             settings,
             engine,
@@ -40,6 +47,8 @@ class Dependencies:
             TokenVerifier(settings),
             BeaconTokens(settings.effective_signing_key),
             RateLimits(settings),
+            store,
+            store if isinstance(store, LocalBlobStore) else None,
             clock,
         )
 

@@ -30,10 +30,6 @@ BODY_LIMITS = {
 STATE_SIZE_LIMIT = STREAM_BODY_LIMIT
 """A state that a diff would grow past this is refused with state_too_large."""
 
-SESSIONS_PAGE_DEFAULT = 50
-SESSIONS_PAGE_MAX = 200
-"""Page size of GET /sessions/: the default and the largest a client may ask."""
-
 CAS_RETRIES_FOR_ANY_MATCH = 5
 """How often a write with `If-Match: *` re-reads and retries a lost race."""
 
@@ -58,8 +54,12 @@ RATE_LIMIT_GROUPS = {
     "sessions.save_stream": "write",
     "sessions.delete_session": "write",
     "beacon.send_beacon": "beacon",
+    "snapshots.create_snapshot": "snapshot",
     "sessions.list_sessions": "read",
     "sessions.get_session": "read",
+    "snapshots.get_latest_snapshot": "read",
+    "snapshots.list_snapshots": "read",
+    "snapshots.export_session": "read",
 }
 """The budget each authenticated operation draws from, by operationId."""
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import shutil
 import uuid
 
+import boto3
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
@@ -16,6 +18,7 @@ from solo.db.migrate import upgrade
 from solo.dependencies import Dependencies
 from solo.settings import Settings
 from tests.support.clients import SpecCheckedClient
+from tests.support.s3 import CREDENTIALS, MotoServer
 
 TEST_JWT_SECRET = "solo-tests-secret-ключ-0123456789abcdef"
 POSTGRES_URL = os.environ.get("SOLO_TEST_POSTGRES_URL", "")
@@ -140,3 +143,39 @@ def redis_url() -> str:
             pytest.fail("CI must run the Redis tests: set SOLO_TEST_REDIS_URL")
         pytest.skip("set SOLO_TEST_REDIS_URL")
     return REDIS_URL
+
+
+@pytest.fixture(scope="session")
+def moto():
+    server = MotoServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def aws_credentials(monkeypatch):
+    for name, value in CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    return CREDENTIALS
+
+
+@pytest.fixture
+def s3_bucket(moto, aws_credentials):
+    """A fresh bucket on the moto server; its name."""
+    name = f"solo-{uuid.uuid4().hex[:16]}"
+    client = boto3.client("s3", endpoint_url=moto.endpoint_url)
+    client.create_bucket(Bucket=name)
+    return name
+
+
+@pytest.fixture(params=["local", "s3"])
+def store_settings(request, settings):
+    """The settings, with snapshots in a local folder or in S3 over HTTP."""
+    if request.param == "local":
+        return settings
+    bucket = request.getfixturevalue("s3_bucket")
+    return dataclasses.replace(
+        settings,
+        storage_url=f"s3://{bucket}/префікс",
+        s3_endpoint_url=request.getfixturevalue("moto").endpoint_url,
+    )

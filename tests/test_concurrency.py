@@ -107,3 +107,38 @@ def test_clients_retrying_on_412_lose_no_acknowledged_write(servers):
     assert final["rev"] == len(acknowledged) == CLIENTS * WRITES_PER_CLIENT
     assert set(final["state"]) == set(acknowledged)
     assert sum(conflicts for _, conflicts in results) > 0, "the clients never actually raced"
+
+
+def test_one_idempotency_key_from_many_threads_on_two_servers_writes_one_snapshot(
+    servers, tmp_path
+):
+    started, settings = servers
+    headers = _auth(settings)
+    session_id = _create(started[0], headers)
+    barrier = threading.Barrier(CLIENTS)
+
+    def post(client_index: int) -> tuple[int, str | None, dict]:
+        server = started[client_index % len(started)]
+        with httpx2.Client(timeout=30) as http:
+            barrier.wait()
+            response = http.post(
+                f"{server.api_url}/sessions/{session_id}/snapshot/",
+                headers={**headers, "Idempotency-Key": "autosave-42"},
+            )
+        return response.status_code, response.headers.get("Idempotent-Replayed"), response.json()
+
+    with concurrent.futures.ThreadPoolExecutor(CLIENTS) as pool:
+        answers = list(pool.map(post, range(CLIENTS)))
+
+    written = sum(
+        (tmp_path / f"server-{index}.log").read_text().count("snapshot written")
+        for index in range(len(started))
+    )
+    assert written == 1
+    firsts = [body for status, replayed, body in answers if status == 201 and replayed is None]
+    assert len(firsts) == 1
+    for status, _replayed, body in answers:
+        if status == 409:
+            assert body["error"] == "idempotency_in_progress"
+        else:
+            assert (status, body) == (201, firsts[0])

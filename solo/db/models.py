@@ -60,3 +60,33 @@ class TelemetryEventRow(Base):
     payload: Mapped[object] = mapped_column(sa.JSON, nullable=False)
 
     __table_args__ = (sa.Index("ix_telemetry_session", "session_id", "id"),)
+
+
+class SnapshotRow(Base):
+    """A snapshot whose object is known to exist in the blob store."""
+
+    __tablename__ = "snapshots"
+
+    session_id: Mapped[uuid.UUID] = mapped_column(
+        sa.Uuid, sa.ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True
+    )
+    rev: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(1024), nullable=False)
+    size: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, nullable=False)
+
+
+class IdempotencyKeyRow(Base):
+    """The first request made with a user's Idempotency-Key, and its answer once done."""
+
+    __tablename__ = "idempotency_keys"
+
+    owner: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(sa.String(1024), nullable=False)
+    status_code: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
+    """None while the first request is still running."""
+    body: Mapped[object | None] = mapped_column(sa.JSON, nullable=True)
+    expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, nullable=False)
+
+    __table_args__ = (sa.Index("ix_idempotency_expires", "expires_at"),)

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import sessionmaker
 
 from solo.db.repository import SessionRepository
+from solo.db.snapshots import IdempotencyRepository, SnapshotRepository
 from solo.db.telemetry import TelemetryRepository
 
 
@@ -23,6 +24,8 @@ class UnitOfWork:
         self._db = self._session_factory()
         self.sessions = SessionRepository(self._db)
         self.telemetry = TelemetryRepository(self._db)
+        self.snapshots = SnapshotRepository(self._db)
+        self.idempotency = IdempotencyRepository(self._db)
         return self
 
     def __exit__(self, *exc_info) -> None:

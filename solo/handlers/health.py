@@ -11,4 +11,4 @@ def healthz():
 
 
 def readyz(deps: Dependencies):
-    return {"status": "ok", "checks": readiness(deps.unit_of_work())}, 200
+    return {"status": "ok", "checks": readiness(deps.unit_of_work(), deps.blob_store)}, 200

@@ -67,6 +67,8 @@ def list_sessions(uow: UnitOfWork, owner: str, cursor: str | None, limit: int) -
 def delete_session(
     uow: UnitOfWork, owner: str, session_id: uuid.UUID, precondition: Precondition
 ) -> None:
+    """Delete the session; its telemetry and snapshot rows go with it (cascade). The
+    caller deletes the snapshot objects afterwards."""
     for _attempt in range(limits.CAS_RETRIES_FOR_ANY_MATCH):
         with uow:
             current_rev = uow.sessions.current_rev(owner, session_id)

@@ -1,4 +1,11 @@
+import dataclasses
 import uuid
+
+from solo import errors
+from solo.app import create_app
+from solo.dependencies import Dependencies
+from tests.support.bodies import error_body
+from tests.support.clients import SpecCheckedClient
 
 
 def test_healthz_needs_no_token_and_echoes_a_sane_request_id(client):
@@ -14,7 +21,24 @@ def test_a_non_ascii_request_id_is_replaced_by_a_fresh_uuid(client):
     assert uuid.UUID(response.headers["X-Request-ID"])
 
 
-def test_readyz_reports_the_database(client):
+def test_readyz_reports_the_database_and_the_store(client):
     response = client.get("/readyz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "checks": {"database": "ok"}}
+    assert response.json() == {"status": "ok", "checks": {"database": "ok", "storage": "ok"}}
+
+
+def test_readyz_is_503_when_the_store_does_not_answer(settings, tmp_path):
+    blocker = tmp_path / "файл"
+    blocker.write_text("не тека")
+    broken = dataclasses.replace(settings, storage_url=f"file://{blocker}/snapshots")
+    deps = Dependencies.build(broken)
+    try:
+        client = SpecCheckedClient(create_app(broken, deps), broken)
+        response = client.get("/readyz")
+    finally:
+        deps.close()
+    assert response.status_code == 503
+    assert response.json() == {
+        **error_body(response, errors.Unavailable({})),
+        "checks": {"database": "ok", "storage": "unavailable"},
+    }

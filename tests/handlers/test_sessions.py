@@ -88,18 +88,21 @@ def _in(seconds: int) -> int:
         ("Bearer не-токен", None),
         ("Bearer " + _token({"sub": "олена", "exp": _in(-10)}), "The token has expired."),
         (
-            "Bearer " + _token({"sub": "олена", "exp": _in(600)}, secret="x" * 40),
+            "Bearer " + _token({"sub": "олена", "exp": _in(3600)}, secret="x" * 40),
             "The token is malformed or its signature is invalid.",
         ),
         (
-            "Bearer " + _token({"sub": "олена", "exp": _in(600)}, secret="", algorithm="none"),
+            "Bearer " + _token({"sub": "олена", "exp": _in(3600)}, secret="", algorithm="none"),
             "The token's signing algorithm is not accepted.",
         ),
         (
-            "Bearer " + _token({"exp": _in(600)}),
+            "Bearer " + _token({"exp": _in(3600)}),
             "The token is malformed or its signature is invalid.",
         ),
-        ("Bearer " + _token({"sub": "", "exp": _in(600)}), "The token's subject is not a user id."),
+        (
+            "Bearer " + _token({"sub": "", "exp": _in(3600)}),
+            "The token's subject is not a user id.",
+        ),
     ],
     ids=["missing", "basic", "garbage", "expired", "forged", "alg-none", "no-sub", "empty-sub"],
 )

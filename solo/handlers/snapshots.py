@@ -1,0 +1,74 @@
+"""Handlers of the snapshots tag."""
+
+from __future__ import annotations
+
+import uuid
+
+from connexion import request
+from starlette.responses import Response
+
+from solo.dependencies import Dependencies
+from solo.handlers.representations import rfc3339, session_summary
+from solo.services import idempotency
+from solo.services import snapshots as service
+
+
+def _link(snapshot, deps: Dependencies) -> dict:
+    return {
+        "rev": snapshot.rev,
+        "url": deps.blob_store.url(snapshot.key, deps.settings.signed_url_ttl),
+    }
+
+
+def _summary(snapshot) -> dict:
+    return {"rev": snapshot.rev, "created_at": rfc3339(snapshot.created_at), "size": snapshot.size}
+
+
+def create_snapshot(session_id: str, user: str, deps: Dependencies):
+    def work() -> tuple[int, dict]:
+        snapshot, written = service.take_snapshot(
+            deps.unit_of_work(), deps.blob_store, user, uuid.UUID(session_id), deps.clock
+        )
+        return (201 if written else 200), _link(snapshot, deps)
+
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        status, body = work()
+        return body, status
+    fingerprint = f"{request.method} {request.url.path}"
+    outcome = idempotency.once(deps.unit_of_work(), user, key, fingerprint, deps.clock, work)
+    headers = {"Idempotent-Replayed": "true"} if outcome.replayed else {}
+    return outcome.body, outcome.status, headers
+
+
+def get_latest_snapshot(session_id: str, user: str, deps: Dependencies):
+    snapshot = service.latest_snapshot(deps.unit_of_work(), user, uuid.UUID(session_id))
+    return _link(snapshot, deps), 200
+
+
+def list_snapshots(
+    session_id: str, user: str, deps: Dependencies, limit: int, before_rev: int | None = None
+):
+    page = service.list_snapshots(
+        deps.unit_of_work(), user, uuid.UUID(session_id), limit, before_rev
+    )
+    return {
+        "items": [_summary(s) for s in page.items],
+        "next_before_rev": page.next_before_rev,
+    }, 200
+
+
+def export_session(session_id: str, user: str, deps: Dependencies):
+    session, snapshots = service.export_session(deps.unit_of_work(), user, uuid.UUID(session_id))
+    document = {
+        "session": session_summary(session),
+        "state": session.state,
+        "snapshots": [_summary(s) for s in snapshots],
+    }
+    disposition = f'attachment; filename="solo-session-{session.id}.json"'
+    # Already JSON, measured against the export limit: sent as is, not re-serialised.
+    return Response(
+        service.fit_export(document),
+        media_type="application/json",
+        headers={"Content-Disposition": disposition},
+    )

@@ -1,0 +1,66 @@
+"""Idempotency-Key (§10): the first successful answer, replayed for 60 s."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Callable
+
+from solo import limits
+from solo.db.uow import UnitOfWork
+from solo.errors import IdempotencyInProgress, IdempotencyKeyReused
+from solo.services.sessions import Clock
+
+
+@dataclasses.dataclass(frozen=True)
+class Outcome:
+    status: int
+    body: dict
+    replayed: bool
+
+
+def once(
+    uow: UnitOfWork,
+    owner: str,
+    key: str,
+    fingerprint: str,
+    clock: Clock,
+    work: Callable[[], tuple[int, dict]],
+) -> Outcome:
+    """Run `work` once per (owner, key) within the TTL; replay its answer after that.
+
+    The claim is a row committed before the work starts, so every server process sees
+    it. Errors are not kept: the row is released and the key can be retried.
+    """
+    existing = _claim(uow, owner, key, fingerprint, clock())
+    if existing is not None:
+        if existing.fingerprint != fingerprint:
+            raise IdempotencyKeyReused()
+        if existing.status_code is None:
+            raise IdempotencyInProgress()
+        return Outcome(existing.status_code, existing.body, replayed=True)
+    try:
+        status, body = work()
+    except BaseException:
+        with uow:
+            uow.idempotency.release(owner, key)
+            uow.commit()
+        raise
+    with uow:
+        uow.idempotency.complete(owner, key, status, body)
+        uow.commit()
+    return Outcome(status, body, replayed=False)
+
+
+def _claim(uow: UnitOfWork, owner: str, key: str, fingerprint: str, now: dt.datetime):
+    """None once this call holds the key; else the record of whoever holds it."""
+    expires_at = now + dt.timedelta(seconds=limits.IDEMPOTENCY_TTL_SECONDS)
+    while True:
+        with uow:
+            uow.idempotency.purge_expired(now)
+            claimed = uow.idempotency.claim(owner, key, fingerprint, expires_at)
+            existing = None if claimed else uow.idempotency.get(owner, key)
+            uow.commit()
+        # Neither claimed nor found: the holder released it between the two statements.
+        if claimed or existing is not None:
+            return existing

@@ -1,0 +1,70 @@
+"""Snapshots in S3 (or any S3-compatible store) through boto3, with presigned GETs."""
+
+from __future__ import annotations
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from solo.storage import StorageUnavailable
+
+_VENDOR_ERRORS = (BotoCoreError, ClientError)
+
+
+class S3BlobStore:
+    def __init__(self, bucket: str, prefix: str, endpoint_url: str | None) -> None:
+        self.bucket = bucket
+        self.prefix = prefix
+        config = Config(
+            signature_version="s3v4",
+            s3={"addressing_style": "path" if endpoint_url else "auto"},
+            retries={"max_attempts": 3, "mode": "standard"},
+            connect_timeout=5,
+            read_timeout=30,
+        )
+        self._client = boto3.client("s3", endpoint_url=endpoint_url, config=config)
+
+    def put(self, key: str, data: bytes) -> None:
+        try:
+            self._client.put_object(
+                Bucket=self.bucket,
+                Key=self.prefix + key,
+                Body=data,
+                ContentType="application/json",
+            )
+        except _VENDOR_ERRORS as exc:
+            raise StorageUnavailable(_describe(exc)) from None
+
+    def url(self, key: str, ttl_seconds: int) -> str:
+        try:
+            return self._client.generate_presigned_url(
+                "get_object",
+                Params={"Bucket": self.bucket, "Key": self.prefix + key},
+                ExpiresIn=ttl_seconds,
+            )
+        except _VENDOR_ERRORS as exc:
+            raise StorageUnavailable(_describe(exc)) from None
+
+    def delete_prefix(self, prefix: str) -> None:
+        try:
+            pages = self._client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=self.prefix + prefix
+            )
+            for page in pages:
+                keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
+                if keys:
+                    self._client.delete_objects(Bucket=self.bucket, Delete={"Objects": keys})
+        except _VENDOR_ERRORS as exc:
+            raise StorageUnavailable(_describe(exc)) from None
+
+    def check(self) -> None:
+        try:
+            self._client.head_bucket(Bucket=self.bucket)
+        except _VENDOR_ERRORS as exc:
+            raise StorageUnavailable(_describe(exc)) from None
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, ClientError):
+        return f"S3 answered {exc.response.get('Error', {}).get('Code', 'an error')}"
+    return type(exc).__name__

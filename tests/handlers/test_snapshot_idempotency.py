@@ -1,0 +1,152 @@
+"""Idempotency-Key on POST snapshot: replay, reuse, in progress, errors not kept, TTL."""
+
+import dataclasses
+import datetime as dt
+
+import pytest
+
+from solo import errors, limits
+from solo.app import create_app
+from solo.dependencies import Dependencies
+from tests.support.bodies import error_body
+from tests.support.clients import SpecCheckedClient
+
+KEY = "ключ"  # non-ASCII is not a visible ASCII key: used only where refusal is the point
+
+
+class Clock:
+    def __init__(self):
+        self.now = dt.datetime(2026, 11, 26, 9, 0, tzinfo=dt.UTC)
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def deps(settings, clock):
+    built = Dependencies.build(settings, clock=clock)
+    yield built
+    built.close()
+
+
+@pytest.fixture
+def client(settings, deps):
+    return SpecCheckedClient(create_app(settings, deps), settings)
+
+
+def create(client, user="олена"):
+    response = client.post("/sessions/", json={"state": {"крок": 0}}, headers=client.auth(user))
+    return response.json()["id"]
+
+
+def snapshot(client, session_id, key, user="олена"):
+    headers = {**client.auth(user), "Idempotency-Key": key}
+    return client.post(f"/sessions/{session_id}/snapshot/", headers=headers)
+
+
+def advance(client, session_id):
+    response = client.patch(
+        f"/sessions/{session_id}/diff/",
+        json={"ops": [{"op": "replace", "path": "/крок", "value": 1}]},
+        headers={**client.auth("олена"), "If-Match": "*"},
+    )
+    assert response.status_code == 200
+
+
+def test_a_repeat_replays_the_first_answer_even_after_the_state_changed(client):
+    session_id = create(client)
+    first = snapshot(client, session_id, "save-1")
+    advance(client, session_id)
+    repeat = snapshot(client, session_id, "save-1")
+    assert (first.status_code, repeat.status_code) == (201, 201)
+    assert repeat.json() == first.json()
+    assert repeat.headers["Idempotent-Replayed"] == "true"
+    assert "Idempotent-Replayed" not in first.headers
+    fresh = snapshot(client, session_id, "save-2")
+    assert fresh.json()["rev"] == 1
+
+
+def test_the_same_key_on_another_session_is_422(client):
+    first, second = create(client), create(client)
+    assert snapshot(client, first, "save-1").status_code == 201
+    response = snapshot(client, second, "save-1")
+    assert response.status_code == 422
+    assert response.json() == error_body(response, errors.IdempotencyKeyReused)
+
+
+def test_keys_belong_to_their_user(client):
+    mine, theirs = create(client, "олена"), create(client, "тарас")
+    assert snapshot(client, mine, "save-1", user="олена").status_code == 201
+    response = snapshot(client, theirs, "save-1", user="тарас")
+    assert response.status_code == 201
+    assert "Idempotent-Replayed" not in response.headers
+
+
+def test_a_repeat_while_the_first_is_running_is_409(client, deps, clock):
+    session_id = create(client)
+    with deps.unit_of_work() as uow:
+        fingerprint = f"POST /api/v1/solo/sessions/{session_id}/snapshot/"
+        uow.idempotency.claim("олена", "save-1", fingerprint, clock() + dt.timedelta(seconds=60))
+        uow.commit()
+    response = snapshot(client, session_id, "save-1")
+    assert response.status_code == 409
+    assert response.json() == error_body(response, errors.IdempotencyInProgress)
+
+
+def test_errors_are_not_kept_so_the_key_can_be_retried(settings, clock, tmp_path):
+    blocker = tmp_path / "не-тека"
+    blocker.write_text("файл")
+    broken = dataclasses.replace(settings, storage_url=f"file://{blocker}/snapshots")
+    deps = Dependencies.build(broken, clock=clock)
+    try:
+        client = SpecCheckedClient(create_app(broken, deps), broken)
+        session_id = create(client)
+        failed = snapshot(client, session_id, "save-1")
+        blocker.unlink()
+        retried = snapshot(client, session_id, "save-1")
+    finally:
+        deps.close()
+    assert failed.status_code == 503
+    assert retried.status_code == 201
+    assert "Idempotent-Replayed" not in retried.headers
+
+
+def test_a_key_expires_after_its_ttl(client, clock):
+    session_id = create(client)
+    first = snapshot(client, session_id, "save-1")
+    advance(client, session_id)
+    clock.now += dt.timedelta(seconds=limits.IDEMPOTENCY_TTL_SECONDS - 1)
+    assert snapshot(client, session_id, "save-1").headers.get("Idempotent-Replayed") == "true"
+    clock.now += dt.timedelta(seconds=1)
+    after = snapshot(client, session_id, "save-1")
+    assert after.status_code == 201
+    assert "Idempotent-Replayed" not in after.headers
+    assert (first.json()["rev"], after.json()["rev"]) == (0, 1)
+
+
+def test_expired_keys_are_purged(client, deps, clock):
+    session_id = create(client)
+    snapshot(client, session_id, "save-1")
+    clock.now += dt.timedelta(seconds=limits.IDEMPOTENCY_TTL_SECONDS)
+    snapshot(client, session_id, "save-2")
+    with deps.unit_of_work() as uow:
+        assert uow.idempotency.get("олена", "save-1") is None
+
+
+@pytest.mark.parametrize("key", ["", "з пробілом", "x" * 256, KEY])
+def test_a_malformed_key_is_400(client, key):
+    session_id = create(client)
+    response = client.post(
+        f"/sessions/{session_id}/snapshot/",
+        headers={**client.auth("олена"), "Idempotency-Key": key.encode()},
+    )
+    assert response.status_code == 400
+    body = response.json()
+    assert body == error_body(
+        response, errors.InvalidRequest, message=body["message"], field="Idempotency-Key"
+    )

@@ -1,0 +1,213 @@
+"""§10 on both stores: the local folder and S3 over HTTP (moto), downloaded for real."""
+
+import dataclasses
+import datetime as dt
+import json
+
+import boto3
+import httpx2
+import pytest
+
+from solo import errors
+from solo.app import create_app
+from solo.dependencies import Dependencies
+from tests.support.bodies import error_body
+from tests.support.clients import SpecCheckedClient
+
+STATE = {"документ": "Звіт", "розділи": [{"назва": "Вступ", "текст": "Привіт"}]}
+
+
+class Clock:
+    def __init__(self):
+        self.now = dt.datetime(2026, 11, 26, 9, 0, tzinfo=dt.UTC)
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def deps(store_settings, clock):
+    built = Dependencies.build(store_settings, clock=clock)
+    yield built
+    built.close()
+
+
+@pytest.fixture
+def client(store_settings, deps):
+    return SpecCheckedClient(create_app(store_settings, deps), store_settings)
+
+
+def create(client, user="олена", state=STATE):
+    response = client.post("/sessions/", json={"state": state}, headers=client.auth(user))
+    return response.json()["id"]
+
+
+def snapshot(client, session_id, user="олена", **headers):
+    return client.post(
+        f"/sessions/{session_id}/snapshot/", headers={**client.auth(user), **headers}
+    )
+
+
+def download(client, url):
+    if url.startswith("/"):
+        return client.request("GET", url.removeprefix("/api/v1/solo"))
+    return httpx2.get(url, timeout=10)
+
+
+def stored_keys(deps):
+    return sorted(stored_sizes(deps))
+
+
+def stored_sizes(deps) -> dict[str, int]:
+    if deps.file_server is not None:
+        root = deps.file_server.root
+        return {str(p.relative_to(root)): p.stat().st_size for p in root.rglob("*.json")}
+    s3 = boto3.client("s3", endpoint_url=deps.settings.s3_endpoint_url)
+    listing = s3.list_objects_v2(Bucket=deps.blob_store.bucket)
+    return {item["Key"]: item["Size"] for item in listing.get("Contents", [])}
+
+
+def key_prefix(deps):
+    return "" if deps.file_server is not None else "префікс/"
+
+
+def test_a_snapshot_is_written_where_the_contract_says_and_downloads_without_a_token(client, deps):
+    session_id = create(client)
+    response = snapshot(client, session_id)
+    assert response.status_code == 201
+    body = response.json()
+    assert body == {"rev": 0, "url": body["url"]}
+    assert stored_keys(deps) == [f"{key_prefix(deps)}solo/олена/{session_id}/0.json"]
+    downloaded = download(client, body["url"])
+    assert downloaded.status_code == 200
+    assert json.loads(downloaded.content) == {
+        "session_id": session_id,
+        "rev": 0,
+        "created_at": "2026-11-26T09:00:00Z",
+        "state": STATE,
+    }
+
+
+def test_snapshotting_an_unchanged_rev_writes_nothing_again(client, deps, caplog):
+    session_id = create(client)
+    first = snapshot(client, session_id)
+    with caplog.at_level("INFO", logger="solo.services.snapshots"):
+        again = snapshot(client, session_id)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json()["rev"] == 0
+    assert "snapshot written" not in caplog.text
+    assert len(stored_keys(deps)) == 1
+
+
+def test_latest_and_list_follow_the_revs_newest_first(client, deps):
+    session_id = create(client)
+    auth = client.auth("олена")
+    snapshot(client, session_id)
+    client.patch(
+        f"/sessions/{session_id}/diff/",
+        json={"ops": [{"op": "add", "path": "/нове", "value": 1}]},
+        headers={**auth, "If-Match": '"0"'},
+    )
+    assert snapshot(client, session_id).json()["rev"] == 1
+    latest = client.get(f"/sessions/{session_id}/snapshot/latest/", headers=auth)
+    assert latest.status_code == 200
+    assert latest.json()["rev"] == 1
+    assert json.loads(download(client, latest.json()["url"]).content)["state"]["нове"] == 1
+    page = client.get(f"/sessions/{session_id}/snapshots/", headers=auth).json()
+    assert [item["rev"] for item in page["items"]] == [1, 0]
+    assert page["next_before_rev"] is None
+    sizes = stored_sizes(deps)
+    prefix = f"{key_prefix(deps)}solo/олена/{session_id}/"
+    assert [item["size"] for item in page["items"]] == [
+        sizes[f"{prefix}{rev}.json"] for rev in (1, 0)
+    ]
+    first_page = client.get(f"/sessions/{session_id}/snapshots/", params={"limit": 1}, headers=auth)
+    assert first_page.json()["next_before_rev"] == 1
+    second_page = client.get(
+        f"/sessions/{session_id}/snapshots/", params={"limit": 1, "before_rev": 1}, headers=auth
+    )
+    assert [item["rev"] for item in second_page.json()["items"]] == [0]
+
+
+def test_latest_without_any_snapshot_is_404(client):
+    session_id = create(client)
+    response = client.get(f"/sessions/{session_id}/snapshot/latest/", headers=client.auth("олена"))
+    assert response.status_code == 404
+    assert response.json() == error_body(
+        response, errors.NotFound, message="This session has no snapshot yet."
+    )
+
+
+@pytest.mark.parametrize(
+    ("method", "suffix"),
+    [("POST", "snapshot/"), ("GET", "snapshot/latest/"), ("GET", "snapshots/"), ("GET", "export/")],
+)
+def test_a_strangers_session_is_404_everywhere(client, method, suffix):
+    session_id = create(client, user="олена")
+    response = client.request(
+        method, f"/sessions/{session_id}/{suffix}", headers=client.auth("тарас")
+    )
+    assert response.status_code == 404
+    assert response.json() == error_body(response, errors.NotFound)
+
+
+def test_export_is_a_json_attachment_of_session_state_and_snapshots(client):
+    session_id = create(client)
+    snapshot(client, session_id)
+    response = client.get(f"/sessions/{session_id}/export/", headers=client.auth("олена"))
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"] == (
+        f'attachment; filename="solo-session-{session_id}.json"'
+    )
+    body = response.json()
+    session = client.get(f"/sessions/{session_id}/", headers=client.auth("олена")).json()
+    assert body == {
+        "session": {k: session[k] for k in ("id", "rev", "created_at", "updated_at")},
+        "state": STATE,
+        "snapshots": [
+            {"rev": 0, "created_at": "2026-11-26T09:00:00Z", "size": body["snapshots"][0]["size"]}
+        ],
+        "snapshots_truncated": False,
+    }
+
+
+def test_deleting_a_session_deletes_its_snapshots(client, deps):
+    session_id = create(client)
+    other = create(client)
+    snapshot(client, session_id)
+    snapshot(client, other)
+    response = client.delete(
+        f"/sessions/{session_id}/", headers={**client.auth("олена"), "If-Match": "*"}
+    )
+    assert response.status_code == 204
+    assert stored_keys(deps) == [f"{key_prefix(deps)}solo/олена/{other}/0.json"]
+    gone = client.get(f"/sessions/{session_id}/snapshots/", headers=client.auth("олена"))
+    assert gone.status_code == 404
+
+
+def test_the_store_being_down_is_503_and_records_nothing(store_settings, clock, tmp_path):
+    if store_settings.storage_url.startswith("s3://"):
+        broken = dataclasses.replace(store_settings, storage_url="s3://bucket-that-is-not-there")
+    else:
+        blocker = tmp_path / "не-тека"
+        blocker.write_text("файл")
+        broken = dataclasses.replace(store_settings, storage_url=f"file://{blocker}/snapshots")
+    deps = Dependencies.build(broken, clock=clock)
+    try:
+        client = SpecCheckedClient(create_app(broken, deps), broken)
+        session_id = create(client)
+        response = snapshot(client, session_id)
+        listed = client.get(f"/sessions/{session_id}/snapshots/", headers=client.auth("олена"))
+    finally:
+        deps.close()
+    assert response.status_code == 503
+    assert response.json() == {
+        **error_body(response, errors.Unavailable({})),
+        "checks": {"storage": "unavailable"},
+    }
+    assert listed.json()["items"] == []
