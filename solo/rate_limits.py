@@ -57,6 +57,8 @@ class RateLimits:
             "read": parse(settings.rate_limit_read),
         }
         self._storage = _storage(settings.rate_limit_storage)
+        self.blocking = not isinstance(self._storage, MemoryStorage)
+        """Whether a hit waits on the network, so must not run on the event loop."""
         self._limiter = FixedWindowRateLimiter(self._storage)
         self._fallback = FixedWindowRateLimiter(MemoryStorage())
         self._skip_storage_until = 0.0

@@ -25,7 +25,10 @@ class RateLimitMiddleware:
         if scope["type"] != "http" or group is None or user is None:
             await self.app(scope, receive, send)
             return
-        decision = await run_in_threadpool(self.rate_limits.hit, group, user)
+        if self.rate_limits.blocking:
+            decision = await run_in_threadpool(self.rate_limits.hit, group, user)
+        else:
+            decision = self.rate_limits.hit(group, user)
         now = time.time()
         if not decision.allowed:
             raise RateLimited(
