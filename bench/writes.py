@@ -77,7 +77,9 @@ def main() -> None:
 
             rows = [
                 timed("baseline GET /healthz", count, lambda n: http.get("/healthz")),
-                timed("GET session", count, lambda n: http.get(f"/sessions/{session}/", headers=auth)),
+                timed(
+                    "GET session", count, lambda n: http.get(f"/sessions/{session}/", headers=auth)
+                ),
                 timed("PATCH diff", count, diff),
                 timed(
                     "POST beacon",
