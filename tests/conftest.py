@@ -15,9 +15,10 @@ from sqlalchemy.engine import make_url
 
 from solo.app import create_app
 from solo.db.migrate import upgrade
-from solo.dependencies import Dependencies
+from solo.dependencies import Dependencies, utc_now
 from solo.settings import Settings
 from tests.support.clients import SpecCheckedClient
+from tests.support.clock import FakeClock
 from tests.support.s3 import CREDENTIALS, MotoServer
 
 TEST_JWT_SECRET = "solo-tests-secret-ключ-0123456789abcdef"
@@ -179,3 +180,23 @@ def store_settings(request, settings):
         storage_url=f"s3://{bucket}/префікс",
         s3_endpoint_url=request.getfixturevalue("moto").endpoint_url,
     )
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def make_client():
+    """Build a spec-checked client on other settings or a fake clock; closed afterwards."""
+    built: list[Dependencies] = []
+
+    def make(settings: Settings, clock=utc_now) -> tuple[SpecCheckedClient, Dependencies]:
+        deps = Dependencies.build(settings, clock=clock)
+        built.append(deps)
+        return SpecCheckedClient(create_app(settings, deps), settings), deps
+
+    yield make
+    for deps in built:
+        deps.close()

@@ -6,29 +6,12 @@ import datetime as dt
 import pytest
 
 from solo import errors
-from solo.app import create_app
-from solo.dependencies import Dependencies
 from tests.support.bodies import error_body
-from tests.support.clients import SpecCheckedClient
-
-
-class Clock:
-    now = dt.datetime(2026, 11, 26, 9, 0, tzinfo=dt.UTC)
-
-    def __call__(self):
-        return self.now
 
 
 @pytest.fixture
-def clock():
-    return Clock()
-
-
-@pytest.fixture
-def client(settings, clock):
-    deps = Dependencies.build(dataclasses.replace(settings, signed_url_ttl=60), clock=clock)
-    yield SpecCheckedClient(create_app(deps.settings, deps), deps.settings)
-    deps.close()
+def client(settings, clock, make_client):
+    return make_client(dataclasses.replace(settings, signed_url_ttl=60), clock)[0]
 
 
 def snapshot_url(client) -> str:

@@ -2,10 +2,7 @@ import dataclasses
 import uuid
 
 from solo import errors
-from solo.app import create_app
-from solo.dependencies import Dependencies
 from tests.support.bodies import error_body
-from tests.support.clients import SpecCheckedClient
 
 
 def test_healthz_needs_no_token_and_echoes_a_sane_request_id(client):
@@ -27,16 +24,13 @@ def test_readyz_reports_the_database_and_the_store(client):
     assert response.json() == {"status": "ok", "checks": {"database": "ok", "storage": "ok"}}
 
 
-def test_readyz_is_503_when_the_store_does_not_answer(settings, tmp_path):
+def test_readyz_is_503_when_the_store_does_not_answer(settings, make_client, tmp_path):
     blocker = tmp_path / "файл"
     blocker.write_text("не тека")
-    broken = dataclasses.replace(settings, storage_url=f"file://{blocker}/snapshots")
-    deps = Dependencies.build(broken)
-    try:
-        client = SpecCheckedClient(create_app(broken, deps), broken)
-        response = client.get("/readyz")
-    finally:
-        deps.close()
+    client, _ = make_client(
+        dataclasses.replace(settings, storage_url=f"file://{blocker}/snapshots")
+    )
+    response = client.get("/readyz")
     assert response.status_code == 503
     assert response.json() == {
         **error_body(response, errors.Unavailable({})),

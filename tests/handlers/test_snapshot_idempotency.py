@@ -6,37 +6,24 @@ import datetime as dt
 import pytest
 
 from solo import errors, limits
-from solo.app import create_app
-from solo.dependencies import Dependencies
 from tests.support.bodies import error_body
-from tests.support.clients import SpecCheckedClient
 
 KEY = "ключ"  # non-ASCII is not a visible ASCII key: used only where refusal is the point
 
 
-class Clock:
-    def __init__(self):
-        self.now = dt.datetime(2026, 11, 26, 9, 0, tzinfo=dt.UTC)
-
-    def __call__(self):
-        return self.now
+@pytest.fixture
+def clocked(settings, clock, make_client):
+    return make_client(settings, clock)
 
 
 @pytest.fixture
-def clock():
-    return Clock()
+def client(clocked):
+    return clocked[0]
 
 
 @pytest.fixture
-def deps(settings, clock):
-    built = Dependencies.build(settings, clock=clock)
-    yield built
-    built.close()
-
-
-@pytest.fixture
-def client(settings, deps):
-    return SpecCheckedClient(create_app(settings, deps), settings)
+def deps(clocked):
+    return clocked[1]
 
 
 def create(client, user="олена"):
@@ -98,19 +85,15 @@ def test_a_repeat_while_the_first_is_running_is_409(client, deps, clock):
     assert response.json() == error_body(response, errors.IdempotencyInProgress)
 
 
-def test_errors_are_not_kept_so_the_key_can_be_retried(settings, clock, tmp_path):
+def test_errors_are_not_kept_so_the_key_can_be_retried(settings, clock, make_client, tmp_path):
     blocker = tmp_path / "не-тека"
     blocker.write_text("файл")
     broken = dataclasses.replace(settings, storage_url=f"file://{blocker}/snapshots")
-    deps = Dependencies.build(broken, clock=clock)
-    try:
-        client = SpecCheckedClient(create_app(broken, deps), broken)
-        session_id = create(client)
-        failed = snapshot(client, session_id, "save-1")
-        blocker.unlink()
-        retried = snapshot(client, session_id, "save-1")
-    finally:
-        deps.close()
+    client, _ = make_client(broken, clock)
+    session_id = create(client)
+    failed = snapshot(client, session_id, "save-1")
+    blocker.unlink()
+    retried = snapshot(client, session_id, "save-1")
     assert failed.status_code == 503
     assert retried.status_code == 201
     assert "Idempotent-Replayed" not in retried.headers

@@ -1,7 +1,6 @@
 """§10 on both stores: the local folder and S3 over HTTP (moto), downloaded for real."""
 
 import dataclasses
-import datetime as dt
 import json
 
 import boto3
@@ -9,37 +8,24 @@ import httpx2
 import pytest
 
 from solo import errors
-from solo.app import create_app
-from solo.dependencies import Dependencies
 from tests.support.bodies import error_body
-from tests.support.clients import SpecCheckedClient
 
 STATE = {"документ": "Звіт", "розділи": [{"назва": "Вступ", "текст": "Привіт"}]}
 
 
-class Clock:
-    def __init__(self):
-        self.now = dt.datetime(2026, 11, 26, 9, 0, tzinfo=dt.UTC)
-
-    def __call__(self):
-        return self.now
+@pytest.fixture
+def clocked(store_settings, clock, make_client):
+    return make_client(store_settings, clock)
 
 
 @pytest.fixture
-def clock():
-    return Clock()
+def client(clocked):
+    return clocked[0]
 
 
 @pytest.fixture
-def deps(store_settings, clock):
-    built = Dependencies.build(store_settings, clock=clock)
-    yield built
-    built.close()
-
-
-@pytest.fixture
-def client(store_settings, deps):
-    return SpecCheckedClient(create_app(store_settings, deps), store_settings)
+def deps(clocked):
+    return clocked[1]
 
 
 def create(client, user="олена", state=STATE):
@@ -190,21 +176,19 @@ def test_deleting_a_session_deletes_its_snapshots(client, deps):
     assert gone.status_code == 404
 
 
-def test_the_store_being_down_is_503_and_records_nothing(store_settings, clock, tmp_path):
+def test_the_store_being_down_is_503_and_records_nothing(
+    store_settings, clock, make_client, tmp_path
+):
     if store_settings.storage_url.startswith("s3://"):
         broken = dataclasses.replace(store_settings, storage_url="s3://bucket-that-is-not-there")
     else:
         blocker = tmp_path / "не-тека"
         blocker.write_text("файл")
         broken = dataclasses.replace(store_settings, storage_url=f"file://{blocker}/snapshots")
-    deps = Dependencies.build(broken, clock=clock)
-    try:
-        client = SpecCheckedClient(create_app(broken, deps), broken)
-        session_id = create(client)
-        response = snapshot(client, session_id)
-        listed = client.get(f"/sessions/{session_id}/snapshots/", headers=client.auth("олена"))
-    finally:
-        deps.close()
+    client, _ = make_client(broken, clock)
+    session_id = create(client)
+    response = snapshot(client, session_id)
+    listed = client.get(f"/sessions/{session_id}/snapshots/", headers=client.auth("олена"))
     assert response.status_code == 503
     assert response.json() == {
         **error_body(response, errors.Unavailable({})),

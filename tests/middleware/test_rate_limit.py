@@ -6,10 +6,7 @@ import time
 import pytest
 
 from solo import errors
-from solo.app import create_app
-from solo.dependencies import Dependencies
 from tests.support.bodies import error_body
-from tests.support.clients import SpecCheckedClient
 
 RATE_HEADERS = [
     "X-RateLimit-Limit",
@@ -21,13 +18,11 @@ RATE_HEADERS = [
 
 
 @pytest.fixture
-def limited(settings):
+def limited(settings, make_client):
     configured = dataclasses.replace(
         settings, rate_limit_write="3/hour", rate_limit_read="5/hour", rate_limit_beacon="2/hour"
     )
-    deps = Dependencies.build(configured)
-    yield SpecCheckedClient(create_app(configured, deps), configured)
-    deps.close()
+    return make_client(configured)[0]
 
 
 def create(client, user="олена"):

@@ -8,21 +8,10 @@ import pytest
 from solo.signing import Signer
 from solo.storage import StorageUnavailable, key_segment, snapshot_key
 from solo.storage.local import ExpiredOrForged, LocalBlobStore
+from tests.support.clock import START
 
 KEY = "ключ-підпису".encode()
-NOW = dt.datetime(2026, 11, 26, 9, 0, tzinfo=dt.UTC)
-
-
-class Clock:
-    now = NOW
-
-    def __call__(self):
-        return self.now
-
-
-@pytest.fixture
-def clock():
-    return Clock()
+NOW = START
 
 
 @pytest.fixture
