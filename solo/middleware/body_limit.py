@@ -93,7 +93,7 @@ class BodyLimitMiddleware:
         try:
             body = await self._read(scope, receive, limit)
         except (SoloError, OverLimit) as refusal:
-            await self._refuse(scope, refusal, limit)
+            raise await self._answer_to(scope, refusal, limit) from None
         if body is None:
             return
         headers = MutableHeaders(scope=scope)
@@ -127,25 +127,28 @@ class BodyLimitMiddleware:
             parts.append(inflater.finish())
         return b"".join(parts)
 
-    async def _refuse(self, scope: Scope, refusal: Exception, limit: int) -> None:
-        """Raise the refusal, unless the session is not the caller's: then it is 404."""
+    async def _answer_to(self, scope: Scope, refusal: Exception, limit: int) -> SoloError:
+        """The error for a refused body, after the 404 that §6 puts before it."""
         session_id = scope.get("path_params", {}).get("session_id")
         user = scope.get("extensions", {}).get("connexion_context", {}).get("user")
-        if session_id and user:
-            try:
-                parsed = uuid.UUID(session_id)
-            except ValueError:
-                parsed = None
-            if parsed is not None:
-                await run_in_threadpool(ensure_exists, self.deps.unit_of_work(), user, parsed)
+        if session_id and user and _is_uuid(session_id):
+            await run_in_threadpool(
+                ensure_exists, self.deps.unit_of_work(), user, uuid.UUID(session_id)
+            )
         if isinstance(refusal, OverLimit):
             coding = Headers(scope=scope).get("content-encoding", "").strip().lower()
-            raise PayloadTooLarge(
-                limit=limit,
-                encoding="gzip" if coding in _GZIP else "raw",
-                endpoint=scope["path"],
-            ) from None
-        raise refusal
+            return PayloadTooLarge(
+                limit=limit, encoding="gzip" if coding in _GZIP else "raw", endpoint=scope["path"]
+            )
+        return refusal
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _operation_id(scope: Scope) -> str | None:
