@@ -25,7 +25,6 @@ from solo.settings import Settings
 from solo.validators import validator_map
 
 SPEC_PATH = pathlib.Path(__file__).resolve().parents[1] / "openapi" / "solo.yaml"
-BASE_PATH = API_BASE_PATH
 HANDLERS = "solo.handlers"
 
 CORS_ALLOW_HEADERS = [
@@ -65,7 +64,7 @@ def _by_handler(by_operation_id: dict) -> dict:
 def create_app(settings: Settings, deps: Dependencies | None = None) -> AsyncApp:
     deps = deps or Dependencies.build(settings)
     spec = load_spec()
-    handle_error = exception_handler(RouteTable(BASE_PATH, spec["paths"]))
+    handle_error = exception_handler(RouteTable(API_BASE_PATH, spec["paths"]))
     app = AsyncApp(
         __name__,
         middlewares=[
@@ -102,7 +101,7 @@ def create_app(settings: Settings, deps: Dependencies | None = None) -> AsyncApp
         )
     app.add_api(
         spec,
-        base_path=BASE_PATH,
+        base_path=API_BASE_PATH,
         resolver=RelativeResolver(HANDLERS),
         strict_validation=True,
         validate_responses=True,
