@@ -11,8 +11,6 @@ from solo.dependencies import Dependencies
 from solo.handlers.representations import session_document, session_summary, write_result
 from solo.services import preconditions
 from solo.services import sessions as service
-from solo.services.snapshots import delete_snapshots
-from solo.storage import session_prefix
 
 _REVALIDATE = {"Cache-Control": "private, no-cache"}
 
@@ -57,8 +55,9 @@ def get_session(session_id: str, user: str, token_info: dict, deps: Dependencies
 
 def delete_session(session_id: str, user: str, deps: Dependencies):
     precondition = _precondition()
-    service.delete_session(deps.unit_of_work(), user, uuid.UUID(session_id), precondition)
-    delete_snapshots(deps.blob_store, session_prefix(user, session_id))
+    service.delete_session(
+        deps.unit_of_work(), deps.blob_store, user, uuid.UUID(session_id), precondition
+    )
     headers = {"Deprecation": "true"} if precondition.legacy else {}
     return NoContent, 204, headers
 

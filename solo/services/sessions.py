@@ -7,6 +7,7 @@ import binascii
 import dataclasses
 import datetime as dt
 import json
+import logging
 import uuid
 from collections.abc import Callable
 
@@ -22,6 +23,9 @@ from solo.errors import (
 )
 from solo.services.patching import apply_patch
 from solo.services.preconditions import Precondition
+from solo.storage import BlobStore, StorageUnavailable, session_prefix
+
+log = logging.getLogger(__name__)
 
 Clock = Callable[[], dt.datetime]
 
@@ -65,10 +69,15 @@ def list_sessions(uow: UnitOfWork, owner: str, cursor: str | None, limit: int) -
 
 
 def delete_session(
-    uow: UnitOfWork, owner: str, session_id: uuid.UUID, precondition: Precondition
+    uow: UnitOfWork,
+    store: BlobStore,
+    owner: str,
+    session_id: uuid.UUID,
+    precondition: Precondition,
 ) -> None:
-    """Delete the session; its telemetry and snapshot rows go with it (cascade). The
-    caller deletes the snapshot objects afterwards."""
+    """Delete the session with its telemetry and snapshot rows (cascade), then its
+    snapshot objects: once the rows are gone the objects are unreachable, so a store
+    failure here leaves garbage, never a dangling reference."""
     for _attempt in range(limits.CAS_RETRIES_FOR_ANY_MATCH):
         with uow:
             current_rev = uow.sessions.current_rev(owner, session_id)
@@ -77,8 +86,14 @@ def delete_session(
             precondition.check(current_rev)
             if uow.sessions.delete(owner, session_id, current_rev):
                 uow.commit()
-                return
-    raise _lost_every_race(uow, owner, session_id)
+                break
+    else:
+        raise _lost_every_race(uow, owner, session_id)
+    prefix = session_prefix(owner, str(session_id))
+    try:
+        store.delete_prefix(prefix)
+    except StorageUnavailable as exc:
+        log.error("objects under %s were not deleted: %s", prefix, exc)
 
 
 def apply_diff(

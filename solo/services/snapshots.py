@@ -113,15 +113,6 @@ def fit_export(document: dict) -> bytes:
     return render(low)
 
 
-def delete_snapshots(store: BlobStore, prefix: str) -> None:
-    """After the session's rows are gone: its objects are unreachable, so a failure here
-    leaves garbage, never a dangling reference."""
-    try:
-        store.delete_prefix(prefix)
-    except StorageUnavailable as exc:
-        log.error("objects under %s were not deleted: %s", prefix, exc)
-
-
 def _owned(uow: UnitOfWork, owner: str, session_id: uuid.UUID) -> StoredSession:
     session = uow.sessions.get(owner, session_id)
     if session is None:

@@ -8,6 +8,7 @@ import pytest
 from solo.errors import NotFound, PreconditionFailed, RevMismatch
 from solo.services import sessions
 from solo.services.preconditions import from_headers
+from solo.storage import StorageUnavailable
 
 T0 = dt.datetime(2026, 11, 26, 8, 0, tzinfo=dt.UTC)
 
@@ -98,8 +99,12 @@ def test_if_match_any_retries_a_lost_race_and_keeps_both_writes(deps, session_id
 
 def test_delete_is_scoped_to_the_owner(deps, session_id):
     with pytest.raises(NotFound):
-        sessions.delete_session(deps.unit_of_work(), "тарас", session_id, from_headers("*", None))
-    sessions.delete_session(deps.unit_of_work(), "олена", session_id, from_headers('"0"', None))
+        sessions.delete_session(
+            deps.unit_of_work(), deps.blob_store, "тарас", session_id, from_headers("*", None)
+        )
+    sessions.delete_session(
+        deps.unit_of_work(), deps.blob_store, "олена", session_id, from_headers('"0"', None)
+    )
     with pytest.raises(NotFound):
         sessions.get_session(deps.unit_of_work(), "олена", session_id)
 
@@ -115,3 +120,17 @@ def test_timestamps_round_trip_as_aware_utc(deps, session_id):
     stored = sessions.get_session(deps.unit_of_work(), "олена", session_id)
     assert stored.created_at == T0
     assert stored.created_at.tzinfo == dt.UTC
+
+
+class UnreachableStore:
+    def delete_prefix(self, prefix: str) -> None:
+        raise StorageUnavailable("S3 answered ServiceUnavailable")
+
+
+def test_a_store_outage_does_not_undo_a_delete(deps, session_id, caplog):
+    sessions.delete_session(
+        deps.unit_of_work(), UnreachableStore(), "олена", session_id, from_headers("*", None)
+    )
+    with pytest.raises(NotFound):
+        sessions.get_session(deps.unit_of_work(), "олена", session_id)
+    assert f"objects under solo/олена/{session_id}/ were not deleted" in caplog.text
