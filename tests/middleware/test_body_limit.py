@@ -138,17 +138,22 @@ def test_a_declared_length_over_the_limit_is_refused_before_any_body_is_sent(ser
     assert response.json()["limit"] == limits.DIFF_BODY_LIMIT
 
 
+def save_gzipped(server, session_id: str, compressed: bytes):
+    headers = {**auth(), "Content-Type": "application/json", "Content-Encoding": "gzip"}
+    return raw_http.request(
+        server.port,
+        "POST",
+        f"{API}/sessions/{session_id}/save-stream/",
+        {**headers, "If-Match": "*"},
+        compressed,
+    )
+
+
 def test_several_gzip_members_are_one_body(server):
     session_id = create_session(server)
     body = '{"перша": "частина", "друга": 2}'.encode()
     compressed = gzip.compress(body[:10]) + gzip.compress(body[10:])
-    response = raw_http.request(
-        server.port,
-        "POST",
-        f"{API}/sessions/{session_id}/save-stream/",
-        {**auth(), "Content-Type": "application/json", "Content-Encoding": "gzip", "If-Match": "*"},
-        compressed,
-    )
+    response = save_gzipped(server, session_id, compressed)
     assert response.status == 200, response.body
 
 
@@ -159,13 +164,7 @@ def test_several_gzip_members_are_one_body(server):
 )
 def test_broken_gzip_is_400_invalid_encoding(server, compressed):
     session_id = create_session(server)
-    response = raw_http.request(
-        server.port,
-        "POST",
-        f"{API}/sessions/{session_id}/save-stream/",
-        {**auth(), "Content-Type": "application/json", "Content-Encoding": "gzip", "If-Match": "*"},
-        compressed,
-    )
+    response = save_gzipped(server, session_id, compressed)
     assert response.status == 400
     assert response.json() == {
         "error": "invalid_encoding",
