@@ -104,7 +104,7 @@ def create_app(settings: Settings, deps: Dependencies | None = None) -> AsyncApp
         base_path=API_BASE_PATH,
         resolver=RelativeResolver(HANDLERS),
         strict_validation=True,
-        validate_responses=True,
+        validate_responses=settings.validate_responses,
         validator_map=validator_map(),
         swagger_ui_options=SwaggerUIOptions(spec_path="/openapi.json"),
     )

@@ -2,21 +2,32 @@
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import dataclasses
 import datetime as dt
+import functools
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.engine import make_url
 
+from solo import limits
 from solo.auth import BeaconTokens, TokenVerifier
 from solo.db.engine import make_engine
-from solo.db.uow import UnitOfWork, session_factory
+from solo.db.uow import UnitOfWork
+from solo.db.writer_lock import WriterLock
 from solo.rate_limits import RateLimits
 from solo.services.sessions import Clock
 from solo.settings import Settings
+from solo.state_cache import StateCache
 from solo.storage import BlobStore
 from solo.storage.factory import open_blob_store
 from solo.storage.local import LocalBlobStore
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 def utc_now() -> dt.datetime:
@@ -27,7 +38,11 @@ def utc_now() -> dt.datetime:
 class Dependencies:
     settings: Settings
     engine: sa.Engine
-    session_factory: sessionmaker
+    writer_lock: WriterLock | None
+    """SQLite only: writers queue here, not in SQLite's busy handler."""
+    database_threads: concurrent.futures.ThreadPoolExecutor
+    """The only threads that talk to the database; the pool has a connection for each."""
+    states: StateCache
     token_verifier: TokenVerifier
     beacon_tokens: BeaconTokens
     rate_limits: RateLimits
@@ -38,12 +53,16 @@ class Dependencies:
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock = utc_now) -> Dependencies:
-        engine = make_engine(settings.database_url)
+        engine = make_engine(settings.database_url, pool_size=settings.database_threads)
         store = open_blob_store(settings, clock)
         return cls(
             settings,
             engine,
-            session_factory(engine),
+            _writer_lock(settings.database_url),
+            concurrent.futures.ThreadPoolExecutor(
+                settings.database_threads, thread_name_prefix="solo-db"
+            ),
+            StateCache(settings.state_cache_mb * 1024 * 1024),
             TokenVerifier(settings),
             BeaconTokens(settings.effective_signing_key),
             RateLimits(settings),
@@ -53,7 +72,28 @@ class Dependencies:
         )
 
     def unit_of_work(self) -> UnitOfWork:
-        return UnitOfWork(self.session_factory)
+        return UnitOfWork(self.engine, self.writer_lock)
+
+    async def in_database_thread(
+        self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """Run blocking database work on the database threads, off the event loop."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(
+            self.database_threads, functools.partial(function, *args, **kwargs)
+        )
 
     def close(self) -> None:
+        self.database_threads.shutdown(wait=True)
         self.engine.dispose()
+        if self.writer_lock is not None:
+            self.writer_lock.close()
+
+
+def _writer_lock(database_url: str) -> WriterLock | None:
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite":
+        return None
+    in_memory = not url.database or url.database == ":memory:"
+    lock_path = None if in_memory else f"{url.database}.writer-lock"
+    return WriterLock(lock_path, limits.DATABASE_WAIT_SECONDS)

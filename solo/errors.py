@@ -1,4 +1,4 @@
-"""The one error hierarchy of Solo, and the one place that renders it.
+"""The one error hierarchy of Solo (rendered in one place: solo.middleware.errors.render).
 
 SoloError                       base: an answer in the contract's error shape (§11)
 ├── InvalidRequest        400   a parameter, header or body breaks the spec's schema
@@ -24,10 +24,7 @@ SoloError                       base: an answer in the contract's error shape (�
 
 from __future__ import annotations
 
-import json
 from typing import Any, ClassVar
-
-from connexion.lifecycle import ConnexionResponse
 
 REQUEST_ID_HEADER = "X-Request-ID"
 
@@ -239,15 +236,3 @@ class Unavailable(SoloError):
 
     def details(self) -> dict[str, Any]:
         return {"checks": self.checks}
-
-
-def render(error: SoloError, request_id: str) -> ConnexionResponse:
-    """The only place an error becomes an HTTP response."""
-    body = {"error": error.code, "request_id": request_id, "message": error.message}
-    body.update(error.details())
-    return ConnexionResponse(
-        status_code=error.status,
-        mimetype="application/json",
-        body=json.dumps(body, ensure_ascii=False).encode(),
-        headers={REQUEST_ID_HEADER: request_id, **error.headers()},
-    )

@@ -30,8 +30,12 @@ BODY_LIMITS = {
 STATE_SIZE_LIMIT = STREAM_BODY_LIMIT
 """A state that a diff would grow past this is refused with state_too_large."""
 
-CAS_RETRIES_FOR_ANY_MATCH = 5
-"""How often a write with `If-Match: *` re-reads and retries a lost race."""
+JSON_DEPTH_LIMIT = 200
+"""Deepest nesting of any JSON body, and of any state (a diff may not nest it deeper)."""
+
+PATCH_WORK_LIMIT = 4 * STATE_SIZE_LIMIT
+"""Bytes of existing state one patch may measure or clone (what its removes drop and its
+copies duplicate): bounds the work of any diff, however its ops are chosen."""
 
 TOKEN_TTL_SECONDS = 3600
 """Default lifetime of a token minted by `solo token`."""
@@ -71,6 +75,25 @@ RATE_LIMIT_REDIS_RETRY_SECONDS = 5
 
 BEACON_EVENTS_KEPT = 100
 """Telemetry retention: the newest beacon events kept per session (SOLO_BEACON_EVENTS_KEPT)."""
+
+DATABASE_WAIT_SECONDS = 5
+"""Longest a request waits for the database: a pooled connection, the SQLite writer lock,
+a locked row. Past it the answer is 503 unavailable."""
+
+STATE_CACHE_MB = 64
+"""Default budget of each process's state cache (SOLO_STATE_CACHE_MB), in megabytes of
+canonical JSON."""
+
+DATABASE_THREADS = 16
+"""Default threads per process that talk to the database (SOLO_DATABASE_THREADS), and
+so the size of its connection pool."""
+
+CHANGES_KEPT = 1000
+"""Default revisions whose changes each session keeps at least (SOLO_CHANGES_KEPT)."""
+
+CHECKPOINT_MAX_CHANGES = 500
+"""A checkpoint of the whole state is written once this many changes were logged since
+the last one, or once the logged ops outgrow the state, whichever comes first."""
 
 REQUEST_ID_MAX_LENGTH = 200
 """Longest incoming X-Request-ID that is echoed rather than replaced."""

@@ -37,6 +37,12 @@ class Settings:
     signed_url_ttl: int = limits.SIGNED_URL_TTL_SECONDS
     cors_origins: tuple[str, ...] = ()
     beacon_events_kept: int = limits.BEACON_EVENTS_KEPT
+    changes_kept: int = limits.CHANGES_KEPT
+    state_cache_mb: int = limits.STATE_CACHE_MB
+    database_threads: int = limits.DATABASE_THREADS
+    validate_responses: bool = False
+    """Check every answer against the spec (tests and schemathesis turn it on; it costs
+    a parse of every response body, see bench/RESULTS.md)."""
 
     @property
     def uses_development_secret(self) -> bool:
@@ -74,11 +80,24 @@ class Settings:
         return settings
 
 
+_WHOLE_NUMBERS = {
+    "signed_url_ttl",
+    "beacon_events_kept",
+    "changes_kept",
+    "state_cache_mb",
+    "database_threads",
+}
+
+
 def _convert(name: str, raw: str) -> object:
-    if name in ("signed_url_ttl", "beacon_events_kept"):
+    if name in _WHOLE_NUMBERS:
         if not raw.isdigit() or int(raw) <= 0:
             raise ValueError(f"expected a positive whole number, got {raw!r}")
         return int(raw)
+    if name == "validate_responses":
+        if raw not in ("true", "false"):
+            raise ValueError(f"expected true or false, got {raw!r}")
+        return raw == "true"
     if name == "cors_origins":
         origins = tuple(part.strip() for part in raw.split(",") if part.strip())
         for origin in origins:

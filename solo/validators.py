@@ -1,18 +1,30 @@
-"""connexion's validators, made to raise Solo's errors with short, safe messages."""
+"""connexion's validators, made to raise Solo's errors with short, safe messages, to parse
+every JSON body once with Solo's strict decoder, and to build each schema's validator once."""
 
 from __future__ import annotations
 
-import json
-import math
 from typing import Any
 
 from connexion.datastructures import MediaTypeDict
-from connexion.validators import VALIDATOR_MAP, JSONRequestBodyValidator, ParameterValidator
-from jsonschema import ValidationError
+from connexion.json_schema import Draft4RequestValidator, Draft4ResponseValidator
+from connexion.utils import is_null, is_nullable
+from connexion.validators import (
+    VALIDATOR_MAP,
+    JSONRequestBodyValidator,
+    JSONResponseBodyValidator,
+    ParameterValidator,
+)
+from jsonschema import Draft4Validator, ValidationError
+from starlette.types import Scope
 
+from solo import limits
+from solo.domain import jsonvalue
 from solo.errors import InvalidJson, InvalidRequest
 
 _MESSAGE_MAX = 200
+_SCHEMAS_CACHED = 1024
+"""More than the spec has: schemas are the spec's own, loaded once."""
+_BODY = "solo.body"
 
 
 def short_message(text: str) -> str:
@@ -20,28 +32,49 @@ def short_message(text: str) -> str:
     return first_line if len(first_line) <= _MESSAGE_MAX else first_line[: _MESSAGE_MAX - 1] + "…"
 
 
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if math.isinf(value):
-        raise ValueError("number out of range")
-    return value
-
-
-def parse_json(raw: bytes, encoding: str = "utf-8") -> Any:
-    """Strict JSON: no NaN or Infinity, no numbers beyond double range."""
+def parse_json(raw: bytes) -> tuple[Any, bytes]:
+    """A body's JSON value and its canonical encoding, or InvalidJson (strict JSON: no NaN
+    or Infinity, no lone surrogates, numbers within double range, bounded nesting)."""
     try:
-        return json.loads(
-            raw.decode(encoding),
-            parse_constant=_refuse_constant,
-            parse_float=_finite_float,
-        )
-    except (UnicodeDecodeError, LookupError, ValueError, RecursionError):
+        return jsonvalue.decode(raw)
+    except jsonvalue.TooDeep:
+        raise InvalidJson(
+            f"The request body nests deeper than {limits.JSON_DEPTH_LIMIT} levels."
+        ) from None
+    except jsonvalue.InvalidJsonValue:
         raise InvalidJson() from None
 
+
+def parsed_body(scope: Scope, absent: tuple[Any, bytes] | None = None) -> tuple[Any, bytes]:
+    """The JSON body the request validator parsed, with its canonical encoding; `absent`
+    when the request had no body (the spec said it was optional)."""
+    body = scope.get("state", {}).get(_BODY, absent)
+    if body is None:
+        raise InvalidRequest("The request body is required.", field="body")
+    return body
+
+
+class _Cached:
+    """jsonschema validators by schema: connexion would build one per request."""
+
+    def __init__(self, validator_class) -> None:
+        self._class = validator_class
+        self._by_schema: dict[int, tuple[dict, Any]] = {}
+
+    def __call__(self, schema: dict) -> Any:
+        held = self._by_schema.get(id(schema))
+        if held is not None:
+            return held[1]
+        validator = self._class(schema, format_checker=Draft4Validator.FORMAT_CHECKER)
+        if len(self._by_schema) < _SCHEMAS_CACHED:
+            # The schema is kept alive beside its validator, so its id is never reused.
+            self._by_schema[id(schema)] = (schema, validator)
+        return validator
+
+
+_request_validator = _Cached(Draft4RequestValidator)
+_response_validator = _Cached(Draft4ResponseValidator)
+_parameter_validator = _Cached(Draft4Validator)
 
 _EMPTY = object()
 
@@ -49,11 +82,17 @@ _EMPTY = object()
 class JsonBodyValidator(JSONRequestBodyValidator):
     """Strict JSON; an empty body is fine exactly when the spec does not require one."""
 
+    @property
+    def _validator(self):
+        return _request_validator(self._schema)
+
     async def _parse(self, stream, scope) -> Any:
         raw = b"".join([chunk async for chunk in stream])
         if not raw.strip():
             return _EMPTY
-        return parse_json(raw, self._encoding or "utf-8")
+        value, canonical = parse_json(raw)
+        scope.setdefault("state", {})[_BODY] = (value, canonical)
+        return value
 
     def _validate(self, body: Any) -> None:
         if body is _EMPTY:
@@ -69,7 +108,23 @@ class JsonBodyValidator(JSONRequestBodyValidator):
             raise InvalidRequest(f"{field}: {short_message(exc.message)}", field=field) from None
 
 
+class JsonResponseValidator(JSONResponseBodyValidator):
+    @property
+    def validator(self):
+        return _response_validator(self._schema)
+
+
 class SpecParameterValidator(ParameterValidator):
+    @staticmethod
+    def validate_parameter(parameter_type, value, param, param_name=None):
+        if value is None or (is_nullable(param) and is_null(value)):
+            return ParameterValidator.validate_parameter(parameter_type, value, param, param_name)
+        try:
+            _parameter_validator(param.get("schema", param)).validate(value)
+        except ValidationError as exc:
+            return short_message(exc.message)
+        return None
+
     def validate_request(self, request) -> None:
         if self.strict_validation:
             unknown = self.validate_query_parameter_list(
@@ -95,4 +150,11 @@ class SpecParameterValidator(ParameterValidator):
 def validator_map() -> dict:
     body = MediaTypeDict(VALIDATOR_MAP["body"])
     body["*/*json"] = JsonBodyValidator
-    return {**VALIDATOR_MAP, "parameter": SpecParameterValidator, "body": body}
+    response = MediaTypeDict(VALIDATOR_MAP["response"])
+    response["*/*json"] = JsonResponseValidator
+    return {
+        **VALIDATOR_MAP,
+        "parameter": SpecParameterValidator,
+        "body": body,
+        "response": response,
+    }

@@ -103,6 +103,7 @@ def settings(database_url, tmp_path) -> Settings:
         database_url=database_url,
         storage_url=f"file://{tmp_path}/snapshots",
         jwt_secret=TEST_JWT_SECRET,
+        validate_responses=True,
         **UNTRIPPABLE_RATES,
     )
 
@@ -130,6 +131,7 @@ def server_env(settings: Settings) -> dict[str, str]:
         "SOLO_RATE_LIMIT_BEACON": settings.rate_limit_beacon,
         "SOLO_RATE_LIMIT_SNAPSHOT": settings.rate_limit_snapshot,
         "SOLO_RATE_LIMIT_READ": settings.rate_limit_read,
+        "SOLO_VALIDATE_RESPONSES": "true" if settings.validate_responses else "false",
     }
     if settings.cors_origins:
         env["SOLO_CORS_ORIGINS"] = ",".join(settings.cors_origins)

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session as DbSession
 
 
-def insert_unless_present(db: DbSession, table, values: dict) -> bool:
+def insert_unless_present(db: sa.Connection, table, values: dict) -> bool:
     """Insert the row; False (and nothing written) when its key is already taken."""
-    dialect = db.get_bind().dialect.name
+    dialect = db.dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = insert(table).values(**values).on_conflict_do_nothing()
     # rowcount is not reliable for this statement on every driver; RETURNING is.

@@ -2,45 +2,52 @@
 
 from __future__ import annotations
 
-import json
 import pathlib
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-
-def _compact_json(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+from solo import limits
 
 
-def make_engine(database_url: str) -> sa.Engine:
+def make_engine(database_url: str, pool_size: int = 5) -> sa.Engine:
+    """An engine whose pool has one connection for each thread that may use it."""
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
-        return _sqlite_engine(url)
+        return _sqlite_engine(url, pool_size)
     return sa.create_engine(
         url,
-        json_serializer=_compact_json,
         pool_pre_ping=True,
-        pool_size=10,
-        max_overflow=10,
+        pool_size=pool_size,
+        max_overflow=0,
+        pool_timeout=limits.DATABASE_WAIT_SECONDS,
     )
 
 
-def _sqlite_engine(url: sa.URL) -> sa.Engine:
+def _sqlite_engine(url: sa.URL, pool_size: int) -> sa.Engine:
     if url.database and url.database != ":memory:":
         pathlib.Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     engine = sa.create_engine(
         url,
-        json_serializer=_compact_json,
-        connect_args={"check_same_thread": False, "timeout": 30},
+        pool_size=pool_size,
+        max_overflow=0,
+        pool_timeout=limits.DATABASE_WAIT_SECONDS,
+        connect_args={"check_same_thread": False, "timeout": limits.DATABASE_WAIT_SECONDS},
     )
 
     @sa.event.listens_for(engine, "connect")
     def _configure(dbapi_connection, _record):
+        # Solo issues BEGIN itself (below), so that a write can say IMMEDIATE.
+        dbapi_connection.isolation_level = None
         # WAL lets readers run beside the single writer; the rev CAS stays atomic
         # because SQLite serialises writers.
         dbapi_connection.execute("PRAGMA journal_mode=WAL")
         dbapi_connection.execute("PRAGMA synchronous=NORMAL")
         dbapi_connection.execute("PRAGMA foreign_keys=ON")
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin(connection):
+        mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
+        connection.exec_driver_sql(f"BEGIN {mode}")
 
     return engine

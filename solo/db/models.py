@@ -31,17 +31,47 @@ class Base(DeclarativeBase):
 
 
 class SessionRow(Base):
+    """A session's head: its rev and where its state is (a checkpoint, then the log)."""
+
     __tablename__ = "sessions"
 
     id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True)
     owner: Mapped[str] = mapped_column(sa.String(255), nullable=False)
-    state: Mapped[dict] = mapped_column(sa.JSON, nullable=False)
     rev: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    size: Mapped[int] = mapped_column(sa.Integer, nullable=False)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, nullable=False)
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, nullable=False)
     last_seen_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    checkpoint_rev: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    log_bytes: Mapped[int] = mapped_column(sa.Integer, nullable=False)
 
     __table_args__ = (sa.Index("ix_sessions_owner_created", "owner", "created_at", "id"),)
+
+
+class CheckpointRow(Base):
+    """A session's whole state at one rev, as canonical JSON."""
+
+    __tablename__ = "checkpoints"
+
+    session_id: Mapped[uuid.UUID] = mapped_column(
+        sa.Uuid, sa.ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True
+    )
+    rev: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    state: Mapped[bytes] = mapped_column(sa.LargeBinary, nullable=False)
+
+
+class ChangeRow(Base):
+    """The change that made a rev: its ops as canonical JSON, or NULL for a whole new
+    state, which is then the checkpoint of that rev."""
+
+    __tablename__ = "changes"
+
+    session_id: Mapped[uuid.UUID] = mapped_column(
+        sa.Uuid, sa.ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True
+    )
+    rev: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime, nullable=False)
+    ops: Mapped[bytes | None] = mapped_column(sa.LargeBinary, nullable=True)
 
 
 class TelemetryEventRow(Base):

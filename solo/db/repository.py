@@ -1,4 +1,4 @@
-"""SQL for sessions: the only module that knows how they are stored."""
+"""SQL for sessions: the only module that knows how a session's head is stored."""
 
 from __future__ import annotations
 
@@ -7,19 +7,12 @@ import datetime as dt
 import uuid
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session as DbSession
 
-from solo.db.models import SessionRow
+from solo.db.models import CheckpointRow, SessionRow
+from solo.domain.model import Session
 
-
-@dataclasses.dataclass(frozen=True)
-class StoredSession:
-    id: uuid.UUID
-    owner: str
-    state: dict
-    rev: int
-    created_at: dt.datetime
-    updated_at: dt.datetime
+_sessions = SessionRow.__table__
+_checkpoints = CheckpointRow.__table__
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,78 +23,79 @@ class PageCursor:
     id: uuid.UUID
 
 
-_SUMMARY_COLUMNS = (
-    SessionRow.id,
-    SessionRow.owner,
-    SessionRow.rev,
-    SessionRow.created_at,
-    SessionRow.updated_at,
-)
+def _session(row: sa.Row) -> Session:
+    return Session(
+        id=row.id,
+        owner=row.owner,
+        rev=row.rev,
+        size=row.size,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        last_seen_at=row.last_seen_at,
+        checkpoint_rev=row.checkpoint_rev,
+        log_bytes=row.log_bytes,
+    )
 
 
 class SessionRepository:
-    def __init__(self, db: DbSession) -> None:
-        self._db = db
+    def __init__(self, connection: sa.Connection) -> None:
+        self._db = connection
 
-    def add(self, stored: StoredSession) -> None:
-        self._db.execute(sa.insert(SessionRow).values(**dataclasses.asdict(stored)))
+    def add(self, session: Session, state: bytes) -> None:
+        """A new session, with its initial state as the checkpoint of its first rev."""
+        self._db.execute(sa.insert(_sessions).values(**dataclasses.asdict(session)))
+        self._db.execute(
+            sa.insert(_checkpoints).values(session_id=session.id, rev=session.rev, state=state)
+        )
 
-    def get(self, owner: str, session_id: uuid.UUID) -> StoredSession | None:
-        row = self._db.execute(
-            sa.select(SessionRow).where(SessionRow.id == session_id, SessionRow.owner == owner)
-        ).scalar_one_or_none()
-        if row is None:
-            return None
-        return StoredSession(row.id, row.owner, row.state, row.rev, row.created_at, row.updated_at)
+    def get(self, owner: str, session_id: uuid.UUID, *, for_update: bool = False) -> Session | None:
+        """The session's head; `for_update` also locks its row until the transaction ends."""
+        query = sa.select(_sessions).where(_sessions.c.id == session_id, _sessions.c.owner == owner)
+        if for_update:
+            query = query.with_for_update()
+        row = self._db.execute(query).first()
+        return None if row is None else _session(row)
 
-    def current_rev(self, owner: str, session_id: uuid.UUID) -> int | None:
-        return self._db.execute(
-            sa.select(SessionRow.rev).where(SessionRow.id == session_id, SessionRow.owner == owner)
-        ).scalar_one_or_none()
-
-    def list_page(self, owner: str, after: PageCursor | None, limit: int) -> list[StoredSession]:
-        """Newest first; `state` is left empty since listings never carry it."""
-        query = sa.select(*_SUMMARY_COLUMNS).where(SessionRow.owner == owner)
+    def list_page(self, owner: str, after: PageCursor | None, limit: int) -> list[Session]:
+        """Newest first."""
+        query = sa.select(_sessions).where(_sessions.c.owner == owner)
         if after is not None:
             query = query.where(
                 sa.or_(
-                    SessionRow.created_at < after.created_at,
-                    sa.and_(
-                        SessionRow.created_at == after.created_at,
-                        SessionRow.id < after.id,
-                    ),
+                    _sessions.c.created_at < after.created_at,
+                    sa.and_(_sessions.c.created_at == after.created_at, _sessions.c.id < after.id),
                 )
             )
-        query = query.order_by(SessionRow.created_at.desc(), SessionRow.id.desc())
-        rows = self._db.execute(query.limit(limit)).all()
-        return [StoredSession(r.id, r.owner, {}, r.rev, r.created_at, r.updated_at) for r in rows]
+        query = query.order_by(_sessions.c.created_at.desc(), _sessions.c.id.desc())
+        return [_session(row) for row in self._db.execute(query.limit(limit))]
 
-    def compare_and_swap(
-        self,
-        owner: str,
-        session_id: uuid.UUID,
-        expected_rev: int,
-        state: dict,
-        now: dt.datetime,
-    ) -> bool:
-        """Write `state` as rev+1 only if the stored rev is still `expected_rev`."""
+    def advance(self, current: Session, new: Session) -> bool:
+        """The compare-and-swap: move the head from `current` to `new` only if the stored
+        rev is still `current.rev`."""
         result = self._db.execute(
-            sa.update(SessionRow)
+            sa.update(_sessions)
             .where(
-                SessionRow.id == session_id,
-                SessionRow.owner == owner,
-                SessionRow.rev == expected_rev,
+                _sessions.c.id == current.id,
+                _sessions.c.owner == current.owner,
+                _sessions.c.rev == current.rev,
             )
-            .values(state=state, rev=SessionRow.rev + 1, updated_at=now)
+            .values(
+                rev=new.rev,
+                size=new.size,
+                updated_at=new.updated_at,
+                checkpoint_rev=new.checkpoint_rev,
+                log_bytes=new.log_bytes,
+            )
         )
         return result.rowcount == 1
 
     def delete(self, owner: str, session_id: uuid.UUID, expected_rev: int) -> bool:
+        """Delete the session (its log, checkpoints, snapshots and telemetry cascade)."""
         result = self._db.execute(
-            sa.delete(SessionRow).where(
-                SessionRow.id == session_id,
-                SessionRow.owner == owner,
-                SessionRow.rev == expected_rev,
+            sa.delete(_sessions).where(
+                _sessions.c.id == session_id,
+                _sessions.c.owner == owner,
+                _sessions.c.rev == expected_rev,
             )
         )
         return result.rowcount == 1

@@ -7,7 +7,6 @@ import datetime as dt
 import uuid
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session as DbSession
 
 from solo.db.conflicts import insert_unless_present
 from solo.db.models import IdempotencyKeyRow, SnapshotRow
@@ -29,7 +28,7 @@ class StoredIdempotencyKey:
 
 
 class SnapshotRepository:
-    def __init__(self, db: DbSession) -> None:
+    def __init__(self, db: sa.Connection) -> None:
         self._db = db
 
     def add(self, session_id: uuid.UUID, snapshot: StoredSnapshot) -> bool:
@@ -39,28 +38,28 @@ class SnapshotRepository:
 
     def get(self, session_id: uuid.UUID, rev: int) -> StoredSnapshot | None:
         row = self._db.execute(
-            sa.select(SnapshotRow).where(
+            sa.select(SnapshotRow.__table__).where(
                 SnapshotRow.session_id == session_id, SnapshotRow.rev == rev
             )
-        ).scalar_one_or_none()
+        ).first()
         return None if row is None else _snapshot(row)
 
     def newest(
         self, session_id: uuid.UUID, limit: int, before_rev: int | None = None
     ) -> list[StoredSnapshot]:
-        query = sa.select(SnapshotRow).where(SnapshotRow.session_id == session_id)
+        query = sa.select(SnapshotRow.__table__).where(SnapshotRow.session_id == session_id)
         if before_rev is not None:
             query = query.where(SnapshotRow.rev < before_rev)
-        rows = self._db.execute(query.order_by(SnapshotRow.rev.desc()).limit(limit)).scalars()
+        rows = self._db.execute(query.order_by(SnapshotRow.rev.desc()).limit(limit))
         return [_snapshot(row) for row in rows]
 
 
-def _snapshot(row: SnapshotRow) -> StoredSnapshot:
+def _snapshot(row: sa.Row) -> StoredSnapshot:
     return StoredSnapshot(row.rev, row.key, row.size, row.created_at)
 
 
 class IdempotencyRepository:
-    def __init__(self, db: DbSession) -> None:
+    def __init__(self, db: sa.Connection) -> None:
         self._db = db
 
     def purge_expired(self, now: dt.datetime) -> None:
@@ -72,12 +71,12 @@ class IdempotencyRepository:
         return insert_unless_present(self._db, IdempotencyKeyRow.__table__, values)
 
     def get(self, owner: str, key: str) -> StoredIdempotencyKey | None:
-        row = self._db.get(IdempotencyKeyRow, (owner, key))
-        return (
-            None
-            if row is None
-            else StoredIdempotencyKey(row.fingerprint, row.status_code, row.body)
-        )
+        row = self._db.execute(
+            sa.select(
+                IdempotencyKeyRow.fingerprint, IdempotencyKeyRow.status_code, IdempotencyKeyRow.body
+            ).where(IdempotencyKeyRow.owner == owner, IdempotencyKeyRow.key == key)
+        ).first()
+        return None if row is None else StoredIdempotencyKey(*row)
 
     def complete(self, owner: str, key: str, status_code: int, body: object) -> None:
         self._db.execute(

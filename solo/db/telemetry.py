@@ -6,13 +6,12 @@ import datetime as dt
 import uuid
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session as DbSession
 
 from solo.db.models import SessionRow, TelemetryEventRow
 
 
 class TelemetryRepository:
-    def __init__(self, db: DbSession) -> None:
+    def __init__(self, db: sa.Connection) -> None:
         self._db = db
 
     def record(self, owner: str, session_id: uuid.UUID, payload: object, now: dt.datetime) -> bool:

@@ -2,38 +2,65 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import sqlalchemy as sa
-from sqlalchemy.orm import sessionmaker
 
 from solo.db.repository import SessionRepository
+from solo.db.revisions import RevisionLog
 from solo.db.snapshots import IdempotencyRepository, SnapshotRepository
 from solo.db.telemetry import TelemetryRepository
-
-
-def session_factory(engine: sa.Engine) -> sessionmaker:
-    return sessionmaker(bind=engine, expire_on_commit=False)
+from solo.db.writer_lock import WriterLock
 
 
 class UnitOfWork:
-    """`with uow:` opens a transaction; leaving without `commit()` rolls it back."""
+    """`with uow:` opens a read transaction, `with uow.write():` a write transaction;
+    leaving either without `commit()` rolls it back."""
 
-    def __init__(self, session_factory: sessionmaker) -> None:
-        self._session_factory = session_factory
+    def __init__(self, engine: sa.Engine, writer_lock: WriterLock | None) -> None:
+        self._engine = engine
+        self._writer_lock = writer_lock
+        self._exits = contextlib.ExitStack()
 
     def __enter__(self) -> UnitOfWork:
-        self._db = self._session_factory()
-        self.sessions = SessionRepository(self._db)
-        self.telemetry = TelemetryRepository(self._db)
-        self.snapshots = SnapshotRepository(self._db)
-        self.idempotency = IdempotencyRepository(self._db)
+        return self._begin(write=False)
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[UnitOfWork]:
+        """A write transaction: on SQLite it waits for the writer lock and starts as
+        IMMEDIATE, so it never meets another writer inside SQLite."""
+        try:
+            yield self._begin(write=True)
+        finally:
+            self._exits.close()
+
+    def _begin(self, *, write: bool) -> UnitOfWork:
+        if write and self._writer_lock is not None:
+            self._exits.enter_context(self._writer_lock.held())
+        connection = self._engine.connect()
+        self._exits.callback(connection.close)
+        if write:
+            connection.execution_options(sqlite_begin="IMMEDIATE")
+        self._transaction = connection.begin()
+        self._exits.callback(self._rollback)
+        self.sessions = SessionRepository(connection)
+        self.log = RevisionLog(connection)
+        self.telemetry = TelemetryRepository(connection)
+        self.snapshots = SnapshotRepository(connection)
+        self.idempotency = IdempotencyRepository(connection)
+        self._connection = connection
         return self
 
     def __exit__(self, *exc_info) -> None:
-        self._db.rollback()
-        self._db.close()
+        self._exits.close()
+
+    def _rollback(self) -> None:
+        if self._transaction.is_active:
+            self._transaction.rollback()
 
     def commit(self) -> None:
-        self._db.commit()
+        self._transaction.commit()
 
     def ping(self) -> None:
-        self._db.execute(sa.text("SELECT 1"))
+        self._connection.execute(sa.text("SELECT 1"))

@@ -6,9 +6,10 @@ from solo.dependencies import Dependencies
 from solo.services.health import readiness
 
 
-def healthz():
+async def healthz():
     return {"status": "ok"}, 200
 
 
-def readyz(deps: Dependencies):
-    return {"status": "ok", "checks": readiness(deps.unit_of_work(), deps.blob_store)}, 200
+async def readyz(deps: Dependencies):
+    checks = await deps.in_database_thread(readiness, deps.unit_of_work(), deps.blob_store)
+    return {"status": "ok", "checks": checks}, 200

@@ -2,27 +2,22 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
-from solo.db.repository import StoredSession
-
-
-def rfc3339(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+from solo.domain.jsonvalue import timestamp, with_members
+from solo.domain.model import Revision, Session
 
 
-def session_summary(stored: StoredSession) -> dict:
+def session_summary(session: Session) -> dict:
     return {
-        "id": str(stored.id),
-        "rev": stored.rev,
-        "created_at": rfc3339(stored.created_at),
-        "updated_at": rfc3339(stored.updated_at),
+        "id": str(session.id),
+        "rev": session.rev,
+        "created_at": timestamp(session.created_at),
+        "updated_at": timestamp(session.updated_at),
     }
 
 
-def session_document(stored: StoredSession, beacon_url: str) -> dict:
-    return {**session_summary(stored), "state": stored.state, "beacon_url": beacon_url}
+def session_document(session: Session, state: bytes, beacon_url: str) -> bytes:
+    return with_members({**session_summary(session), "beacon_url": beacon_url}, state=state)
 
 
-def write_result(stored: StoredSession) -> dict:
-    return {"rev": stored.rev, "updated_at": rfc3339(stored.updated_at)}
+def write_result(revision: Revision) -> dict:
+    return {"rev": revision.rev, "updated_at": timestamp(revision.updated_at)}

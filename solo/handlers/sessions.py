@@ -5,12 +5,15 @@ from __future__ import annotations
 import uuid
 
 from connexion import NoContent, request
+from starlette.responses import Response
 
 from solo.auth import Caller
 from solo.dependencies import Dependencies
+from solo.domain import preconditions
+from solo.domain.model import Patch, Replace, Revision, Session
 from solo.handlers.representations import session_document, session_summary, write_result
-from solo.services import preconditions
 from solo.services import sessions as service
+from solo.validators import parsed_body
 
 _REVALIDATE = {"Cache-Control": "private, no-cache"}
 
@@ -19,61 +22,95 @@ def _precondition() -> preconditions.Precondition:
     return preconditions.from_headers(request.headers.get("If-Match"), request.headers.get("X-Rev"))
 
 
-def _written_headers(rev: int, precondition: preconditions.Precondition) -> dict[str, str]:
-    headers = {"ETag": preconditions.etag(rev)}
+def _written(revision: Revision, precondition: preconditions.Precondition):
+    headers = {"ETag": preconditions.etag(revision.rev)}
     if precondition.legacy:
         headers["Deprecation"] = "true"
-    return headers
+    return write_result(revision), 200, headers
 
 
-def list_sessions(user: str, deps: Dependencies, limit: int, cursor: str | None = None):
-    page = service.list_sessions(deps.unit_of_work(), user, cursor, limit)
+def _document(session: Session, state: bytes, deps: Dependencies, token_info: dict, url: str):
+    token = deps.beacon_tokens.mint(session.id, Caller(token_info["sub"], token_info["exp"]))
+    return session_document(session, state, beacon_url=f"{url}beacon/?token={token}")
+
+
+async def list_sessions(user: str, deps: Dependencies, limit: int, cursor: str | None = None):
+    page = await deps.in_database_thread(
+        service.list_sessions, deps.unit_of_work(), user, cursor, limit
+    )
     body = {"items": [session_summary(s) for s in page.items], "next_cursor": page.next_cursor}
     return body, 200
 
 
-def _document(stored, deps: Dependencies, token_info: dict, session_url: str) -> dict:
-    token = deps.beacon_tokens.mint(stored.id, Caller(token_info["sub"], token_info["exp"]))
-    return session_document(stored, beacon_url=f"{session_url}beacon/?token={token}")
+async def create_session(user: str, token_info: dict, deps: Dependencies):
+    body, _ = parsed_body(request.scope, absent=({}, b"{}"))
+    session, state = await deps.in_database_thread(
+        service.create_session,
+        deps.unit_of_work(),
+        deps.states,
+        user,
+        body.get("state", {}),
+        deps.clock,
+    )
+    location = f"{request.url.path.rstrip('/')}/{session.id}/"
+    headers = {"Location": location, "ETag": preconditions.etag(session.rev)}
+    document = _document(session, state, deps, token_info, location)
+    return Response(document, 201, headers=headers, media_type="application/json")
 
 
-def create_session(user: str, token_info: dict, deps: Dependencies, body: dict | None = None):
-    state = (body or {}).get("state", {})
-    stored = service.create_session(deps.unit_of_work(), user, state, deps.clock)
-    location = f"{request.url.path.rstrip('/')}/{stored.id}/"
-    headers = {"Location": location, "ETag": preconditions.etag(stored.rev)}
-    return _document(stored, deps, token_info, location), 201, headers
-
-
-def get_session(session_id: str, user: str, token_info: dict, deps: Dependencies):
-    stored = service.get_session(deps.unit_of_work(), user, uuid.UUID(session_id))
-    headers = {"ETag": preconditions.etag(stored.rev), **_REVALIDATE}
-    if preconditions.none_match(request.headers.get("If-None-Match"), stored.rev):
+async def get_session(session_id: str, user: str, token_info: dict, deps: Dependencies):
+    if_none_match = request.headers.get("If-None-Match")
+    session, state = await deps.in_database_thread(
+        service.get_session,
+        deps.unit_of_work(),
+        deps.states,
+        user,
+        uuid.UUID(session_id),
+        unless=lambda rev: preconditions.none_match(if_none_match, rev),
+    )
+    headers = {"ETag": preconditions.etag(session.rev), **_REVALIDATE}
+    if state is None:
         return NoContent, 304, headers
-    return _document(stored, deps, token_info, request.url.path), 200, headers
+    document = _document(session, state, deps, token_info, request.url.path)
+    return Response(document, 200, headers=headers, media_type="application/json")
 
 
-def delete_session(session_id: str, user: str, deps: Dependencies):
+async def delete_session(session_id: str, user: str, deps: Dependencies):
     precondition = _precondition()
-    service.delete_session(
-        deps.unit_of_work(), deps.blob_store, user, uuid.UUID(session_id), precondition
+    await deps.in_database_thread(
+        service.delete_session,
+        deps.unit_of_work(),
+        deps.states,
+        deps.blob_store,
+        user,
+        uuid.UUID(session_id),
+        precondition,
     )
-    headers = {"Deprecation": "true"} if precondition.legacy else {}
-    return NoContent, 204, headers
+    return NoContent, 204, {"Deprecation": "true"} if precondition.legacy else {}
 
 
-def diff_session(session_id: str, body: dict | list, user: str, deps: Dependencies):
+async def _write(session_id: str, user: str, deps: Dependencies, change):
     precondition = _precondition()
+    revision = await deps.in_database_thread(
+        service.write,
+        deps.unit_of_work(),
+        deps.states,
+        user,
+        uuid.UUID(session_id),
+        precondition,
+        change,
+        deps.clock,
+        deps.settings.changes_kept,
+    )
+    return _written(revision, precondition)
+
+
+async def diff_session(session_id: str, user: str, deps: Dependencies):
+    body, _ = parsed_body(request.scope)
     ops = body["ops"] if isinstance(body, dict) else body
-    stored = service.apply_diff(
-        deps.unit_of_work(), user, uuid.UUID(session_id), ops, precondition, deps.clock
-    )
-    return write_result(stored), 200, _written_headers(stored.rev, precondition)
+    return await _write(session_id, user, deps, Patch(ops))
 
 
-def save_stream(session_id: str, user: str, deps: Dependencies, body: object = None):
-    precondition = _precondition()
-    stored = service.replace_state(
-        deps.unit_of_work(), user, uuid.UUID(session_id), body, precondition, deps.clock
-    )
-    return write_result(stored), 200, _written_headers(stored.rev, precondition)
+async def save_stream(session_id: str, user: str, deps: Dependencies):
+    state, encoded = parsed_body(request.scope)
+    return await _write(session_id, user, deps, Replace(state, encoded))

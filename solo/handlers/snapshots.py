@@ -8,7 +8,8 @@ from connexion import request
 from starlette.responses import Response
 
 from solo.dependencies import Dependencies
-from solo.handlers.representations import rfc3339, session_summary
+from solo.domain.jsonvalue import timestamp
+from solo.handlers.representations import session_summary
 from solo.services import idempotency
 from solo.services import snapshots as service
 
@@ -21,36 +22,49 @@ def _link(snapshot, deps: Dependencies) -> dict:
 
 
 def _summary(snapshot) -> dict:
-    return {"rev": snapshot.rev, "created_at": rfc3339(snapshot.created_at), "size": snapshot.size}
+    return {
+        "rev": snapshot.rev,
+        "created_at": timestamp(snapshot.created_at),
+        "size": snapshot.size,
+    }
 
 
-def create_snapshot(session_id: str, user: str, deps: Dependencies):
+async def create_snapshot(session_id: str, user: str, deps: Dependencies):
     def work() -> tuple[int, dict]:
         snapshot, written = service.take_snapshot(
-            deps.unit_of_work(), deps.blob_store, user, uuid.UUID(session_id), deps.clock
+            deps.unit_of_work(),
+            deps.states,
+            deps.blob_store,
+            user,
+            uuid.UUID(session_id),
+            deps.clock,
         )
         return (201 if written else 200), _link(snapshot, deps)
 
     key = request.headers.get("Idempotency-Key")
     if key is None:
-        status, body = work()
+        status, body = await deps.in_database_thread(work)
         return body, status
     fingerprint = f"{request.method} {request.url.path}"
-    outcome = idempotency.once(deps.unit_of_work(), user, key, fingerprint, deps.clock, work)
+    outcome = await deps.in_database_thread(
+        idempotency.once, deps.unit_of_work(), user, key, fingerprint, deps.clock, work
+    )
     headers = {"Idempotent-Replayed": "true"} if outcome.replayed else {}
     return outcome.body, outcome.status, headers
 
 
-def get_latest_snapshot(session_id: str, user: str, deps: Dependencies):
-    snapshot = service.latest_snapshot(deps.unit_of_work(), user, uuid.UUID(session_id))
+async def get_latest_snapshot(session_id: str, user: str, deps: Dependencies):
+    snapshot = await deps.in_database_thread(
+        service.latest_snapshot, deps.unit_of_work(), user, uuid.UUID(session_id)
+    )
     return _link(snapshot, deps), 200
 
 
-def list_snapshots(
+async def list_snapshots(
     session_id: str, user: str, deps: Dependencies, limit: int, before_rev: int | None = None
 ):
-    page = service.list_snapshots(
-        deps.unit_of_work(), user, uuid.UUID(session_id), limit, before_rev
+    page = await deps.in_database_thread(
+        service.list_snapshots, deps.unit_of_work(), user, uuid.UUID(session_id), limit, before_rev
     )
     return {
         "items": [_summary(s) for s in page.items],
@@ -58,17 +72,14 @@ def list_snapshots(
     }, 200
 
 
-def export_session(session_id: str, user: str, deps: Dependencies):
-    session, snapshots = service.export_session(deps.unit_of_work(), user, uuid.UUID(session_id))
-    document = {
-        "session": session_summary(session),
-        "state": session.state,
-        "snapshots": [_summary(s) for s in snapshots],
-    }
+async def export_session(session_id: str, user: str, deps: Dependencies):
+    session, state, snapshots = await deps.in_database_thread(
+        service.export_session, deps.unit_of_work(), deps.states, user, uuid.UUID(session_id)
+    )
     disposition = f'attachment; filename="solo-session-{session.id}.json"'
-    # Already JSON, measured against the export limit: sent as is, not re-serialised.
+    body = service.fit_export(
+        {"session": session_summary(session)}, state, [_summary(s) for s in snapshots]
+    )
     return Response(
-        service.fit_export(document),
-        media_type="application/json",
-        headers={"Content-Disposition": disposition},
+        body, media_type="application/json", headers={"Content-Disposition": disposition}
     )

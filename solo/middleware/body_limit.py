@@ -6,7 +6,6 @@ import uuid
 import zlib
 from collections.abc import Awaitable, Callable
 
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -132,7 +131,7 @@ class BodyLimitMiddleware:
         session_id = scope.get("path_params", {}).get("session_id")
         user = scope.get("extensions", {}).get("connexion_context", {}).get("user")
         if session_id and user and _is_uuid(session_id):
-            await run_in_threadpool(
+            await self.deps.in_database_thread(
                 ensure_exists, self.deps.unit_of_work(), user, uuid.UUID(session_id)
             )
         if isinstance(refusal, OverLimit):

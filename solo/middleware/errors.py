@@ -15,6 +15,7 @@ from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
 
 from solo import errors
+from solo.domain import jsonvalue
 from solo.middleware.request_context import request_id_of
 from solo.validators import short_message
 
@@ -73,6 +74,25 @@ def exception_handler(routes: RouteTable):
     """The handler connexion's exception middlewares call for everything raised."""
 
     def handle(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
-        return errors.render(translate(exc, request, routes), request_id_of(request.scope))
+        return render(translate(exc, request, routes), request_id_of(request.scope))
 
     return handle
+
+
+def render(error: errors.SoloError, request_id: str) -> ConnexionResponse:
+    """The only place an error becomes an HTTP response."""
+    body = {"error": error.code, "request_id": request_id, "message": error.message}
+    body.update(error.details())
+    try:
+        encoded = jsonvalue.encode(body)
+    except TypeError:
+        # A detail echoed text that is not Unicode (a lone surrogate): leave the details out.
+        encoded = jsonvalue.encode(
+            {"error": error.code, "request_id": request_id, "message": error.default_message}
+        )
+    return ConnexionResponse(
+        status_code=error.status,
+        mimetype="application/json",
+        body=encoded,
+        headers={errors.REQUEST_ID_HEADER: request_id, **error.headers()},
+    )

@@ -42,11 +42,11 @@ def once(
     try:
         status, body = work()
     except BaseException:
-        with uow:
+        with uow.write():
             uow.idempotency.release(owner, key)
             uow.commit()
         raise
-    with uow:
+    with uow.write():
         uow.idempotency.complete(owner, key, status, body)
         uow.commit()
     return Outcome(status, body, replayed=False)
@@ -56,7 +56,7 @@ def _claim(uow: UnitOfWork, owner: str, key: str, fingerprint: str, now: dt.date
     """None once this call holds the key; else the record of whoever holds it."""
     expires_at = now + dt.timedelta(seconds=limits.IDEMPOTENCY_TTL_SECONDS)
     while True:
-        with uow:
+        with uow.write():
             uow.idempotency.purge_expired(now)
             claimed = uow.idempotency.claim(owner, key, fingerprint, expires_at)
             existing = None if claimed else uow.idempotency.get(owner, key)

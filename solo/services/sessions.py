@@ -1,4 +1,4 @@
-"""Sessions: create, read, list, delete, and the two compare-and-swap writes."""
+"""Sessions: create, read, list, delete, and the write path every change takes."""
 
 from __future__ import annotations
 
@@ -12,51 +12,76 @@ import uuid
 from collections.abc import Callable
 
 from solo import limits
-from solo.db.repository import PageCursor, StoredSession
+from solo.db.repository import PageCursor
+from solo.db.revisions import LoggedChange
 from solo.db.uow import UnitOfWork
-from solo.errors import (
-    InvalidRequest,
-    InvalidState,
-    NotFound,
-    PreconditionFailed,
-    StateTooLarge,
-)
-from solo.services.patching import apply_patch
-from solo.services.preconditions import Precondition
+from solo.domain import jsonvalue
+from solo.domain.model import Change, Patch, Replace, Revision, Session
+from solo.domain.patch import apply_patch
+from solo.domain.preconditions import Precondition
+from solo.errors import InvalidRequest, InvalidState, NotFound, StateTooLarge
+from solo.services.states import LogMovedOn, encoded_state, materialized
+from solo.state_cache import StateCache
 from solo.storage import BlobStore, StorageUnavailable, session_prefix
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], dt.datetime]
 
+_READ_ATTEMPTS = 3
+
 
 @dataclasses.dataclass(frozen=True)
 class SessionPage:
-    items: list[StoredSession]
+    items: list[Session]
     next_cursor: str | None
 
 
-def create_session(uow: UnitOfWork, owner: str, state: dict, clock: Clock) -> StoredSession:
+def create_session(
+    uow: UnitOfWork, cache: StateCache, owner: str, state: dict, clock: Clock
+) -> tuple[Session, bytes]:
+    """A new session at rev 0 holding `state`; the session and its state's JSON.
+
+    `state` is handed over: the process cache keeps it and later writes change it.
+    """
+    encoded = jsonvalue.encode(state)
+    if len(encoded) > limits.STATE_SIZE_LIMIT:
+        raise StateTooLarge(limits.STATE_SIZE_LIMIT)
     now = clock()
-    stored = StoredSession(uuid.uuid4(), owner, state, 0, now, now)
-    with uow:
-        uow.sessions.add(stored)
+    session = Session(uuid.uuid4(), owner, 0, len(encoded), now, now, None, 0, 0)
+    with uow.write():
+        uow.sessions.add(session, encoded)
         uow.commit()
-    return stored
+    entry = cache.entry(session.id)
+    with entry.lock:
+        cache.hold(entry, session.rev, state, session.size)
+        cache.hold_encoded(entry, session.rev, encoded)
+    return session, encoded
 
 
-def get_session(uow: UnitOfWork, owner: str, session_id: uuid.UUID) -> StoredSession:
-    with uow:
-        stored = uow.sessions.get(owner, session_id)
-    if stored is None:
-        raise NotFound()
-    return stored
+def get_session(
+    uow: UnitOfWork,
+    cache: StateCache,
+    owner: str,
+    session_id: uuid.UUID,
+    unless: Callable[[int], bool] = lambda rev: False,
+) -> tuple[Session, bytes | None]:
+    """The session and its state's JSON; no state when `unless(rev)` (the client has it)."""
+    for _attempt in range(_READ_ATTEMPTS):
+        with uow:
+            session = _owned(uow, owner, session_id)
+            if unless(session.rev):
+                return session, None
+            try:
+                return session, encoded_state(uow, cache, session)
+            except LogMovedOn:
+                continue
+    raise LogMovedOn()
 
 
 def ensure_exists(uow: UnitOfWork, owner: str, session_id: uuid.UUID) -> None:
     with uow:
-        if uow.sessions.current_rev(owner, session_id) is None:
-            raise NotFound()
+        _owned(uow, owner, session_id)
 
 
 def list_sessions(uow: UnitOfWork, owner: str, cursor: str | None, limit: int) -> SessionPage:
@@ -64,31 +89,126 @@ def list_sessions(uow: UnitOfWork, owner: str, cursor: str | None, limit: int) -
     with uow:
         rows = uow.sessions.list_page(owner, after, limit + 1)
     items = rows[:limit]
-    more = len(rows) > limit
-    return SessionPage(items, encode_cursor(items[-1]) if more else None)
+    return SessionPage(items, encode_cursor(items[-1]) if len(rows) > limit else None)
+
+
+def write(
+    uow: UnitOfWork,
+    cache: StateCache,
+    owner: str,
+    session_id: uuid.UUID,
+    precondition: Precondition,
+    change: Change,
+    clock: Clock,
+    changes_kept: int,
+) -> Revision:
+    """The write path: lock the session, check the precondition, apply the change to the
+    cached state within its budgets, then compare-and-swap the rev and log the change in
+    one transaction. A failure anywhere leaves the cache as it was. A Replace's state is
+    handed over to the cache, like create's."""
+    entry = cache.entry(session_id)
+    with entry.lock, uow.write():
+        current = uow.sessions.get(owner, session_id, for_update=True)
+        if current is None:
+            raise NotFound()
+        precondition.check(current.rev)
+        if isinstance(change, Patch) and not change.ops:
+            return Revision(current.rev, current.updated_at)
+        made = _made(uow, cache, entry, current, change, clock())
+        try:
+            _record(uow, current, made, changes_kept)
+            uow.commit()
+        except BaseException:
+            made.undo()
+            raise
+    cache.hold(entry, made.head.rev, made.state, made.head.size)
+    if made.checkpoint is not None:
+        cache.hold_encoded(entry, made.head.rev, made.checkpoint)
+    return Revision(made.head.rev, made.head.updated_at)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Made:
+    """A change applied in memory, not yet committed."""
+
+    head: Session
+    state: dict
+    logged: LoggedChange
+    checkpoint: bytes | None
+    undo: Callable[[], None]
+
+
+def _made(
+    uow: UnitOfWork,
+    cache: StateCache,
+    entry,
+    current: Session,
+    change: Change,
+    now: dt.datetime,
+) -> _Made:
+    rev = current.next_rev()
+    if isinstance(change, Replace):
+        if not isinstance(change.state, dict):
+            raise InvalidState()
+        if len(change.encoded) > limits.STATE_SIZE_LIMIT:
+            raise StateTooLarge(limits.STATE_SIZE_LIMIT)
+        head = dataclasses.replace(
+            current,
+            rev=rev,
+            size=len(change.encoded),
+            updated_at=now,
+            checkpoint_rev=rev,
+            log_bytes=0,
+        )
+        return _Made(head, change.state, LoggedChange(rev, now, None), change.encoded, _nothing)
+    state = materialized(uow, cache, entry, current)
+    applied = apply_patch(state, current.size, change.ops)
+    ops = jsonvalue.encode(change.ops)
+    log_bytes = current.log_bytes + len(ops)
+    checkpoint = None
+    if log_bytes > applied.size or rev - current.checkpoint_rev >= limits.CHECKPOINT_MAX_CHANGES:
+        checkpoint, log_bytes = jsonvalue.encode(applied.state), 0
+    head = dataclasses.replace(
+        current,
+        rev=rev,
+        size=applied.size,
+        updated_at=now,
+        checkpoint_rev=rev if checkpoint is not None else current.checkpoint_rev,
+        log_bytes=log_bytes,
+    )
+    return _Made(head, applied.state, LoggedChange(rev, now, ops), checkpoint, applied.undo)
+
+
+def _nothing() -> None:
+    """Undoing a whole-state change: the cached state was never touched."""
+
+
+def _record(uow: UnitOfWork, current: Session, made: _Made, changes_kept: int) -> None:
+    if not uow.sessions.advance(current, made.head):
+        raise RuntimeError("the session's row changed under its row lock")
+    uow.log.append(current.id, made.logged)
+    if made.checkpoint is not None:
+        uow.log.save_checkpoint(current.id, made.head.rev, made.checkpoint)
+        uow.log.compact(current.id, keep_after=made.head.rev - changes_kept)
 
 
 def delete_session(
     uow: UnitOfWork,
+    cache: StateCache,
     store: BlobStore,
     owner: str,
     session_id: uuid.UUID,
     precondition: Precondition,
 ) -> None:
-    """Delete the session with its telemetry and snapshot rows (cascade), then its
+    """Delete the session with everything it owns in the database (cascade), then its
     snapshot objects: once the rows are gone the objects are unreachable, so a store
     failure here leaves garbage, never a dangling reference."""
-    for _attempt in range(limits.CAS_RETRIES_FOR_ANY_MATCH):
-        with uow:
-            current_rev = uow.sessions.current_rev(owner, session_id)
-            if current_rev is None:
-                raise NotFound()
-            precondition.check(current_rev)
-            if uow.sessions.delete(owner, session_id, current_rev):
-                uow.commit()
-                break
-    else:
-        raise _lost_every_race(uow, owner, session_id)
+    with uow.write():
+        current = _owned(uow, owner, session_id, for_update=True)
+        precondition.check(current.rev)
+        uow.sessions.delete(owner, session_id, current.rev)
+        uow.commit()
+    cache.discard(session_id)
     prefix = session_prefix(owner, str(session_id))
     try:
         store.delete_prefix(prefix)
@@ -96,86 +216,16 @@ def delete_session(
         log.error("objects under %s were not deleted: %s", prefix, exc)
 
 
-def apply_diff(
-    uow: UnitOfWork,
-    owner: str,
-    session_id: uuid.UUID,
-    ops: list,
-    precondition: Precondition,
-    clock: Clock,
-) -> StoredSession:
-    def patched(state: dict) -> dict | None:
-        if not ops:
-            return None
-        new_state = apply_patch(state, ops)
-        if state_size(new_state) > limits.STATE_SIZE_LIMIT:
-            raise StateTooLarge(limits.STATE_SIZE_LIMIT)
-        return new_state
-
-    return _write(uow, owner, session_id, precondition, patched, clock)
+def _owned(
+    uow: UnitOfWork, owner: str, session_id: uuid.UUID, *, for_update: bool = False
+) -> Session:
+    session = uow.sessions.get(owner, session_id, for_update=for_update)
+    if session is None:
+        raise NotFound()
+    return session
 
 
-def replace_state(
-    uow: UnitOfWork,
-    owner: str,
-    session_id: uuid.UUID,
-    state: object,
-    precondition: Precondition,
-    clock: Clock,
-) -> StoredSession:
-    def replaced(_current: dict) -> dict:
-        if not isinstance(state, dict):
-            raise InvalidState()
-        return state
-
-    return _write(uow, owner, session_id, precondition, replaced, clock)
-
-
-def _write(
-    uow: UnitOfWork,
-    owner: str,
-    session_id: uuid.UUID,
-    precondition: Precondition,
-    new_state_of: Callable[[dict], dict | None],
-    clock: Clock,
-) -> StoredSession:
-    """Read, check the precondition, compute, then compare-and-swap on the rev read.
-
-    Losing the swap means another writer got in first: the next pass re-reads and
-    the precondition answers 412/409, except for `If-Match: *`, which retries.
-    """
-    for _attempt in range(limits.CAS_RETRIES_FOR_ANY_MATCH):
-        with uow:
-            current = uow.sessions.get(owner, session_id)
-            if current is None:
-                raise NotFound()
-            precondition.check(current.rev)
-            new_state = new_state_of(current.state)
-            if new_state is None:
-                return current
-            now = clock()
-            if uow.sessions.compare_and_swap(owner, session_id, current.rev, new_state, now):
-                uow.commit()
-                return dataclasses.replace(
-                    current, state=new_state, rev=current.rev + 1, updated_at=now
-                )
-    raise _lost_every_race(uow, owner, session_id)
-
-
-def _lost_every_race(uow: UnitOfWork, owner: str, session_id: uuid.UUID) -> Exception:
-    with uow:
-        current_rev = uow.sessions.current_rev(owner, session_id)
-    if current_rev is None:
-        return NotFound()
-    return PreconditionFailed("mismatch", current_rev)
-
-
-def state_size(state: dict) -> int:
-    """Bytes of the state as stored: compact UTF-8 JSON."""
-    return len(json.dumps(state, ensure_ascii=False, separators=(",", ":")).encode())
-
-
-def encode_cursor(last: StoredSession) -> str:
+def encode_cursor(last: Session) -> str:
     raw = json.dumps([last.created_at.isoformat(), str(last.id)]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
@@ -185,8 +235,9 @@ def decode_cursor(cursor: str) -> PageCursor:
         padded = cursor + "=" * (-len(cursor) % 4)
         created_at, last_id = json.loads(base64.urlsafe_b64decode(padded))
         position = PageCursor(dt.datetime.fromisoformat(created_at), uuid.UUID(last_id))
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        if position.created_at.tzinfo is None:
+            raise ValueError("naive")
+        position.created_at.astimezone(dt.UTC)
+    except (ValueError, TypeError, OverflowError, binascii.Error, UnicodeDecodeError):
         raise InvalidRequest("cursor is not one this server issued", field="cursor") from None
-    if position.created_at.tzinfo is None:
-        raise InvalidRequest("cursor is not one this server issued", field="cursor")
     return position

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import uuid
 
+import orjson
+
 from solo import limits
-from solo.db.repository import StoredSession
 from solo.db.snapshots import StoredSnapshot
 from solo.db.uow import UnitOfWork
+from solo.domain.jsonvalue import timestamp, with_members
+from solo.domain.model import Session
 from solo.errors import NotFound, Unavailable
 from solo.services.sessions import Clock
+from solo.services.states import encoded_state
+from solo.state_cache import StateCache
 from solo.storage import BlobStore, StorageUnavailable, snapshot_key
 
 log = logging.getLogger(__name__)
@@ -25,7 +29,12 @@ class SnapshotPage:
 
 
 def take_snapshot(
-    uow: UnitOfWork, store: BlobStore, owner: str, session_id: uuid.UUID, clock: Clock
+    uow: UnitOfWork,
+    cache: StateCache,
+    store: BlobStore,
+    owner: str,
+    session_id: uuid.UUID,
+    clock: Clock,
 ) -> tuple[StoredSnapshot, bool]:
     """The snapshot of the current rev, and whether this call wrote it.
 
@@ -34,16 +43,12 @@ def take_snapshot(
     with uow:
         session = _owned(uow, owner, session_id)
         existing = uow.snapshots.get(session_id, session.rev)
-    if existing is not None:
+        state = None if existing is not None else encoded_state(uow, cache, session)
+    if existing is not None or state is None:
         return existing, False
     now = clock()
-    document = {
-        "session_id": str(session_id),
-        "rev": session.rev,
-        "created_at": now.isoformat().replace("+00:00", "Z"),
-        "state": session.state,
-    }
-    data = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+    document = {"session_id": str(session_id), "rev": session.rev, "created_at": timestamp(now)}
+    data = with_members(document, state=state)
     snapshot = StoredSnapshot(
         session.rev, snapshot_key(owner, str(session_id), session.rev), len(data), now
     )
@@ -53,7 +58,7 @@ def take_snapshot(
         log.error("snapshot of %s rev %s not written: %s", session_id, session.rev, exc)
         raise Unavailable({"storage": "unavailable"}) from None
     log.info("snapshot written key=%s bytes=%s", snapshot.key, snapshot.size)
-    with uow:
+    with uow.write():
         if not uow.snapshots.add(session_id, snapshot):
             return uow.snapshots.get(session_id, session.rev), False
         uow.commit()
@@ -80,40 +85,38 @@ def list_snapshots(
 
 
 def export_session(
-    uow: UnitOfWork, owner: str, session_id: uuid.UUID
-) -> tuple[StoredSession, list[StoredSnapshot]]:
+    uow: UnitOfWork, cache: StateCache, owner: str, session_id: uuid.UUID
+) -> tuple[Session, bytes, list[StoredSnapshot]]:
+    """The session, its state's JSON and its snapshots, newest first."""
     with uow:
         session = _owned(uow, owner, session_id)
+        state = encoded_state(uow, cache, session)
         snapshots = uow.snapshots.newest(session_id, limit=session.rev + 1)
-    return session, snapshots
+    return session, state, snapshots
 
 
-def fit_export(document: dict) -> bytes:
-    """The export as JSON within the export limit: the oldest snapshot entries go first."""
-    snapshots = document["snapshots"]
+def fit_export(document: dict, state: bytes, snapshots: list[dict]) -> bytes:
+    """The export as JSON within the export limit: the oldest snapshot entries go first.
 
-    def render(kept: int) -> bytes:
-        fitted = {
-            **document,
-            "snapshots": snapshots[:kept],
-            "snapshots_truncated": kept < len(snapshots),
-        }
-        return json.dumps(fitted, ensure_ascii=False, separators=(",", ":")).encode()
-
-    body = render(len(snapshots))
-    if len(body) <= limits.EXPORT_RESPONSE_LIMIT:
-        return body
-    low, high = 0, len(snapshots) - 1
-    while low < high:
-        middle = (low + high + 1) // 2
-        if len(render(middle)) <= limits.EXPORT_RESPONSE_LIMIT:
-            low = middle
-        else:
-            high = middle - 1
-    return render(low)
+    The state (at most the state limit) always fits; the entries are encoded once each
+    and as many of the newest are kept as the rest of the limit allows.
+    """
+    entries = [orjson.dumps(entry) for entry in snapshots]
+    room = limits.EXPORT_RESPONSE_LIMIT - len(
+        with_members({**document, "snapshots": [], "snapshots_truncated": True}, state=state)
+    )
+    kept = 0
+    for entry in entries:
+        room -= len(entry) + (1 if kept else 0)
+        if room < 0:
+            break
+        kept += 1
+    fitted = {**document, "snapshots_truncated": kept < len(entries)}
+    listed = b"[" + b",".join(entries[:kept]) + b"]"
+    return with_members(fitted, state=state, snapshots=listed)
 
 
-def _owned(uow: UnitOfWork, owner: str, session_id: uuid.UUID) -> StoredSession:
+def _owned(uow: UnitOfWork, owner: str, session_id: uuid.UUID) -> Session:
     session = uow.sessions.get(owner, session_id)
     if session is None:
         raise NotFound()

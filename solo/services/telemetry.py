@@ -17,7 +17,7 @@ def record_beacon(
     clock: Clock,
     keep: int,
 ) -> None:
-    with uow:
+    with uow.write():
         if not uow.telemetry.record(owner, session_id, payload, clock()):
             raise NotFound()
         uow.telemetry.keep_newest(session_id, keep)

@@ -1,125 +1,230 @@
-"""The write services against the real databases, with races made deterministic."""
+"""The write path against the real databases: compare-and-swap, log, checkpoints, cache."""
 
+import concurrent.futures
+import copy
 import datetime as dt
+import threading
 import uuid
 
 import pytest
 
-from solo.errors import NotFound, PreconditionFailed, RevMismatch
+from solo.dependencies import Dependencies
+from solo.domain import jsonvalue
+from solo.domain.model import Patch, Replace, Revision
+from solo.domain.preconditions import from_headers
+from solo.errors import InvalidOps, NotFound, PreconditionFailed, RevMismatch, StateTooLarge
 from solo.services import sessions
-from solo.services.preconditions import from_headers
 from solo.storage import StorageUnavailable
 
 T0 = dt.datetime(2026, 11, 26, 8, 0, tzinfo=dt.UTC)
+START = {"почато": 1, "список": ["а", "б"]}
 
 
 def fixed_clock():
     return T0
 
 
-def add(key, value):
-    return [{"op": "add", "path": f"/{key}", "value": value}]
+def add(key, value) -> Patch:
+    return Patch([{"op": "add", "path": f"/{key}", "value": value}])
 
 
-class RacingClock:
-    """A clock that lets a rival writer commit between our read and our swap, once."""
+def write(deps, change, if_match="*", x_rev=None, owner="олена", session_id=None, kept=1000):
+    return sessions.write(
+        deps.unit_of_work(),
+        deps.states,
+        owner,
+        session_id,
+        from_headers(if_match, x_rev),
+        change,
+        fixed_clock,
+        kept,
+    )
 
-    def __init__(self, deps, session_id):
-        self.deps, self.session_id, self.raced = deps, session_id, False
 
-    def __call__(self):
-        if not self.raced:
-            self.raced = True
-            sessions.apply_diff(
-                self.deps.unit_of_work(),
-                "олена",
-                self.session_id,
-                add("суперник", True),
-                from_headers("*", None),
-                fixed_clock,
-            )
-        return T0
+def read(deps, session_id, owner="олена"):
+    session, state = sessions.get_session(deps.unit_of_work(), deps.states, owner, session_id)
+    return session, jsonvalue.decode(state)[0]
 
 
 @pytest.fixture
 def session_id(deps):
-    stored = sessions.create_session(deps.unit_of_work(), "олена", {"почато": 1}, fixed_clock)
-    return stored.id
+    session, _ = sessions.create_session(
+        deps.unit_of_work(), deps.states, "олена", copy.deepcopy(START), fixed_clock
+    )
+    return session.id
+
+
+@pytest.fixture
+def other_process(settings):
+    """A second set of dependencies on the same database: another process's cache."""
+    built = Dependencies.build(settings)
+    yield built
+    built.close()
 
 
 def test_a_stale_compare_and_swap_writes_nothing(deps, session_id):
-    with deps.unit_of_work() as uow:
-        assert uow.sessions.compare_and_swap("олена", session_id, 0, {"а": 1}, T0)
-        assert not uow.sessions.compare_and_swap("олена", session_id, 0, {"б": 2}, T0)
+    with deps.unit_of_work().write() as uow:
+        current = uow.sessions.get("олена", session_id)
+        moved = current.__class__(**{**current.__dict__, "rev": current.next_rev()})
+        assert uow.sessions.advance(current, moved)
+        assert not uow.sessions.advance(current, moved)
         uow.commit()
-    stored = sessions.get_session(deps.unit_of_work(), "олена", session_id)
-    assert (stored.rev, stored.state) == (1, {"а": 1})
+    assert read(deps, session_id)[0].rev == 1
 
 
-def test_losing_the_race_with_a_specific_etag_is_412_with_the_winners_etag(deps, session_id):
-    with pytest.raises(PreconditionFailed) as raised:
-        sessions.apply_diff(
-            deps.unit_of_work(),
-            "олена",
-            session_id,
-            add("моє", 1),
-            from_headers('"0"', None),
-            RacingClock(deps, session_id),
-        )
-    assert (raised.value.reason, raised.value.current_rev) == ("mismatch", 1)
-    stored = sessions.get_session(deps.unit_of_work(), "олена", session_id)
-    assert stored.state == {"почато": 1, "суперник": True}
+def test_a_write_answers_the_new_revision_and_the_state_follows(deps, session_id):
+    assert write(deps, add("нове", "значення"), '"0"', session_id=session_id) == Revision(1, T0)
+    session, state = read(deps, session_id)
+    assert (session.rev, session.updated_at, state) == (1, T0, {**START, "нове": "значення"})
+    assert session.size == len(jsonvalue.encode(state))
 
 
-def test_losing_the_race_with_x_rev_is_409(deps, session_id):
-    with pytest.raises(RevMismatch) as raised:
-        sessions.replace_state(
-            deps.unit_of_work(),
-            "олена",
-            session_id,
-            {"нове": 1},
-            from_headers(None, "0"),
-            RacingClock(deps, session_id),
-        )
-    assert raised.value.server_rev == 1
+def test_a_stale_etag_is_412_and_a_stale_x_rev_409(deps, session_id):
+    write(deps, add("перше", 1), session_id=session_id)
+    with pytest.raises(PreconditionFailed) as failed:
+        write(deps, add("друге", 2), '"0"', session_id=session_id)
+    assert (failed.value.reason, failed.value.current_rev) == ("mismatch", 1)
+    with pytest.raises(RevMismatch) as mismatched:
+        write(deps, add("друге", 2), None, "0", session_id=session_id)
+    assert mismatched.value.server_rev == 1
 
 
-def test_if_match_any_retries_a_lost_race_and_keeps_both_writes(deps, session_id):
-    stored = sessions.apply_diff(
-        deps.unit_of_work(),
-        "олена",
-        session_id,
-        add("моє", 1),
-        from_headers("*", None),
-        RacingClock(deps, session_id),
-    )
-    assert stored.rev == 2
-    assert stored.state == {"почато": 1, "суперник": True, "моє": 1}
+def test_writers_racing_on_one_etag_exactly_one_wins(deps, other_process, session_id):
+    barrier = threading.Barrier(8)
+
+    def race(index: int) -> str:
+        process = (deps, other_process)[index % 2]
+        barrier.wait()
+        try:
+            write(process, add(f"письменник{index}", index), '"0"', session_id=session_id)
+        except PreconditionFailed:
+            return "412"
+        return "200"
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        answers = sorted(pool.map(race, range(8)))
+    assert answers == ["200"] + ["412"] * 7
+    session, state = read(deps, session_id)
+    assert session.rev == 1
+    assert len(state) == len(START) + 1
 
 
-def test_delete_is_scoped_to_the_owner(deps, session_id):
+def test_if_match_any_never_fails_for_a_session_that_exists(deps, other_process, session_id):
+    def writer(index: int) -> list[int]:
+        process = (deps, other_process)[index % 2]
+        return [
+            write(process, add(f"w{index}-{n}", n), session_id=session_id).rev for n in range(10)
+        ]
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        revs = [rev for batch in pool.map(writer, range(8)) for rev in batch]
+    assert sorted(revs) == list(range(1, 81))
+    for process in (deps, other_process):
+        session, state = read(process, session_id)
+        assert session.rev == 80
+        assert set(state) == set(START) | {f"w{i}-{n}" for i in range(8) for n in range(10)}
+
+
+def test_each_process_catches_up_with_what_the_other_wrote(deps, other_process, session_id):
+    write(deps, add("а", 1), '"0"', session_id=session_id)
+    assert read(other_process, session_id)[1] == {**START, "а": 1}
+    write(other_process, add("б", 2), '"1"', session_id=session_id)
+    write(other_process, Patch([{"op": "remove", "path": "/список/0"}]), session_id=session_id)
+    write(deps, add("в", 3), '"3"', session_id=session_id)
+    expected = {"почато": 1, "список": ["б"], "а": 1, "б": 2, "в": 3}
+    assert read(deps, session_id)[1] == expected
+    assert read(other_process, session_id)[1] == expected
+
+
+def test_a_refused_patch_leaves_cache_and_database_as_they_were(deps, session_id):
+    before = read(deps, session_id)
+    ops = [
+        {"op": "remove", "path": "/почато"},
+        {"op": "add", "path": "/список/0", "value": "нульовий"},
+        {"op": "test", "path": "/немає", "value": 1},
+    ]
+    with pytest.raises(InvalidOps) as refused:
+        write(deps, Patch(ops), session_id=session_id)
+    assert (refused.value.op_index, refused.value.reason) == (2, "'/немає' does not exist")
+    after = read(deps, session_id)
+    assert after == before
+    assert jsonvalue.encode(after[1]) == jsonvalue.encode(START)
+
+
+def test_a_state_that_would_grow_past_the_limit_is_refused(deps, session_id, monkeypatch):
+    monkeypatch.setattr("solo.limits.STATE_SIZE_LIMIT", 100)
+    with pytest.raises(StateTooLarge):
+        write(deps, add("довге", "ж" * 40), session_id=session_id)
+    assert read(deps, session_id) == (read(deps, session_id)[0], START)
+
+
+def test_a_whole_state_replaces_and_becomes_a_checkpoint(deps, other_process, session_id):
+    new = {"зовсім": ["нове"]}
+    write(deps, Replace(new, jsonvalue.encode(new)), session_id=session_id)
+    session, state = read(other_process, session_id)
+    assert (session.rev, session.checkpoint_rev, session.log_bytes, state) == (1, 1, 0, new)
+
+
+def test_checkpoints_follow_the_log_and_compaction_keeps_what_was_asked(deps, settings, session_id):
+    for n in range(40):
+        write(deps, add(f"ключ{n % 3}", "x" * 20), session_id=session_id, kept=10)
+    session, state = read(deps, session_id)
+    assert session.rev == 40
+    assert 0 < session.checkpoint_rev <= 40
+    with deps.unit_of_work() as uow:
+        kept = [change.rev for change in uow.log.changes(session_id, 0, 40)]
+    assert kept == list(range(kept[0], 41))
+    assert 40 - len(kept) < 30, "old changes were never compacted"
+    assert len(kept) >= 10
+    fresh = Dependencies.build(settings)
+    try:
+        assert read(fresh, session_id) == (session, state)
+    finally:
+        fresh.close()
+
+
+def test_writing_a_missing_or_strangers_session_is_not_found(deps, session_id):
+    with pytest.raises(NotFound):
+        write(deps, add("а", 1), session_id=uuid.uuid4())
+    with pytest.raises(NotFound):
+        write(deps, add("а", 1), owner="тарас", session_id=session_id)
+
+
+def test_delete_is_scoped_to_the_owner_and_conditional(deps, session_id):
     with pytest.raises(NotFound):
         sessions.delete_session(
-            deps.unit_of_work(), deps.blob_store, "тарас", session_id, from_headers("*", None)
+            deps.unit_of_work(),
+            deps.states,
+            deps.blob_store,
+            "тарас",
+            session_id,
+            from_headers("*", None),
+        )
+    with pytest.raises(PreconditionFailed):
+        sessions.delete_session(
+            deps.unit_of_work(),
+            deps.states,
+            deps.blob_store,
+            "олена",
+            session_id,
+            from_headers('"5"', None),
         )
     sessions.delete_session(
-        deps.unit_of_work(), deps.blob_store, "олена", session_id, from_headers('"0"', None)
+        deps.unit_of_work(),
+        deps.states,
+        deps.blob_store,
+        "олена",
+        session_id,
+        from_headers('"0"', None),
     )
     with pytest.raises(NotFound):
-        sessions.get_session(deps.unit_of_work(), "олена", session_id)
-
-
-def test_writing_a_missing_session_is_not_found(deps):
-    with pytest.raises(NotFound):
-        sessions.replace_state(
-            deps.unit_of_work(), "олена", uuid.uuid4(), {}, from_headers("*", None), fixed_clock
-        )
+        read(deps, session_id)
 
 
 def test_timestamps_round_trip_as_aware_utc(deps, session_id):
-    stored = sessions.get_session(deps.unit_of_work(), "олена", session_id)
-    assert stored.created_at == T0
-    assert stored.created_at.tzinfo == dt.UTC
+    session, _ = read(deps, session_id)
+    assert session.created_at == T0
+    assert session.created_at.tzinfo == dt.UTC
 
 
 class UnreachableStore:
@@ -129,8 +234,13 @@ class UnreachableStore:
 
 def test_a_store_outage_does_not_undo_a_delete(deps, session_id, caplog):
     sessions.delete_session(
-        deps.unit_of_work(), UnreachableStore(), "олена", session_id, from_headers("*", None)
+        deps.unit_of_work(),
+        deps.states,
+        UnreachableStore(),
+        "олена",
+        session_id,
+        from_headers("*", None),
     )
     with pytest.raises(NotFound):
-        sessions.get_session(deps.unit_of_work(), "олена", session_id)
+        read(deps, session_id)
     assert f"objects under solo/олена/{session_id}/ were not deleted" in caplog.text

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import dataclasses
+import enum
 import re
 
 from solo.errors import PreconditionFailed, RevMismatch
 
 _ENTITY_TAG = re.compile(r'\s*(W/)?"([\x21\x23-\x7e\x80-\xff]*)"\s*')
 _REV = re.compile(r"[0-9]{1,18}")
+
+
+class Reason(enum.StrEnum):
+    """Why a write's precondition failed (the 412 body's `reason`)."""
+
+    MISSING = "missing"
+    UNPARSABLE = "unparsable"
+    MISMATCH = "mismatch"
 
 
 def etag(rev: int) -> str:
@@ -19,20 +28,21 @@ def etag(rev: int) -> str:
 class Precondition:
     """What a write request demands of the session's current revision."""
 
-    problem: str | None = None
+    problem: Reason | None = None
     any_rev: bool = False
-    revs: frozenset[int] = frozenset()
+    tags: frozenset[str] = frozenset()
+    """Strong entity tags' opaque parts, compared character by character (`"07"` ≠ `"7"`)."""
     legacy: bool = False
 
     def check(self, current_rev: int) -> None:
         """Raise the contract's answer unless `current_rev` satisfies the request."""
         if self.problem is not None:
             raise PreconditionFailed(self.problem, current_rev)
-        if self.any_rev or current_rev in self.revs:
+        if self.any_rev or str(current_rev) in self.tags:
             return
         if self.legacy:
             raise RevMismatch(current_rev)
-        raise PreconditionFailed("mismatch", current_rev)
+        raise PreconditionFailed(Reason.MISMATCH, current_rev)
 
 
 def from_headers(if_match: str | None, x_rev: str | None) -> Precondition:
@@ -41,9 +51,9 @@ def from_headers(if_match: str | None, x_rev: str | None) -> Precondition:
         return _from_if_match(if_match)
     if x_rev is not None:
         if not _REV.fullmatch(x_rev.strip()):
-            return Precondition(problem="unparsable", legacy=True)
-        return Precondition(revs=frozenset({int(x_rev)}), legacy=True)
-    return Precondition(problem="missing")
+            return Precondition(problem=Reason.UNPARSABLE, legacy=True)
+        return Precondition(tags=frozenset({str(int(x_rev))}), legacy=True)
+    return Precondition(problem=Reason.MISSING)
 
 
 def _from_if_match(value: str) -> Precondition:
@@ -51,9 +61,8 @@ def _from_if_match(value: str) -> Precondition:
         return Precondition(any_rev=True)
     tags = parse_entity_tags(value)
     if tags is None:
-        return Precondition(problem="unparsable")
-    strong = frozenset(int(tag) for weak, tag in tags if not weak and _REV.fullmatch(tag))
-    return Precondition(revs=strong)
+        return Precondition(problem=Reason.UNPARSABLE)
+    return Precondition(tags=frozenset(tag for weak, tag in tags if not weak))
 
 
 def parse_entity_tags(value: str) -> list[tuple[bool, str]] | None:

@@ -1,7 +1,7 @@
 import pytest
 
+from solo.domain.preconditions import from_headers, none_match, parse_entity_tags
 from solo.errors import PreconditionFailed, RevMismatch
-from solo.services.preconditions import from_headers, none_match, parse_entity_tags
 
 
 @pytest.mark.parametrize(
@@ -38,6 +38,9 @@ def test_entity_tag_lists_follow_rfc_9110(value, tags):
         (None, "2", 3, (None, RevMismatch)),
         (None, "три", 3, ("unparsable", PreconditionFailed)),
         ('"3"', "2", 3, None),
+        ('"03"', None, 3, ("mismatch", PreconditionFailed)),
+        ('"00"', None, 0, ("mismatch", PreconditionFailed)),
+        ('"0"', None, 0, None),
     ],
 )
 def test_the_precondition_answers_as_section_6_says(if_match, x_rev, current, outcome):

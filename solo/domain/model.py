@@ -1,0 +1,60 @@
+"""Sessions, their revisions, and the changes that make one revision out of another."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import uuid
+from typing import Any
+
+from solo.domain.jsonvalue import JsonValue
+
+
+@dataclasses.dataclass(frozen=True)
+class Session:
+    """A session without its state: what every read starts from."""
+
+    id: uuid.UUID
+    owner: str
+    rev: int
+    size: int
+    """Bytes of the state's canonical JSON at `rev`."""
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    last_seen_at: dt.datetime | None
+    checkpoint_rev: int
+    """The newest revision whose whole state is stored; the log holds what came after."""
+    log_bytes: int
+    """Bytes of the ops logged since that checkpoint."""
+
+    def next_rev(self) -> int:
+        """The revision a successful write makes: the one place `rev + 1` is computed."""
+        return self.rev + 1
+
+
+@dataclasses.dataclass(frozen=True)
+class Revision:
+    """What a write answers: the revision it made and when."""
+
+    rev: int
+    updated_at: dt.datetime
+
+
+@dataclasses.dataclass(frozen=True)
+class Patch:
+    """A change made of RFC 6902 ops, applied all or nothing."""
+
+    ops: list[Any]
+
+
+@dataclasses.dataclass(frozen=True)
+class Replace:
+    """A change that replaces the whole state (save-stream, restore)."""
+
+    state: JsonValue
+    """Any JSON value: anything but an object is refused after the precondition."""
+    encoded: bytes
+    """Its canonical JSON, already made by the decoder."""
+
+
+Change = Patch | Replace

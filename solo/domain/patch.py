@@ -1,0 +1,271 @@
+"""RFC 6902 JSON Patch, applied in place, all or nothing, within the state's budgets.
+
+The applier mutates the state it is given and keeps an undo log, so a patch costs what
+its ops touch, never a copy of the document. The state's canonical size is kept up to
+date op by op: the op that would carry the state past `STATE_SIZE_LIMIT`, or nest it past
+`JSON_DEPTH_LIMIT`, is refused before anything of that size exists. Work on existing
+values (measuring what a remove drops, cloning what a copy duplicates) is bounded per
+patch by `PATCH_WORK_LIMIT`, so no sequence of ops costs more than a few milliseconds.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+from solo import limits
+from solo.domain import jsonvalue, pointer
+from solo.domain.jsonvalue import JsonValue
+from solo.errors import InvalidOps, StateTooLarge
+
+_NEEDS_VALUE = {"add", "replace", "test"}
+_NEEDS_FROM = {"move", "copy"}
+_OPERATIONS = _NEEDS_VALUE | _NEEDS_FROM | {"remove"}
+_REASON_MAX = 300
+
+
+class _Refused(Exception):
+    """An op that cannot apply; the applier names it in an InvalidOps."""
+
+
+@dataclasses.dataclass
+class Applied:
+    """A patch that applied: the new root (the same object unless the root was replaced),
+    its canonical size, and how to take the whole patch back."""
+
+    state: dict[str, JsonValue]
+    size: int
+    undo: Callable[[], None]
+
+
+def apply_patch(
+    state: dict[str, JsonValue], size: int, ops: list[Any], *, checked: bool = True
+) -> Applied:
+    """Apply `ops` to `state` (of canonical `size`) in place.
+
+    Raises InvalidOps naming the first op that is malformed or cannot apply, or
+    StateTooLarge; either way `state` is left exactly as it was. With `checked=False`
+    (replaying ops that were checked when first written) sizes are not tracked.
+    """
+    document = _Document(state, size, checked)
+    for index, op in enumerate(ops):
+        try:
+            document.apply(op)
+        except _Refused as refusal:
+            document.undo()
+            raise InvalidOps(op_index=index, reason=_short(str(refusal))) from None
+        except StateTooLarge:
+            document.undo()
+            raise
+    if not isinstance(document.root, dict):
+        document.undo()
+        raise InvalidOps(
+            op_index=document.root_set_at, reason="the state must remain a JSON object"
+        )
+    return Applied(document.root, document.size, document.undo)
+
+
+class _Document:
+    def __init__(self, state: dict[str, JsonValue], size: int, checked: bool) -> None:
+        self.holder: list[JsonValue] = [state]
+        self.size = size
+        self.checked = checked
+        self.work = 0
+        self.root_set_at = 0
+        self._index = 0
+        self._steps: list[Callable[[], None]] = []
+        self._orders: dict[int, tuple[dict[str, JsonValue], list[str]]] = {}
+
+    @property
+    def root(self) -> JsonValue:
+        return self.holder[0]
+
+    def apply(self, op: Any) -> None:
+        kind, path = _validated(op)
+        tokens = _tokens(path)
+        if kind == "add":
+            self._insert(tokens, op["value"], self._measured_value(op["value"], tokens))
+        elif kind == "remove":
+            self._remove(tokens, measure=True)
+        elif kind == "replace":
+            container, key = self._slot(tokens, for_insert=False)
+            self._replace(container, key, op["value"], self._measured_value(op["value"], tokens))
+        elif kind == "test":
+            if not jsonvalue.equal(self._get(tokens), op["value"]):
+                raise _Refused(f"test failed: the value at '{path}' is not the tested value")
+        elif kind == "move":
+            self._move(_tokens(op["from"]), tokens)
+        else:
+            self._copy(_tokens(op["from"]), tokens)
+        if not tokens:
+            self.root_set_at = self._index
+        self._index += 1
+
+    def undo(self) -> None:
+        for step in reversed(self._steps):
+            step()
+        for container, keys in self._orders.values():
+            # Taken at the object's first removal, before which ops could only append
+            # members: the original keys in order come first.
+            if list(container) != keys:
+                items = [(key, container[key]) for key in keys if key in container]
+                container.clear()
+                container.update(items)
+        self._steps.clear()
+        self._orders.clear()
+
+    def _move(self, source: tuple[str, ...], target: tuple[str, ...]) -> None:
+        value = self._get(source)
+        if source == target:
+            return
+        if target[: len(source)] == source:
+            raise _Refused("a value cannot be moved into one of its own children")
+        if not target:
+            self._replace(self.holder, 0, value, len(self._encoded(value, target)))
+            return
+        if self.checked and len(target) > len(source):
+            self._spend(len(self._encoded(value, target)))
+        self._remove(source, measure=False)
+        self._insert(target, value, value_size=None)
+
+    def _copy(self, source: tuple[str, ...], target: tuple[str, ...]) -> None:
+        data = self._encoded(self._get(source), target)
+        self._spend(2 * len(data))
+        self._insert(target, jsonvalue.decode_canonical(data), len(data))
+
+    def _measured_value(self, value: JsonValue, target: tuple[str, ...]) -> int | None:
+        return len(self._encoded(value, target)) if self.checked else None
+
+    def _encoded(self, value: JsonValue, target: tuple[str, ...]) -> bytes:
+        room = limits.JSON_DEPTH_LIMIT - len(target)
+        try:
+            return jsonvalue.encode_within(value, room)
+        except jsonvalue.TooDeep:
+            raise _Refused(
+                f"the state would nest deeper than {limits.JSON_DEPTH_LIMIT} levels"
+            ) from None
+
+    def _spend(self, work: int) -> None:
+        self.work += work
+        if self.work > limits.PATCH_WORK_LIMIT:
+            raise _Refused(
+                f"the patch copies or drops more than {limits.PATCH_WORK_LIMIT} bytes in all"
+            )
+
+    def _grow(self, delta: int) -> None:
+        if self.checked and delta > 0 and self.size + delta > limits.STATE_SIZE_LIMIT:
+            raise StateTooLarge(limits.STATE_SIZE_LIMIT)
+        self.size += delta
+
+    def _get(self, tokens: tuple[str, ...]) -> JsonValue:
+        container, key = self._slot(tokens, for_insert=False)
+        return container[key]
+
+    def _slot(self, tokens: tuple[str, ...], *, for_insert: bool) -> tuple[Any, Any]:
+        node = self.holder
+        key: Any = 0
+        for depth, token in enumerate(tokens):
+            node = node[key]
+            last = depth == len(tokens) - 1
+            if isinstance(node, dict):
+                if token not in node and not (last and for_insert):
+                    raise _Refused(f"'{_pointer(tokens[: depth + 1])}' does not exist")
+                key = token
+            elif isinstance(node, list):
+                try:
+                    key = pointer.array_index(token, len(node), allow_end=last and for_insert)
+                except LookupError as exc:
+                    raise _Refused(f"'{_pointer(tokens[: depth + 1])}': {exc}") from None
+            else:
+                raise _Refused(f"'{_pointer(tokens[:depth])}' is not an object or an array")
+        return node, key
+
+    def _insert(self, tokens: tuple[str, ...], value: JsonValue, value_size: int | None) -> None:
+        """`add`: a new member or item, or the replacement of an existing member or root."""
+        container, key = self._slot(tokens, for_insert=True)
+        if container is self.holder or (isinstance(container, dict) and key in container):
+            self._replace(container, key, value, value_size)
+            return
+        self._grow(_entry_overhead(container, key, len(container)) + (value_size or 0))
+        if isinstance(container, dict):
+            container[key] = value
+            self._steps.append(lambda: container.__delitem__(key))
+        else:
+            container.insert(key, value)
+            self._steps.append(lambda: container.pop(key))
+
+    def _replace(self, container: Any, key: Any, value: JsonValue, value_size: int | None) -> None:
+        """Swap the value in place, so an object member keeps its position. A `value_size`
+        of None means the value is already counted (it was moved here)."""
+        old = container[key]
+        if self.checked:
+            old_size = self.size if container is self.holder else jsonvalue.size_of(old)
+            self._spend(old_size)
+            self._grow((value_size or 0) - old_size)
+        container[key] = value
+        self._steps.append(lambda: container.__setitem__(key, old))
+
+    def _remove(self, tokens: tuple[str, ...], *, measure: bool) -> None:
+        if not tokens:
+            raise _Refused("the whole state cannot be removed")
+        container, key = self._slot(tokens, for_insert=False)
+        value = container[key]
+        value_size = 0
+        if measure and self.checked:
+            value_size = jsonvalue.size_of(value)
+            self._spend(value_size)
+        self._grow(-(_entry_overhead(container, key, len(container) - 1) + value_size))
+        if isinstance(container, dict):
+            if id(container) not in self._orders:
+                self._orders[id(container)] = (container, list(container))
+            del container[key]
+            self._steps.append(lambda: container.__setitem__(key, value))
+        else:
+            del container[key]
+            self._steps.append(lambda: container.insert(key, value))
+
+
+def _entry_overhead(container: Any, key: Any, others: int) -> int:
+    """Bytes an entry adds besides its value: its key and colon, and a comma if it has
+    neighbours (`others` entries besides it)."""
+    comma = 1 if others > 0 else 0
+    if isinstance(container, dict):
+        return jsonvalue.size_of(key) + 1 + comma
+    return comma
+
+
+def _validated(op: Any) -> tuple[str, str]:
+    if not isinstance(op, dict):
+        raise _Refused("an operation must be an object")
+    kind = op.get("op")
+    if kind not in _OPERATIONS:
+        raise _Refused(
+            "the operation has no 'op' member"
+            if kind is None
+            else f"unknown operation {jsonvalue.encode(kind).decode()}"
+        )
+    for member, needed in (("path", True), ("from", kind in _NEEDS_FROM)):
+        if needed and not isinstance(op.get(member), str):
+            raise _Refused(f"the '{kind}' operation needs a '{member}' string")
+    if kind in _NEEDS_VALUE and "value" not in op:
+        raise _Refused(f"the '{kind}' operation needs a 'value' member")
+    return kind, op["path"]
+
+
+def _tokens(path: str) -> tuple[str, ...]:
+    try:
+        tokens = pointer.parse(path)
+    except pointer.BadPointer as exc:
+        raise _Refused(str(exc)) from None
+    if len(tokens) > limits.JSON_DEPTH_LIMIT:
+        raise _Refused(f"the path is deeper than {limits.JSON_DEPTH_LIMIT} levels")
+    return tokens
+
+
+def _pointer(tokens: tuple[str, ...]) -> str:
+    return "".join("/" + token.replace("~", "~0").replace("/", "~1") for token in tokens)
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= _REASON_MAX else text[: _REASON_MAX - 1] + "…"

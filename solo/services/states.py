@@ -1,0 +1,96 @@
+"""A session's state at its current rev: from the process cache, caught up from the log,
+or loaded from its newest checkpoint. The database's rev always decides."""
+
+from __future__ import annotations
+
+import logging
+
+from solo.db.uow import UnitOfWork
+from solo.domain import jsonvalue
+from solo.domain.model import Session
+from solo.domain.patch import apply_patch
+from solo.errors import InternalError, SoloError
+from solo.state_cache import Entry, StateCache
+
+log = logging.getLogger(__name__)
+
+
+class LogMovedOn(Exception):
+    """The checkpoint a read started from was compacted away meanwhile: read again."""
+
+
+def materialized(uow: UnitOfWork, cache: StateCache, entry: Entry, session: Session) -> dict:
+    """The state as of `session.rev`, held by `entry` afterwards (hold `entry.lock`)."""
+    if entry.rev == session.rev and entry.state is not None:
+        cache.hits += 1
+        return entry.state
+    cache.misses += 1
+    try:
+        if _catchable(entry, session) and _caught_up(uow, cache, entry, session):
+            return entry.state
+        return _loaded(uow, cache, entry, session)
+    except (SoloError, LogMovedOn):
+        cache.forget(entry)
+        raise
+    except Exception:
+        cache.forget(entry)
+        log.exception("session %s could not be rebuilt from its log", session.id)
+        raise InternalError() from None
+
+
+def _catchable(entry: Entry, session: Session) -> bool:
+    """Whether replaying the log from the entry's rev is shorter than from the checkpoint."""
+    return (
+        entry.state is not None
+        and entry.rev is not None
+        and (session.checkpoint_rev <= entry.rev < session.rev)
+    )
+
+
+def encoded_state(uow: UnitOfWork, cache: StateCache, session: Session) -> bytes:
+    """The canonical JSON of the state at `session.rev`, encoded once per rev."""
+    entry = cache.entry(session.id)
+    known = entry.encoded
+    if known is not None and known[0] == session.rev:
+        cache.hits += 1
+        return known[1]
+    with entry.lock:
+        state = materialized(uow, cache, entry, session)
+        known = entry.encoded
+        if known is not None and known[0] == session.rev:
+            return known[1]
+        encoded = jsonvalue.encode(state)
+        cache.hold_encoded(entry, session.rev, encoded)
+        return encoded
+
+
+def _caught_up(uow: UnitOfWork, cache: StateCache, entry: Entry, session: Session) -> bool:
+    """Replay what other writers logged since the entry's rev; False if it is gone."""
+    assert entry.rev is not None and entry.state is not None
+    changes = uow.log.changes(session.id, entry.rev, session.rev)
+    if [change.rev for change in changes] != list(range(entry.rev + 1, session.rev + 1)):
+        return False
+    state = entry.state
+    for change in changes:
+        state = _replayed(state, change.ops)
+    cache.hold(entry, session.rev, state, session.size)
+    return True
+
+
+def _loaded(uow: UnitOfWork, cache: StateCache, entry: Entry, session: Session) -> dict:
+    data = uow.log.checkpoint(session.id, session.checkpoint_rev)
+    if data is None:
+        raise LogMovedOn()
+    state = jsonvalue.decode_canonical(data)
+    for change in uow.log.changes(session.id, session.checkpoint_rev, session.rev):
+        state = _replayed(state, change.ops)
+    cache.hold(entry, session.rev, state, session.size)
+    if session.rev == session.checkpoint_rev:
+        cache.hold_encoded(entry, session.rev, data)
+    return state
+
+
+def _replayed(state: dict, ops: bytes | None) -> dict:
+    if ops is None:
+        raise ValueError("a whole-state change after the newest checkpoint")
+    return apply_patch(state, 0, jsonvalue.decode_canonical(ops), checked=False).state

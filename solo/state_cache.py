@@ -1,0 +1,91 @@
+"""A per-process cache of materialised session states, keyed by session and rev.
+
+An entry holds one session's state as of `rev`, and its canonical JSON once something
+asked for it. The database decides: an entry older than the session's rev is caught up
+from the revision log, and an entry is only ever changed under its lock, which writers
+hold across their transaction. Least recently used entries go first when the cache
+passes its budget; an entry in use may leave the cache, its holder finishes with it alone.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import threading
+import uuid
+
+from solo.domain.jsonvalue import JsonValue
+
+
+@dataclasses.dataclass(eq=False)
+class Entry:
+    session_id: uuid.UUID
+    lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
+    rev: int | None = None
+    """The revision `state` is at; None until loaded."""
+    state: dict[str, JsonValue] | None = None
+    size: int = 0
+    encoded: tuple[int, bytes] | None = None
+    """(rev, canonical JSON of the state at that rev); may be read without the lock."""
+
+    @property
+    def footprint(self) -> int:
+        held = self.size if self.state is not None else 0
+        return held + (len(self.encoded[1]) if self.encoded is not None else 0)
+
+
+class StateCache:
+    def __init__(self, budget_bytes: int) -> None:
+        self.budget_bytes = budget_bytes
+        """Canonical JSON bytes held in all (the Python objects take several times that)."""
+        self._entries: collections.OrderedDict[uuid.UUID, Entry] = collections.OrderedDict()
+        self._held = 0
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+        """Uses of a state found at the session's rev, and uses that had to load it (counted
+        without a lock: a metric, not an invariant)."""
+
+    def entry(self, session_id: uuid.UUID) -> Entry:
+        """The session's entry, made if absent; marked as the most recently used."""
+        with self._lock:
+            entry = self._entries.get(session_id)
+            if entry is None:
+                entry = self._entries[session_id] = Entry(session_id)
+            else:
+                self._entries.move_to_end(session_id)
+            return entry
+
+    def hold(self, entry: Entry, rev: int, state: dict[str, JsonValue], size: int) -> None:
+        """The entry now holds the state as of `rev` (an encoding of another rev goes)."""
+        before = entry.footprint
+        entry.rev, entry.state, entry.size = rev, state, size
+        if entry.encoded is not None and entry.encoded[0] != rev:
+            entry.encoded = None
+        self._resized(entry, before)
+
+    def hold_encoded(self, entry: Entry, rev: int, encoded: bytes) -> None:
+        before = entry.footprint
+        entry.encoded = (rev, encoded)
+        self._resized(entry, before)
+
+    def forget(self, entry: Entry) -> None:
+        """Drop what the entry holds: its next use loads the session from the database."""
+        before = entry.footprint
+        entry.rev, entry.state, entry.size, entry.encoded = None, None, 0, None
+        self._resized(entry, before)
+
+    def discard(self, session_id: uuid.UUID) -> None:
+        with self._lock:
+            entry = self._entries.pop(session_id, None)
+            if entry is not None:
+                self._held -= entry.footprint
+
+    def _resized(self, entry: Entry, before: int) -> None:
+        with self._lock:
+            if self._entries.get(entry.session_id) is not entry:
+                return
+            self._held += entry.footprint - before
+            while self._held > self.budget_bytes and len(self._entries) > 1:
+                _, oldest = self._entries.popitem(last=False)
+                self._held -= oldest.footprint
