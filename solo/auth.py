@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import datetime as dt
+import math
+import threading
+import time
+import unicodedata
 import uuid
 from typing import Any
 
 import jwt
 
+from solo import limits
 from solo.errors import Forbidden, Unauthorized
 from solo.settings import Settings
 from solo.signing import BadSignature, Signer
-
-_MAX_SUBJECT_LENGTH = 255
+from solo.storage import key_segment
 
 
 @dataclasses.dataclass(frozen=True)
@@ -24,17 +29,35 @@ class Caller:
 
 
 class TokenVerifier:
-    """HS256 with the configured secret; RS256 too when a public key is configured."""
+    """HS256 with the configured secret; RS256 too when a public key is configured.
+
+    A verified token is remembered until it expires, so a client's every request costs
+    one dictionary lookup rather than a signature check.
+    """
 
     def __init__(self, settings: Settings) -> None:
         self._keys: dict[str, Any] = {"HS256": settings.jwt_secret}
         if settings.jwt_public_key:
             self._keys["RS256"] = settings.jwt_public_key
+        self._verified: collections.OrderedDict[str, Caller] = collections.OrderedDict()
+        self._lock = threading.Lock()
 
     def caller(self, token: str) -> Caller:
+        with self._lock:
+            known = self._verified.get(token)
+        if known is not None and known.expires_at > time.time():
+            return known
+        caller = self._verify(token)
+        with self._lock:
+            self._verified[token] = caller
+            while len(self._verified) > limits.VERIFIED_TOKENS_KEPT:
+                self._verified.popitem(last=False)
+        return caller
+
+    def _verify(self, token: str) -> Caller:
         try:
             algorithm = jwt.get_unverified_header(token).get("alg")
-            key = self._keys.get(algorithm)
+            key = self._keys.get(algorithm) if isinstance(algorithm, str) else None
             if key is None:
                 raise Unauthorized("The token's signing algorithm is not accepted.")
             claims = jwt.decode(
@@ -44,10 +67,31 @@ class TokenVerifier:
             raise Unauthorized("The token has expired.") from None
         except jwt.PyJWTError:
             raise Unauthorized("The token is malformed or its signature is invalid.") from None
-        subject = claims["sub"]
-        if not isinstance(subject, str) or not 0 < len(subject) <= _MAX_SUBJECT_LENGTH:
+        expires_at = claims["exp"]
+        if isinstance(expires_at, bool) or not isinstance(expires_at, int | float):
+            raise Unauthorized("The token's expiry is not a time.")
+        if not math.isfinite(expires_at) or expires_at <= time.time():
+            raise Unauthorized("The token has expired.")
+        if not is_user_id(claims["sub"]):
             raise Unauthorized("The token's subject is not a user id.")
-        return Caller(subject, int(claims["exp"]))
+        return Caller(claims["sub"], int(expires_at))
+
+
+def is_user_id(subject: object) -> bool:
+    """A `sub` that is safe as a database value and as a storage key segment: text of
+    1 to SUBJECT_MAX_BYTES UTF-8 bytes (encoded for a key, too), no control characters."""
+    if not isinstance(subject, str) or not subject:
+        return False
+    try:
+        encoded = subject.encode()
+    except UnicodeEncodeError:
+        return False
+    if any(unicodedata.category(ch) == "Cc" for ch in subject):
+        return False
+    return (
+        len(encoded) <= limits.SUBJECT_MAX_BYTES
+        and len(key_segment(subject).encode()) <= limits.SUBJECT_MAX_BYTES
+    )
 
 
 class BeaconTokens:

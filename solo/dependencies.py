@@ -18,8 +18,8 @@ from solo.auth import BeaconTokens, TokenVerifier
 from solo.db.engine import make_engine
 from solo.db.uow import UnitOfWork
 from solo.db.writer_lock import WriterLock
+from solo.domain.model import Clock
 from solo.rate_limits import RateLimits
-from solo.services.sessions import Clock
 from solo.settings import Settings
 from solo.state_cache import StateCache
 from solo.storage import BlobStore

@@ -37,6 +37,13 @@ PATCH_WORK_LIMIT = 4 * STATE_SIZE_LIMIT
 """Bytes of existing state one patch may measure or clone (what its removes drop and its
 copies duplicate): bounds the work of any diff, however its ops are chosen."""
 
+SUBJECT_MAX_BYTES = 255
+"""Longest user id (a token's `sub`) in UTF-8 bytes, also once encoded as a storage key
+segment: it is a database value and a file or object name."""
+
+VERIFIED_TOKENS_KEPT = 10000
+"""Bearer tokens each process remembers as verified (until they expire)."""
+
 TOKEN_TTL_SECONDS = 3600
 """Default lifetime of a token minted by `solo token`."""
 
@@ -72,6 +79,9 @@ RATE_LIMIT_REDIS_TIMEOUT_SECONDS = 0.25
 
 RATE_LIMIT_REDIS_RETRY_SECONDS = 5
 """After Redis failed, how long to count in process memory before trying it again."""
+
+RATE_LIMIT_WINDOWS_KEPT = 100_000
+"""In-process counters past which ended windows are swept out of memory."""
 
 BEACON_EVENTS_KEPT = 100
 """Telemetry retention: the newest beacon events kept per session (SOLO_BEACON_EVENTS_KEPT)."""

@@ -15,7 +15,7 @@ import threading
 import time
 
 from limits import RateLimitItem, parse
-from limits.storage import MemoryStorage, Storage, storage_from_string
+from limits.storage import Storage, storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
 from solo import limits
@@ -48,6 +48,34 @@ class Decision:
         }
 
 
+class LocalWindows:
+    """Fixed windows counted in this process's memory, like the `limits` library counts
+    them (a window starts with its first hit), without its expiry timer threads."""
+
+    def __init__(self) -> None:
+        self._windows: dict[tuple[str, str], tuple[int, float]] = {}
+        self._lock = threading.Lock()
+
+    def hit(self, item: RateLimitItem, group: str, user: str) -> tuple[bool, int, float]:
+        """(allowed, remaining, reset time) after spending one unit if any is left."""
+        now = time.time()
+        key = (group, user)
+        with self._lock:
+            count, reset_at = self._windows.get(key, (0, 0.0))
+            if reset_at <= now:
+                count, reset_at = 0, now + item.get_expiry()
+                if len(self._windows) >= limits.RATE_LIMIT_WINDOWS_KEPT:
+                    self._forget_ended(now)
+            allowed = count < item.amount
+            if allowed:
+                count += 1
+            self._windows[key] = (count, reset_at)
+        return allowed, item.amount - count, reset_at
+
+    def _forget_ended(self, now: float) -> None:
+        self._windows = {key: kept for key, kept in self._windows.items() if kept[1] > now}
+
+
 class RateLimits:
     def __init__(self, settings: Settings) -> None:
         self._policies: dict[str, RateLimitItem] = {
@@ -56,39 +84,40 @@ class RateLimits:
             "snapshot": parse(settings.rate_limit_snapshot),
             "read": parse(settings.rate_limit_read),
         }
-        self._storage = _storage(settings.rate_limit_storage)
-        self.blocking = not isinstance(self._storage, MemoryStorage)
+        shared = settings.rate_limit_storage != "memory://"
+        self._storage = _storage(settings.rate_limit_storage) if shared else None
+        self.blocking = shared
         """Whether a hit waits on the network, so must not run on the event loop."""
-        self._limiter = FixedWindowRateLimiter(self._storage)
-        self._fallback = FixedWindowRateLimiter(MemoryStorage())
+        self._limiter = FixedWindowRateLimiter(self._storage) if self._storage else None
+        self._local = LocalWindows()
         self._skip_storage_until = 0.0
         self._lock = threading.Lock()
 
     def hit(self, group: str, user: str) -> Decision:
         """Spend one unit of the user's budget for the group (blocking: call off the loop)."""
         item = self._policies[group]
-        limiter = self._current_limiter()
-        try:
-            allowed = limiter.hit(item, group, user)
-            stats = limiter.get_window_stats(item, group, user)
-        except self._storage.base_exceptions:
-            self._storage_failed()
-            limiter = self._fallback
-            allowed = limiter.hit(item, group, user)
-            stats = limiter.get_window_stats(item, group, user)
+        if self._limiter is not None and time.monotonic() >= self._skip_storage_until:
+            try:
+                allowed = self._limiter.hit(item, group, user)
+                stats = self._limiter.get_window_stats(item, group, user)
+                return self._decision(group, item, allowed, stats.remaining, stats.reset_time)
+            except self._storage.base_exceptions:
+                self._storage_failed()
+        allowed, remaining, reset_at = self._local.hit(item, group, user)
+        return self._decision(group, item, allowed, remaining, reset_at)
+
+    @staticmethod
+    def _decision(
+        group: str, item: RateLimitItem, allowed: bool, remaining: int, reset_at: float
+    ) -> Decision:
         return Decision(
             group=group,
             allowed=allowed,
             limit=item.amount,
             window=item.get_expiry(),
-            remaining=stats.remaining,
-            reset_at=math.ceil(stats.reset_time),
+            remaining=remaining,
+            reset_at=math.ceil(reset_at),
         )
-
-    def _current_limiter(self) -> FixedWindowRateLimiter:
-        if time.monotonic() < self._skip_storage_until:
-            return self._fallback
-        return self._limiter
 
     def _storage_failed(self) -> None:
         with self._lock:
@@ -100,9 +129,7 @@ class RateLimits:
 
 
 def _storage(uri: str) -> Storage:
-    if uri.startswith(("redis://", "rediss://")):
-        timeout = limits.RATE_LIMIT_REDIS_TIMEOUT_SECONDS
-        return storage_from_string(
-            uri, socket_connect_timeout=timeout, socket_timeout=timeout, key_prefix="solo"
-        )
-    return storage_from_string(uri)
+    timeout = limits.RATE_LIMIT_REDIS_TIMEOUT_SECONDS
+    return storage_from_string(
+        uri, socket_connect_timeout=timeout, socket_timeout=timeout, key_prefix="solo"
+    )

@@ -110,6 +110,8 @@ def _convert(name: str, raw: str) -> object:
         except ValueError:
             raise ValueError(f"{raw!r} is not a rate like 120/minute") from None
         return raw
+    if name == "rate_limit_storage" and not raw.startswith(("memory://", "redis://", "rediss://")):
+        raise ValueError(f"{raw!r} must be memory:// or a redis:// URL")
     if name == "database_url" and "://" not in raw:
         raise ValueError(f"{raw!r} is not an SQLAlchemy URL")
     if name == "storage_url" and not raw.startswith(("file://", "s3://")):

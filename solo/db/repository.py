@@ -1,4 +1,7 @@
-"""SQL for sessions: the only module that knows how a session's head is stored."""
+"""SQL for sessions: the only module that knows how a session's head is stored.
+
+Statements are built once: the hot path only binds values.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +16,25 @@ from solo.domain.model import Session
 
 _sessions = SessionRow.__table__
 _checkpoints = CheckpointRow.__table__
+_this_session = sa.and_(
+    _sessions.c.id == sa.bindparam("session_id"), _sessions.c.owner == sa.bindparam("session_owner")
+)
+_GET = sa.select(_sessions).where(_this_session)
+_GET_FOR_UPDATE = _GET.with_for_update()
+_ADVANCE = (
+    sa.update(_sessions)
+    .where(_this_session, _sessions.c.rev == sa.bindparam("expected_rev"))
+    .values(
+        rev=sa.bindparam("new_rev"),
+        size=sa.bindparam("new_size"),
+        updated_at=sa.bindparam("new_updated_at"),
+        checkpoint_rev=sa.bindparam("new_checkpoint_rev"),
+        log_bytes=sa.bindparam("new_log_bytes"),
+    )
+)
+_DELETE = sa.delete(_sessions).where(_this_session, _sessions.c.rev == sa.bindparam("expected_rev"))
+_INSERT = sa.insert(_sessions)
+_INSERT_CHECKPOINT = sa.insert(_checkpoints)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,17 +65,15 @@ class SessionRepository:
 
     def add(self, session: Session, state: bytes) -> None:
         """A new session, with its initial state as the checkpoint of its first rev."""
-        self._db.execute(sa.insert(_sessions).values(**dataclasses.asdict(session)))
+        self._db.execute(_INSERT, dataclasses.asdict(session))
         self._db.execute(
-            sa.insert(_checkpoints).values(session_id=session.id, rev=session.rev, state=state)
+            _INSERT_CHECKPOINT, {"session_id": session.id, "rev": session.rev, "state": state}
         )
 
     def get(self, owner: str, session_id: uuid.UUID, *, for_update: bool = False) -> Session | None:
         """The session's head; `for_update` also locks its row until the transaction ends."""
-        query = sa.select(_sessions).where(_sessions.c.id == session_id, _sessions.c.owner == owner)
-        if for_update:
-            query = query.with_for_update()
-        row = self._db.execute(query).first()
+        query = _GET_FOR_UPDATE if for_update else _GET
+        row = self._db.execute(query, {"session_id": session_id, "session_owner": owner}).first()
         return None if row is None else _session(row)
 
     def list_page(self, owner: str, after: PageCursor | None, limit: int) -> list[Session]:
@@ -73,29 +93,24 @@ class SessionRepository:
         """The compare-and-swap: move the head from `current` to `new` only if the stored
         rev is still `current.rev`."""
         result = self._db.execute(
-            sa.update(_sessions)
-            .where(
-                _sessions.c.id == current.id,
-                _sessions.c.owner == current.owner,
-                _sessions.c.rev == current.rev,
-            )
-            .values(
-                rev=new.rev,
-                size=new.size,
-                updated_at=new.updated_at,
-                checkpoint_rev=new.checkpoint_rev,
-                log_bytes=new.log_bytes,
-            )
+            _ADVANCE,
+            {
+                "session_id": current.id,
+                "session_owner": current.owner,
+                "expected_rev": current.rev,
+                "new_rev": new.rev,
+                "new_size": new.size,
+                "new_updated_at": new.updated_at,
+                "new_checkpoint_rev": new.checkpoint_rev,
+                "new_log_bytes": new.log_bytes,
+            },
         )
         return result.rowcount == 1
 
     def delete(self, owner: str, session_id: uuid.UUID, expected_rev: int) -> bool:
         """Delete the session (its log, checkpoints, snapshots and telemetry cascade)."""
         result = self._db.execute(
-            sa.delete(_sessions).where(
-                _sessions.c.id == session_id,
-                _sessions.c.owner == owner,
-                _sessions.c.rev == expected_rev,
-            )
+            _DELETE,
+            {"session_id": session_id, "session_owner": owner, "expected_rev": expected_rev},
         )
         return result.rowcount == 1

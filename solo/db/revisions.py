@@ -12,6 +12,12 @@ from solo.db.models import ChangeRow, CheckpointRow
 
 _changes = ChangeRow.__table__
 _checkpoints = CheckpointRow.__table__
+_APPEND = sa.insert(_changes)
+_SAVE_CHECKPOINT = sa.insert(_checkpoints)
+_CHECKPOINT = sa.select(_checkpoints.c.state).where(
+    _checkpoints.c.session_id == sa.bindparam("session_id"),
+    _checkpoints.c.rev == sa.bindparam("rev"),
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -29,21 +35,16 @@ class RevisionLog:
 
     def append(self, session_id: uuid.UUID, change: LoggedChange) -> None:
         self._db.execute(
-            sa.insert(_changes).values(
-                session_id=session_id, rev=change.rev, at=change.at, ops=change.ops
-            )
+            _APPEND,
+            {"session_id": session_id, "rev": change.rev, "at": change.at, "ops": change.ops},
         )
 
     def save_checkpoint(self, session_id: uuid.UUID, rev: int, state: bytes) -> None:
-        self._db.execute(
-            sa.insert(_checkpoints).values(session_id=session_id, rev=rev, state=state)
-        )
+        self._db.execute(_SAVE_CHECKPOINT, {"session_id": session_id, "rev": rev, "state": state})
 
     def checkpoint(self, session_id: uuid.UUID, rev: int) -> bytes | None:
         return self._db.execute(
-            sa.select(_checkpoints.c.state).where(
-                _checkpoints.c.session_id == session_id, _checkpoints.c.rev == rev
-            )
+            _CHECKPOINT, {"session_id": session_id, "rev": rev}
         ).scalar_one_or_none()
 
     def changes(

@@ -51,22 +51,40 @@ def encode(value: JsonValue) -> bytes:
 
 
 def encode_within(value: JsonValue, max_depth: int) -> bytes:
-    """The canonical encoding, or TooDeep when `value` nests deeper than `max_depth`.
+    """The canonical encoding, or TooDeep when `value` nests deeper than `max_depth`."""
+    padding, data = _padded(value, max_depth)
+    return data[padding : len(data) - padding]
 
-    The value is wrapped in enough one-element arrays that the encoder's own nesting
-    limit falls exactly at `max_depth`: the check costs nothing beyond the encoding.
-    """
+
+def size_within(value: JsonValue, max_depth: int) -> int:
+    """The size of the canonical encoding, or TooDeep when `value` nests deeper than
+    `max_depth`."""
+    padding, data = _padded(value, max_depth)
+    return len(data) - 2 * padding
+
+
+def _padded(value: JsonValue, max_depth: int) -> tuple[int, bytes]:
+    """The value wrapped in enough one-element arrays that the encoder's own nesting limit
+    falls exactly at `max_depth`, encoded: the check costs nothing beyond the encoding."""
     padding = _ENCODER_MAX_DEPTH - max_depth
     wrapped = value
     for _ in range(padding):
         wrapped = [wrapped]
     try:
-        data = orjson.dumps(wrapped)
+        return padding, orjson.dumps(wrapped)
     except orjson.JSONEncodeError as exc:
         if "Recursion limit" in str(exc):
             raise TooDeep(f"nested deeper than {max_depth} levels") from None
         raise InvalidJsonValue(str(exc)) from None
-    return data[padding : len(data) - padding]
+
+
+def copy_of(value: JsonValue) -> JsonValue:
+    """A copy whose objects and arrays are new; strings and numbers, immutable, are shared."""
+    if isinstance(value, dict):
+        return {key: copy_of(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [copy_of(item) for item in value]
+    return value
 
 
 def size_of(value: JsonValue) -> int:

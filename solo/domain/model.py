@@ -5,9 +5,13 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from solo.domain.jsonvalue import JsonValue
+
+Clock = Callable[[], dt.datetime]
+"""Where services read the time (tests hand in a fake one)."""
 
 
 @dataclasses.dataclass(frozen=True)

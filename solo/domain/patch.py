@@ -17,16 +17,11 @@ from typing import Any
 from solo import limits
 from solo.domain import jsonvalue, pointer
 from solo.domain.jsonvalue import JsonValue
+from solo.domain.operations import Refused as _Refused
+from solo.domain.operations import parsed_op, path_of, tokens_of
 from solo.errors import InvalidOps, StateTooLarge
 
-_NEEDS_VALUE = {"add", "replace", "test"}
-_NEEDS_FROM = {"move", "copy"}
-_OPERATIONS = _NEEDS_VALUE | _NEEDS_FROM | {"remove"}
 _REASON_MAX = 300
-
-
-class _Refused(Exception):
-    """An op that cannot apply; the applier names it in an InvalidOps."""
 
 
 @dataclasses.dataclass
@@ -82,8 +77,7 @@ class _Document:
         return self.holder[0]
 
     def apply(self, op: Any) -> None:
-        kind, path = _validated(op)
-        tokens = _tokens(path)
+        kind, tokens = parsed_op(op)
         if kind == "add":
             self._insert(tokens, op["value"], self._measured_value(op["value"], tokens))
         elif kind == "remove":
@@ -93,12 +87,14 @@ class _Document:
             self._replace(container, key, op["value"], self._measured_value(op["value"], tokens))
         elif kind == "test":
             if not jsonvalue.equal(self._get(tokens), op["value"]):
-                raise _Refused(f"test failed: the value at '{path}' is not the tested value")
+                raise _Refused(
+                    f"test failed: the value at '{path_of(tokens)}' is not the tested value"
+                )
         elif kind == "move":
-            self._move(_tokens(op["from"]), tokens)
+            self._move(tokens_of(op["from"]), tokens)
         else:
-            self._copy(_tokens(op["from"]), tokens)
-        if not tokens:
+            self._copy(tokens_of(op["from"]), tokens)
+        if not tokens and kind != "test":
             self.root_set_at = self._index
         self._index += 1
 
@@ -122,25 +118,27 @@ class _Document:
         if target[: len(source)] == source:
             raise _Refused("a value cannot be moved into one of its own children")
         if not target:
-            self._replace(self.holder, 0, value, len(self._encoded(value, target)))
+            self._replace(self.holder, 0, value, self._size(value, target))
             return
         if self.checked and len(target) > len(source):
-            self._spend(len(self._encoded(value, target)))
+            self._spend(self._size(value, target))
         self._remove(source, measure=False)
         self._insert(target, value, value_size=None)
 
     def _copy(self, source: tuple[str, ...], target: tuple[str, ...]) -> None:
-        data = self._encoded(self._get(source), target)
-        self._spend(2 * len(data))
-        self._insert(target, jsonvalue.decode_canonical(data), len(data))
+        value = self._get(source)
+        size = self._size(value, target)
+        # What a copy clones is part of the state, so never more than the state limit.
+        self._spend(2 * size)
+        self._insert(target, jsonvalue.copy_of(value), size)
 
     def _measured_value(self, value: JsonValue, target: tuple[str, ...]) -> int | None:
-        return len(self._encoded(value, target)) if self.checked else None
+        return self._size(value, target) if self.checked else None
 
-    def _encoded(self, value: JsonValue, target: tuple[str, ...]) -> bytes:
+    def _size(self, value: JsonValue, target: tuple[str, ...]) -> int:
         room = limits.JSON_DEPTH_LIMIT - len(target)
         try:
-            return jsonvalue.encode_within(value, room)
+            return jsonvalue.size_within(value, room)
         except jsonvalue.TooDeep:
             raise _Refused(
                 f"the state would nest deeper than {limits.JSON_DEPTH_LIMIT} levels"
@@ -170,15 +168,15 @@ class _Document:
             last = depth == len(tokens) - 1
             if isinstance(node, dict):
                 if token not in node and not (last and for_insert):
-                    raise _Refused(f"'{_pointer(tokens[: depth + 1])}' does not exist")
+                    raise _Refused(f"'{path_of(tokens[: depth + 1])}' does not exist")
                 key = token
             elif isinstance(node, list):
                 try:
                     key = pointer.array_index(token, len(node), allow_end=last and for_insert)
                 except LookupError as exc:
-                    raise _Refused(f"'{_pointer(tokens[: depth + 1])}': {exc}") from None
+                    raise _Refused(f"'{path_of(tokens[: depth + 1])}': {exc}") from None
             else:
-                raise _Refused(f"'{_pointer(tokens[:depth])}' is not an object or an array")
+                raise _Refused(f"'{path_of(tokens[:depth])}' is not an object or an array")
         return node, key
 
     def _insert(self, tokens: tuple[str, ...], value: JsonValue, value_size: int | None) -> None:
@@ -233,38 +231,6 @@ def _entry_overhead(container: Any, key: Any, others: int) -> int:
     if isinstance(container, dict):
         return jsonvalue.size_of(key) + 1 + comma
     return comma
-
-
-def _validated(op: Any) -> tuple[str, str]:
-    if not isinstance(op, dict):
-        raise _Refused("an operation must be an object")
-    kind = op.get("op")
-    if kind not in _OPERATIONS:
-        raise _Refused(
-            "the operation has no 'op' member"
-            if kind is None
-            else f"unknown operation {jsonvalue.encode(kind).decode()}"
-        )
-    for member, needed in (("path", True), ("from", kind in _NEEDS_FROM)):
-        if needed and not isinstance(op.get(member), str):
-            raise _Refused(f"the '{kind}' operation needs a '{member}' string")
-    if kind in _NEEDS_VALUE and "value" not in op:
-        raise _Refused(f"the '{kind}' operation needs a 'value' member")
-    return kind, op["path"]
-
-
-def _tokens(path: str) -> tuple[str, ...]:
-    try:
-        tokens = pointer.parse(path)
-    except pointer.BadPointer as exc:
-        raise _Refused(str(exc)) from None
-    if len(tokens) > limits.JSON_DEPTH_LIMIT:
-        raise _Refused(f"the path is deeper than {limits.JSON_DEPTH_LIMIT} levels")
-    return tokens
-
-
-def _pointer(tokens: tuple[str, ...]) -> str:
-    return "".join("/" + token.replace("~", "~0").replace("/", "~1") for token in tokens)
 
 
 def _short(text: str) -> str:

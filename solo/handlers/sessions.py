@@ -13,6 +13,7 @@ from solo.domain import preconditions
 from solo.domain.model import Patch, Replace, Revision, Session
 from solo.handlers.representations import session_document, session_summary, write_result
 from solo.services import sessions as service
+from solo.services import writes
 from solo.validators import parsed_body
 
 _REVALIDATE = {"Cache-Control": "private, no-cache"}
@@ -92,7 +93,7 @@ async def delete_session(session_id: str, user: str, deps: Dependencies):
 async def _write(session_id: str, user: str, deps: Dependencies, change):
     precondition = _precondition()
     revision = await deps.in_database_thread(
-        service.write,
+        writes.write,
         deps.unit_of_work(),
         deps.states,
         user,

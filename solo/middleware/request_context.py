@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import re
 import uuid
 
@@ -15,9 +16,16 @@ from solo.errors import REQUEST_ID_HEADER
 _SANE_REQUEST_ID = re.compile(rf"[A-Za-z0-9._:-]{{1,{limits.REQUEST_ID_MAX_LENGTH}}}")
 
 
+def fresh_request_id() -> str:
+    """A random version-4 UUID. A request id is a correlation label, not a secret: it is
+    drawn from `random`, which, unlike uuid4's os.urandom, never leaves the event loop's
+    thread for a system call."""
+    return str(uuid.UUID(int=random.getrandbits(128), version=4))
+
+
 def request_id_of(scope: Scope) -> str:
     """The id chosen for this request; a fresh one if it never passed this middleware."""
-    return scope.get("state", {}).get("request_id") or str(uuid.uuid4())
+    return scope.get("state", {}).get("request_id") or fresh_request_id()
 
 
 class RequestContextMiddleware:
@@ -37,7 +45,7 @@ class RequestContextMiddleware:
             return
         incoming = Headers(scope=scope).get(REQUEST_ID_HEADER)
         request_id = incoming if incoming and _SANE_REQUEST_ID.fullmatch(incoming) else None
-        request_id = request_id or str(uuid.uuid4())
+        request_id = request_id or fresh_request_id()
         scope.setdefault("state", {})["request_id"] = request_id
         context = scope.setdefault("extensions", {}).setdefault("connexion_context", {})
         context["deps"] = self.deps

@@ -8,8 +8,8 @@ from collections.abc import Callable
 
 from solo import limits
 from solo.db.uow import UnitOfWork
+from solo.domain.model import Clock
 from solo.errors import IdempotencyInProgress, IdempotencyKeyReused
-from solo.services.sessions import Clock
 
 
 @dataclasses.dataclass(frozen=True)

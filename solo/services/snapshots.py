@@ -12,9 +12,8 @@ from solo import limits
 from solo.db.snapshots import StoredSnapshot
 from solo.db.uow import UnitOfWork
 from solo.domain.jsonvalue import timestamp, with_members
-from solo.domain.model import Session
+from solo.domain.model import Clock, Session
 from solo.errors import NotFound, Unavailable
-from solo.services.sessions import Clock
 from solo.services.states import encoded_state
 from solo.state_cache import StateCache
 from solo.storage import BlobStore, StorageUnavailable, snapshot_key

@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 
 from solo.db.uow import UnitOfWork
+from solo.domain.model import Clock
 from solo.errors import NotFound
-from solo.services.sessions import Clock
 
 
 def record_beacon(

@@ -13,7 +13,7 @@ from solo.domain import jsonvalue
 from solo.domain.model import Patch, Replace, Revision
 from solo.domain.preconditions import from_headers
 from solo.errors import InvalidOps, NotFound, PreconditionFailed, RevMismatch, StateTooLarge
-from solo.services import sessions
+from solo.services import sessions, writes
 from solo.storage import StorageUnavailable
 
 T0 = dt.datetime(2026, 11, 26, 8, 0, tzinfo=dt.UTC)
@@ -29,7 +29,7 @@ def add(key, value) -> Patch:
 
 
 def write(deps, change, if_match="*", x_rev=None, owner="олена", session_id=None, kept=1000):
-    return sessions.write(
+    return writes.write(
         deps.unit_of_work(),
         deps.states,
         owner,

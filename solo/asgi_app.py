@@ -1,0 +1,58 @@
+"""connexion's AsyncApp, with each handler's decorators built once instead of per request.
+
+connexion 3.3 rebuilds a handler's parameter and response decorators on every call
+(`AsyncOperation.fn`), inspecting the handler's signature each time; what they compute
+depends only on the handler, so Solo builds them when the operation is first called.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from connexion import AsyncApp
+from connexion.apps.asynchronous import AsyncApi, AsyncASGIApp, AsyncOperation
+from connexion.context import receive, scope
+from connexion.decorators import StarletteDecorator
+from connexion.operations import AbstractOperation
+
+
+class _DecoratedOnce(StarletteDecorator):
+    def __call__(self, function: Callable[..., Any]) -> Callable[..., Any]:
+        decorated = self.decorate(function)
+
+        @functools.wraps(function)
+        async def wrapper(*args: Any, **kwargs: Any) -> Any:
+            request = self.framework.get_request(
+                uri_parser=self.uri_parser, scope=scope, receive=receive
+            )
+            return await decorated(request)
+
+        return wrapper
+
+
+class _Operation(AsyncOperation):
+    @functools.cached_property
+    def fn(self) -> Callable[..., Any]:  # type: ignore[override]
+        return _DecoratedOnce(pythonic_params=self.pythonic_params, jsonifier=self.jsonifier)(
+            self._fn
+        )
+
+
+class _Api(AsyncApi):
+    def make_operation(self, operation: AbstractOperation) -> AsyncOperation:
+        return _Operation.from_operation(
+            operation, pythonic_params=self.pythonic_params, jsonifier=self.jsonifier
+        )
+
+
+class _ASGIApp(AsyncASGIApp):
+    api_cls = _Api
+
+
+class SoloAsyncApp(AsyncApp):
+    def __init__(self, import_name: str, **kwargs: Any) -> None:
+        super().__init__(import_name, **kwargs)
+        self._middleware_app = _ASGIApp()
+        self.middleware.app = self._middleware_app

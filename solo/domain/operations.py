@@ -1,0 +1,49 @@
+"""RFC 6902 operations as members: what each kind needs, and its JSON Pointers parsed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from solo import limits
+from solo.domain import jsonvalue, pointer
+
+_NEEDS_VALUE = {"add", "replace", "test"}
+_NEEDS_FROM = {"move", "copy"}
+_OPERATIONS = _NEEDS_VALUE | _NEEDS_FROM | {"remove"}
+
+
+class Refused(Exception):
+    """An op that cannot apply; the applier names it in an InvalidOps."""
+
+
+def parsed_op(op: Any) -> tuple[str, tuple[str, ...]]:
+    """The op's kind and its path's tokens, once its members are as RFC 6902 says."""
+    if not isinstance(op, dict):
+        raise Refused("an operation must be an object")
+    kind = op.get("op")
+    if not isinstance(kind, str) or kind not in _OPERATIONS:
+        raise Refused(
+            "the operation has no 'op' member"
+            if kind is None
+            else f"unknown operation {jsonvalue.encode(kind).decode()}"
+        )
+    for member, needed in (("path", True), ("from", kind in _NEEDS_FROM)):
+        if needed and not isinstance(op.get(member), str):
+            raise Refused(f"the '{kind}' operation needs a '{member}' string")
+    if kind in _NEEDS_VALUE and "value" not in op:
+        raise Refused(f"the '{kind}' operation needs a 'value' member")
+    return kind, tokens_of(op["path"])
+
+
+def tokens_of(path: str) -> tuple[str, ...]:
+    try:
+        tokens = pointer.parse(path)
+    except pointer.BadPointer as exc:
+        raise Refused(str(exc)) from None
+    if len(tokens) > limits.JSON_DEPTH_LIMIT:
+        raise Refused(f"the path is deeper than {limits.JSON_DEPTH_LIMIT} levels")
+    return tokens
+
+
+def path_of(tokens: tuple[str, ...]) -> str:
+    return "".join("/" + token.replace("~", "~0").replace("/", "~1") for token in tokens)

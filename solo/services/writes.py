@@ -1,0 +1,119 @@
+"""The write path every change takes: one session lock, one transaction, one swap."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import uuid
+from collections.abc import Callable
+
+from solo import limits
+from solo.db.revisions import LoggedChange
+from solo.db.uow import UnitOfWork
+from solo.domain import jsonvalue
+from solo.domain.model import Change, Clock, Patch, Replace, Revision, Session
+from solo.domain.patch import apply_patch
+from solo.domain.preconditions import Precondition
+from solo.errors import InvalidState, NotFound, StateTooLarge
+from solo.services.states import materialized
+from solo.state_cache import Entry, StateCache
+
+
+def write(
+    uow: UnitOfWork,
+    cache: StateCache,
+    owner: str,
+    session_id: uuid.UUID,
+    precondition: Precondition,
+    change: Change,
+    clock: Clock,
+    changes_kept: int,
+) -> Revision:
+    """The write path: lock the session, check the precondition, apply the change to the
+    cached state within its budgets, then compare-and-swap the rev and log the change in
+    one transaction. A failure anywhere leaves the cache as it was. A Replace's state is
+    handed over to the cache, like create's."""
+    entry = cache.entry(session_id)
+    with entry.lock, uow.write():
+        current = uow.sessions.get(owner, session_id, for_update=True)
+        if current is None:
+            raise NotFound()
+        precondition.check(current.rev)
+        if isinstance(change, Patch) and not change.ops:
+            return Revision(current.rev, current.updated_at)
+        made = _made(uow, cache, entry, current, change, clock())
+        try:
+            _record(uow, current, made, changes_kept)
+            uow.commit()
+        except BaseException:
+            made.undo()
+            raise
+    cache.hold(entry, made.head.rev, made.state, made.head.size)
+    if made.checkpoint is not None:
+        cache.hold_encoded(entry, made.head.rev, made.checkpoint)
+    return Revision(made.head.rev, made.head.updated_at)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Made:
+    """A change applied in memory, not yet committed."""
+
+    head: Session
+    state: dict
+    logged: LoggedChange
+    checkpoint: bytes | None
+    undo: Callable[[], None]
+
+
+def _made(
+    uow: UnitOfWork,
+    cache: StateCache,
+    entry: Entry,
+    current: Session,
+    change: Change,
+    now: dt.datetime,
+) -> _Made:
+    rev = current.next_rev()
+    if isinstance(change, Replace):
+        if not isinstance(change.state, dict):
+            raise InvalidState()
+        if len(change.encoded) > limits.STATE_SIZE_LIMIT:
+            raise StateTooLarge(limits.STATE_SIZE_LIMIT)
+        head = dataclasses.replace(
+            current,
+            rev=rev,
+            size=len(change.encoded),
+            updated_at=now,
+            checkpoint_rev=rev,
+            log_bytes=0,
+        )
+        return _Made(head, change.state, LoggedChange(rev, now, None), change.encoded, _nothing)
+    state = materialized(uow, cache, entry, current)
+    applied = apply_patch(state, current.size, change.ops)
+    ops = jsonvalue.encode(change.ops)
+    log_bytes = current.log_bytes + len(ops)
+    checkpoint = None
+    if log_bytes > applied.size or rev - current.checkpoint_rev >= limits.CHECKPOINT_MAX_CHANGES:
+        checkpoint, log_bytes = jsonvalue.encode(applied.state), 0
+    head = dataclasses.replace(
+        current,
+        rev=rev,
+        size=applied.size,
+        updated_at=now,
+        checkpoint_rev=rev if checkpoint is not None else current.checkpoint_rev,
+        log_bytes=log_bytes,
+    )
+    return _Made(head, applied.state, LoggedChange(rev, now, ops), checkpoint, applied.undo)
+
+
+def _nothing() -> None:
+    """Undoing a whole-state change: the cached state was never touched."""
+
+
+def _record(uow: UnitOfWork, current: Session, made: _Made, changes_kept: int) -> None:
+    if not uow.sessions.advance(current, made.head):
+        raise RuntimeError("the session's row changed under its row lock")
+    uow.log.append(current.id, made.logged)
+    if made.checkpoint is not None:
+        uow.log.save_checkpoint(current.id, made.head.rev, made.checkpoint)
+        uow.log.compact(current.id, keep_after=made.head.rev - changes_kept)
