@@ -1,8 +1,9 @@
-"""No lost update: several server processes on PostgreSQL, many racing clients."""
+"""No lost update: several server processes on one database, many racing clients."""
 
 import collections
 import concurrent.futures
 import dataclasses
+import shutil
 import threading
 
 import httpx2
@@ -18,11 +19,16 @@ ROUNDS = 8
 WRITES_PER_CLIENT = 15
 
 
-@pytest.fixture
-def servers(postgres_database_url, tmp_path):
-    settings = Settings(
-        database_url=postgres_database_url, jwt_secret=TEST_JWT_SECRET, **UNTRIPPABLE_RATES
-    )
+@pytest.fixture(params=["sqlite", "postgresql"])
+def servers(request, tmp_path):
+    """Two `solo serve` of two worker processes each: four processes on one database."""
+    if request.param == "sqlite":
+        database = tmp_path / "solo.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), database)
+        database_url = f"sqlite:///{database}"
+    else:
+        database_url = request.getfixturevalue("postgres_database_url")
+    settings = Settings(database_url=database_url, jwt_secret=TEST_JWT_SECRET, **UNTRIPPABLE_RATES)
     env = server_env(dataclasses.replace(settings, storage_url=f"file://{tmp_path}/snapshots"))
     started = []
     try:
@@ -142,3 +148,51 @@ def test_one_idempotency_key_from_many_threads_on_two_servers_writes_one_snapsho
             assert body["error"] == "idempotency_in_progress"
         else:
             assert (status, body) == (201, firsts[0])
+
+
+def test_writers_with_if_match_any_on_one_session_never_fail_and_lose_nothing(servers):
+    started, settings = servers
+    headers = _auth(settings)
+    session_id = _create(started[0], headers)
+    writers, writes_each = 16, 20
+
+    def writer(index: int) -> list[int]:
+        server = started[index % len(started)]
+        url = f"{server.api_url}/sessions/{session_id}/diff/"
+        statuses = []
+        with httpx2.Client(timeout=30) as http:
+            for n in range(writes_each):
+                op = [{"op": "add", "path": f"/письменник{index}-{n}", "value": n}]
+                response = http.patch(url, json={"ops": op}, headers={**headers, "If-Match": "*"})
+                statuses.append(response.status_code)
+        return statuses
+
+    with concurrent.futures.ThreadPoolExecutor(writers) as pool:
+        statuses = [status for batch in pool.map(writer, range(writers)) for status in batch]
+    assert collections.Counter(statuses) == {200: writers * writes_each}
+    expected = {f"письменник{i}-{n}" for i in range(writers) for n in range(writes_each)}
+    for server in started:
+        final = httpx2.get(f"{server.api_url}/sessions/{session_id}/", headers=headers).json()
+        assert final["rev"] == writers * writes_each
+        assert set(final["state"]) == expected
+
+
+def test_each_server_reads_what_the_other_wrote(servers):
+    started, settings = servers
+    headers = _auth(settings)
+    session_id = _create(started[0], headers)
+    expected = {}
+    with httpx2.Client(timeout=30) as http:
+        for rev in range(12):
+            writer, reader = started[rev % 2], started[(rev + 1) % 2]
+            op = [{"op": "add", "path": f"/крок{rev}", "value": rev}]
+            written = http.patch(
+                f"{writer.api_url}/sessions/{session_id}/diff/",
+                json={"ops": op},
+                headers={**headers, "If-Match": f'"{rev}"'},
+            )
+            assert written.status_code == 200
+            expected[f"крок{rev}"] = rev
+            for _ in range(2):  # both worker processes of the reading server, most likely
+                read = http.get(f"{reader.api_url}/sessions/{session_id}/", headers=headers)
+                assert (read.json()["rev"], read.json()["state"]) == (rev + 1, expected)

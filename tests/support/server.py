@@ -49,6 +49,12 @@ class LiveServer:
         self.stop()
         raise RuntimeError("solo serve did not become ready")
 
+    def kill(self) -> None:
+        """SIGKILL: the process gets no chance to finish anything."""
+        self._process.kill()
+        self._process.wait()
+        self._log.close()
+
     def stop(self) -> None:
         if self._process.poll() is None:
             self._process.terminate()

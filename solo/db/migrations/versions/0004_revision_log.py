@@ -26,6 +26,12 @@ _sessions = sa.table(
     sa.column("checkpoint_rev", sa.Integer()),
     sa.column("log_bytes", sa.Integer()),
 )
+_changes = sa.table(
+    "changes",
+    sa.column("session_id", sa.Uuid()),
+    sa.column("rev", sa.Integer()),
+    sa.column("ops", sa.LargeBinary()),
+)
 _checkpoints = sa.table(
     "checkpoints",
     sa.column("session_id", sa.Uuid()),
@@ -88,4 +94,43 @@ def _carry_states_into_checkpoints(connection) -> None:
 
 
 def downgrade() -> None:
-    raise NotImplementedError("the revision log cannot be folded back into one column")
+    with op.batch_alter_table("sessions") as batch:
+        batch.add_column(sa.Column("state", sa.JSON(), nullable=True))
+    _fold_log_into_states(op.get_bind())
+    with op.batch_alter_table("sessions") as batch:
+        batch.alter_column("state", nullable=False)
+        batch.drop_column("log_bytes")
+        batch.drop_column("checkpoint_rev")
+        batch.drop_column("size")
+    op.drop_table("changes")
+    op.drop_table("checkpoints")
+
+
+def _fold_log_into_states(connection) -> None:
+    """Each session's state at its rev: its newest checkpoint with the log replayed."""
+    from solo.domain.patch import apply_patch
+
+    heads = connection.execute(
+        sa.select(_sessions.c.id, _sessions.c.rev, _sessions.c.checkpoint_rev)
+    ).all()
+    for session_id, rev, checkpoint_rev in heads:
+        data = connection.execute(
+            sa.select(_checkpoints.c.state).where(
+                _checkpoints.c.session_id == session_id, _checkpoints.c.rev == checkpoint_rev
+            )
+        ).scalar_one()
+        state = orjson.loads(data)
+        logged = connection.execute(
+            sa.select(_changes.c.ops)
+            .where(
+                _changes.c.session_id == session_id,
+                _changes.c.rev > checkpoint_rev,
+                _changes.c.rev <= rev,
+            )
+            .order_by(_changes.c.rev)
+        )
+        for (ops,) in logged:
+            state = apply_patch(state, 0, orjson.loads(ops), checked=False).state
+        connection.execute(
+            sa.update(_sessions).where(_sessions.c.id == session_id).values(state=state)
+        )
