@@ -16,10 +16,13 @@ from sqlalchemy.engine import make_url
 from solo import limits
 from solo.auth import BeaconTokens, TokenVerifier
 from solo.db.engine import make_engine
+from solo.db.listener import revision_listener
 from solo.db.uow import UnitOfWork
 from solo.db.writer_lock import WriterLock
 from solo.domain.model import Clock
+from solo.events import RevisionEvents
 from solo.rate_limits import RateLimits
+from solo.services import events as events_service
 from solo.settings import Settings
 from solo.state_cache import StateCache
 from solo.storage import BlobStore
@@ -43,6 +46,7 @@ class Dependencies:
     database_threads: concurrent.futures.ThreadPoolExecutor
     """The only threads that talk to the database; the pool has a connection for each."""
     states: StateCache
+    events: RevisionEvents
     token_verifier: TokenVerifier
     beacon_tokens: BeaconTokens
     rate_limits: RateLimits
@@ -55,14 +59,17 @@ class Dependencies:
     def build(cls, settings: Settings, clock: Clock = utc_now) -> Dependencies:
         engine = make_engine(settings.database_url, pool_size=settings.database_threads)
         store = open_blob_store(settings, clock)
+        writer_lock = _writer_lock(settings.database_url)
+        threads = concurrent.futures.ThreadPoolExecutor(
+            settings.database_threads, thread_name_prefix="solo-db"
+        )
         return cls(
             settings,
             engine,
-            _writer_lock(settings.database_url),
-            concurrent.futures.ThreadPoolExecutor(
-                settings.database_threads, thread_name_prefix="solo-db"
-            ),
+            writer_lock,
+            threads,
             StateCache(settings.state_cache_mb * 1024 * 1024),
+            _revision_events(settings.database_url, engine, writer_lock, threads, clock),
             TokenVerifier(settings),
             BeaconTokens(settings.effective_signing_key),
             RateLimits(settings),
@@ -78,16 +85,44 @@ class Dependencies:
         self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs
     ) -> T:
         """Run blocking database work on the database threads, off the event loop."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(
-            self.database_threads, functools.partial(function, *args, **kwargs)
-        )
+        return await _in_thread(self.database_threads, function, *args, **kwargs)
 
     def close(self) -> None:
+        self.events.close()
         self.database_threads.shutdown(wait=True)
         self.engine.dispose()
         if self.writer_lock is not None:
             self.writer_lock.close()
+
+
+async def _in_thread(
+    threads: concurrent.futures.Executor,
+    function: Callable[P, T],
+    *args: P.args,
+    **kwargs: P.kwargs,
+) -> T:
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(threads, functools.partial(function, *args, **kwargs))
+
+
+def _revision_events(
+    database_url: str,
+    engine: sa.Engine,
+    writer_lock: WriterLock | None,
+    threads: concurrent.futures.Executor,
+    clock: Clock,
+) -> RevisionEvents:
+    def unit_of_work() -> UnitOfWork:
+        return UnitOfWork(engine, writer_lock)
+
+    on_postgresql = make_url(database_url).get_backend_name() == "postgresql"
+    return RevisionEvents(
+        watch=lambda ids, until: events_service.watch(unit_of_work(), ids, until),
+        poll=None if on_postgresql else lambda seen: events_service.news(unit_of_work(), seen),
+        listen=revision_listener(database_url) if on_postgresql else None,
+        run_blocking=functools.partial(_in_thread, threads),
+        clock=clock,
+    )
 
 
 def _writer_lock(database_url: str) -> WriterLock | None:

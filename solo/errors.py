@@ -10,6 +10,7 @@ SoloError                       base: an answer in the contract's error shape (�
 ├── MethodNotAllowed      405   the route exists but not with this method
 ├── RevMismatch           409   the legacy X-Rev names another revision than the server's
 ├── IdempotencyInProgress 409   an Idempotency-Key whose first request is still running
+├── ChangesCompacted      410   a change feed asked from a rev older than the kept log
 ├── PreconditionFailed    412   If-Match (or X-Rev) missing, unparsable or not matching
 ├── PayloadTooLarge       413   a body over its endpoint's limit (after decompression)
 ├── UnsupportedMediaType  415   a Content-Type or Content-Encoding the operation does not take
@@ -17,6 +18,7 @@ SoloError                       base: an answer in the contract's error shape (�
 ├── InvalidState          422   a full state that is not a JSON object
 ├── StateTooLarge         422   a diff would grow the state past the state limit
 ├── IdempotencyKeyReused  422   an Idempotency-Key reused for another session or path
+├── RevisionUnavailable   422   a restore names a rev that no snapshot or kept change can rebuild
 ├── RateLimited           429   the user's budget for this endpoint group is spent
 ├── InternalError         500   anything unexpected; never carries internals
 └── Unavailable           503   readiness: a dependency (database, storage) does not answer
@@ -202,6 +204,30 @@ class StateTooLarge(SoloError):
 class IdempotencyKeyReused(SoloError):
     status, code = 422, "idempotency_key_reused"
     default_message = "This Idempotency-Key was used for another request."
+
+
+class RevisionUnavailable(SoloError):
+    status, code = 422, "revision_unavailable"
+    default_message = "That revision is neither snapshotted nor in the kept change log."
+
+    def __init__(self, rev: int) -> None:
+        super().__init__()
+        self.rev = rev
+
+    def details(self) -> dict[str, Any]:
+        return {"rev": self.rev}
+
+
+class ChangesCompacted(SoloError):
+    status, code = 410, "changes_compacted"
+    default_message = "Changes that old are no longer kept: refetch the session."
+
+    def __init__(self, oldest_rev: int) -> None:
+        super().__init__()
+        self.oldest_rev = oldest_rev
+
+    def details(self) -> dict[str, Any]:
+        return {"oldest_rev": self.oldest_rev}
 
 
 class RateLimited(SoloError):

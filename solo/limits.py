@@ -101,6 +101,25 @@ so the size of its connection pool."""
 CHANGES_KEPT = 1000
 """Default revisions whose changes each session keeps at least (SOLO_CHANGES_KEPT)."""
 
+CHANGES_PAGE_DEFAULT = 100
+CHANGES_PAGE_MAX = 1000
+"""Changes in one page of the change feed: by default, and at most (`limit`)."""
+
+CHANGES_PAGE_BYTES = EXPORT_RESPONSE_LIMIT
+"""A change-feed page stops before passing this many bytes (it always holds one change):
+a page of whole-state changes could otherwise weigh gigabytes."""
+
+EVENTS_HEARTBEAT_SECONDS = 15
+"""An event stream with nothing to say sends a comment this often."""
+
+EVENTS_POLL_SECONDS = 0.5
+"""On SQLite, how often each process polls the heads of the sessions it streams."""
+
+EVENTS_WATCH_SECONDS = 60
+EVENTS_WATCH_RENEW_SECONDS = 20
+"""A streamed session is marked as watched this long, renewed this often while streamed:
+writers announce revisions of watched sessions only (PostgreSQL NOTIFY is not free)."""
+
 CHECKPOINT_MAX_CHANGES = 500
 """A checkpoint of the whole state is written once this many changes were logged since
 the last one, or once the logged ops outgrow the state, whichever comes first."""

@@ -44,6 +44,8 @@ class SessionRow(Base):
     last_seen_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
     checkpoint_rev: Mapped[int] = mapped_column(sa.Integer, nullable=False)
     log_bytes: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    watched_until: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    """Until when some server process streams this session's revisions to a client."""
 
     __table_args__ = (sa.Index("ix_sessions_owner_created", "owner", "created_at", "id"),)
 

@@ -56,6 +56,7 @@ def _session(row: sa.Row) -> Session:
         last_seen_at=row.last_seen_at,
         checkpoint_rev=row.checkpoint_rev,
         log_bytes=row.log_bytes,
+        watched_until=row.watched_until,
     )
 
 
@@ -106,6 +107,21 @@ class SessionRepository:
             },
         )
         return result.rowcount == 1
+
+    def watch(self, session_ids: list[uuid.UUID], until: dt.datetime) -> None:
+        """Mark the sessions as streamed to some client until `until`."""
+        self._db.execute(
+            sa.update(_sessions).where(_sessions.c.id.in_(session_ids)).values(watched_until=until)
+        )
+
+    def heads(self, session_ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[int, dt.datetime]]:
+        """(rev, updated_at) of each of these sessions that exists, whoever owns it."""
+        rows = self._db.execute(
+            sa.select(_sessions.c.id, _sessions.c.rev, _sessions.c.updated_at).where(
+                _sessions.c.id.in_(session_ids)
+            )
+        )
+        return {row.id: (row.rev, row.updated_at) for row in rows}
 
     def delete(self, owner: str, session_id: uuid.UUID, expected_rev: int) -> bool:
         """Delete the session (its log, checkpoints, snapshots and telemetry cascade)."""

@@ -30,6 +30,11 @@ class Session:
     """The newest revision whose whole state is stored; the log holds what came after."""
     log_bytes: int
     """Bytes of the ops logged since that checkpoint."""
+    watched_until: dt.datetime | None = None
+    """Until when some server process streams its revisions (writers then announce them)."""
+
+    def watched(self, now: dt.datetime) -> bool:
+        return self.watched_until is not None and self.watched_until > now
 
     def next_rev(self) -> int:
         """The revision a successful write makes: the one place `rev + 1` is computed."""

@@ -44,6 +44,8 @@ def write(
         made = _made(uow, cache, entry, current, change, clock())
         try:
             _record(uow, current, made, changes_kept)
+            if current.watched(made.head.updated_at):
+                uow.log.announce(session_id, made.head.rev, made.head.updated_at)
             uow.commit()
         except BaseException:
             made.undo()

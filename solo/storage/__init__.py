@@ -9,6 +9,9 @@ class BlobStore(Protocol):
     def put(self, key: str, data: bytes) -> None:
         """Store `data` at `key` atomically: a reader sees all of it or nothing."""
 
+    def get(self, key: str) -> bytes | None:
+        """The object at `key`, or None if there is none."""
+
     def url(self, key: str, ttl_seconds: int) -> str:
         """A URL that downloads `key` without a bearer token until it expires."""
 

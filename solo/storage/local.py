@@ -41,6 +41,14 @@ class LocalBlobStore:
             pathlib.Path(temporary).unlink(missing_ok=True)
             raise StorageUnavailable(str(exc)) from None
 
+    def get(self, key: str) -> bytes | None:
+        try:
+            return self._path(key).read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise StorageUnavailable(str(exc)) from None
+
     def url(self, key: str, ttl_seconds: int) -> str:
         expires = int(self._clock().timestamp()) + ttl_seconds
         return f"{self._files_url}/{quote(self._signer.sign([key, expires]), safe='')}"

@@ -35,6 +35,17 @@ class S3BlobStore:
         except _VENDOR_ERRORS as exc:
             raise StorageUnavailable(_describe(exc)) from None
 
+    def get(self, key: str) -> bytes | None:
+        try:
+            answer = self._client.get_object(Bucket=self.bucket, Key=self.prefix + key)
+            return answer["Body"].read()
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                return None
+            raise StorageUnavailable(_describe(exc)) from None
+        except BotoCoreError as exc:
+            raise StorageUnavailable(_describe(exc)) from None
+
     def url(self, key: str, ttl_seconds: int) -> str:
         try:
             return self._client.generate_presigned_url(
