@@ -20,6 +20,8 @@ class StoredSession:
     rev: int
     created_at: dt.datetime
     updated_at: dt.datetime
+    last_seen_at: dt.datetime | None = None
+    """When the last beacon arrived."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,7 +54,9 @@ class SessionRepository:
         ).scalar_one_or_none()
         if row is None:
             return None
-        return StoredSession(row.id, row.owner, row.state, row.rev, row.created_at, row.updated_at)
+        return StoredSession(
+            row.id, row.owner, row.state, row.rev, row.created_at, row.updated_at, row.last_seen_at
+        )
 
     def current_rev(self, owner: str, session_id: uuid.UUID) -> int | None:
         return self._db.execute(

@@ -6,9 +6,9 @@ from solo.dependencies import Dependencies
 from solo.services.health import readiness
 
 
-def healthz():
+def get_health():
     return {"status": "ok"}, 200
 
 
-def readyz(deps: Dependencies):
+def get_readiness(deps: Dependencies):
     return {"status": "ok", "checks": readiness(deps.unit_of_work(), deps.blob_store)}, 200

@@ -21,7 +21,13 @@ def session_summary(stored: StoredSession) -> dict:
 
 
 def session_document(stored: StoredSession, beacon_url: str) -> dict:
-    return {**session_summary(stored), "state": stored.state, "beacon_url": beacon_url}
+    last_seen_at = stored.last_seen_at and rfc3339(stored.last_seen_at)
+    return {
+        **session_summary(stored),
+        "state": stored.state,
+        "last_seen_at": last_seen_at,
+        "beacon_url": beacon_url,
+    }
 
 
 def write_result(stored: StoredSession) -> dict:

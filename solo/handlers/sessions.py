@@ -9,8 +9,10 @@ from connexion import NoContent, request
 from solo.auth import Caller
 from solo.dependencies import Dependencies
 from solo.handlers.representations import session_document, session_summary, write_result
+from solo.handlers.urls import absolute_url
 from solo.services import preconditions
 from solo.services import sessions as service
+from solo.validators import deferred_error
 
 _REVALIDATE = {"Cache-Control": "private, no-cache"}
 
@@ -32,6 +34,16 @@ def list_sessions(user: str, deps: Dependencies, limit: int, cursor: str | None 
     return body, 200
 
 
+def _refuse_deferred(
+    session_id: str, user: str, deps: Dependencies, precondition: preconditions.Precondition
+) -> None:
+    """A body that breaks a part the spec checks after the precondition (§6 order)."""
+    error = deferred_error(request.scope)
+    if error is not None:
+        service.check_precondition(deps.unit_of_work(), user, uuid.UUID(session_id), precondition)
+        raise error
+
+
 def _document(stored, deps: Dependencies, token_info: dict, session_url: str) -> dict:
     token = deps.beacon_tokens.mint(stored.id, Caller(token_info["sub"], token_info["exp"]))
     return session_document(stored, beacon_url=f"{session_url}beacon/?token={token}")
@@ -40,7 +52,7 @@ def _document(stored, deps: Dependencies, token_info: dict, session_url: str) ->
 def create_session(user: str, token_info: dict, deps: Dependencies, body: dict | None = None):
     state = (body or {}).get("state", {})
     stored = service.create_session(deps.unit_of_work(), user, state, deps.clock)
-    location = f"{request.url.path.rstrip('/')}/{stored.id}/"
+    location = absolute_url(f"{request.url.path.rstrip('/')}/{stored.id}/", deps)
     headers = {"Location": location, "ETag": preconditions.etag(stored.rev)}
     return _document(stored, deps, token_info, location), 201, headers
 
@@ -50,7 +62,8 @@ def get_session(session_id: str, user: str, token_info: dict, deps: Dependencies
     headers = {"ETag": preconditions.etag(stored.rev), **_REVALIDATE}
     if preconditions.none_match(request.headers.get("If-None-Match"), stored.rev):
         return NoContent, 304, headers
-    return _document(stored, deps, token_info, request.url.path), 200, headers
+    session_url = absolute_url(request.url.path, deps)
+    return _document(stored, deps, token_info, session_url), 200, headers
 
 
 def delete_session(session_id: str, user: str, deps: Dependencies):
@@ -64,6 +77,7 @@ def delete_session(session_id: str, user: str, deps: Dependencies):
 
 def diff_session(session_id: str, body: dict | list, user: str, deps: Dependencies):
     precondition = _precondition()
+    _refuse_deferred(session_id, user, deps, precondition)
     ops = body["ops"] if isinstance(body, dict) else body
     stored = service.apply_diff(
         deps.unit_of_work(), user, uuid.UUID(session_id), ops, precondition, deps.clock
@@ -73,6 +87,7 @@ def diff_session(session_id: str, body: dict | list, user: str, deps: Dependenci
 
 def save_stream(session_id: str, user: str, deps: Dependencies, body: object = None):
     precondition = _precondition()
+    _refuse_deferred(session_id, user, deps, precondition)
     stored = service.replace_state(
         deps.unit_of_work(), user, uuid.UUID(session_id), body, precondition, deps.clock
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 from connexion import request
@@ -9,14 +10,19 @@ from starlette.responses import Response
 
 from solo.dependencies import Dependencies
 from solo.handlers.representations import rfc3339, session_summary
+from solo.handlers.urls import absolute_url
 from solo.services import idempotency
 from solo.services import snapshots as service
 
 
 def _link(snapshot, deps: Dependencies) -> dict:
+    ttl = deps.settings.signed_url_ttl
+    # Taken before the URL is signed, whole seconds down: the URL lives at least this long.
+    expires_at = deps.clock().replace(microsecond=0) + dt.timedelta(seconds=ttl)
     return {
         "rev": snapshot.rev,
-        "url": deps.blob_store.url(snapshot.key, deps.settings.signed_url_ttl),
+        "url": absolute_url(deps.blob_store.url(snapshot.key, ttl), deps),
+        "expires_at": rfc3339(expires_at),
     }
 
 
@@ -43,6 +49,11 @@ def create_snapshot(session_id: str, user: str, deps: Dependencies):
 
 def get_latest_snapshot(session_id: str, user: str, deps: Dependencies):
     snapshot = service.latest_snapshot(deps.unit_of_work(), user, uuid.UUID(session_id))
+    return _link(snapshot, deps), 200
+
+
+def get_snapshot(session_id: str, rev: int, user: str, deps: Dependencies):
+    snapshot = service.snapshot_of_rev(deps.unit_of_work(), user, uuid.UUID(session_id), rev)
     return _link(snapshot, deps), 200
 
 

@@ -59,6 +59,17 @@ def ensure_exists(uow: UnitOfWork, owner: str, session_id: uuid.UUID) -> None:
             raise NotFound()
 
 
+def check_precondition(
+    uow: UnitOfWork, owner: str, session_id: uuid.UUID, precondition: Precondition
+) -> None:
+    """What a write answers before it looks at its body: 404, then 412 or 409."""
+    with uow:
+        current_rev = uow.sessions.current_rev(owner, session_id)
+    if current_rev is None:
+        raise NotFound()
+    precondition.check(current_rev)
+
+
 def list_sessions(uow: UnitOfWork, owner: str, cursor: str | None, limit: int) -> SessionPage:
     after = decode_cursor(cursor) if cursor is not None else None
     with uow:

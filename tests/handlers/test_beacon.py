@@ -4,6 +4,7 @@ import dataclasses
 import datetime as dt
 import json
 import uuid
+from unittest.mock import ANY
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -62,11 +63,14 @@ def test_a_beacon_with_its_token_records_telemetry_and_changes_nothing(client, d
     assert response.content == b""
     after = client.get(f"/sessions/{session_id}/", headers=client.auth("олена"))
     assert after.headers["ETag"] == before.headers["ETag"] == '"0"'
-    strip = lambda body: {k: v for k, v in body.items() if k != "beacon_url"}  # noqa: E731
-    assert strip(after.json()) == strip(before.json())
     events, last_seen = telemetry(deps, session_id)
     assert events == [("олена", EVENT)]
     assert last_seen is not None
+    seen = after.json()["last_seen_at"]
+    assert before.json()["last_seen_at"] is None
+    assert after.json() == {**before.json(), "last_seen_at": seen, "beacon_url": ANY}
+    age = dt.datetime.now(dt.UTC) - dt.datetime.fromisoformat(seen)
+    assert dt.timedelta(0) <= age < dt.timedelta(minutes=1)
 
 
 def test_a_bearer_header_works_too_and_json_blobs_are_accepted(client, deps):

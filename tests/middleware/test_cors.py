@@ -2,7 +2,8 @@
 
 import dataclasses
 
-from solo.app import CORS_EXPOSE_HEADERS, create_app
+from solo.app import create_app
+from solo.middleware.cors import EXPOSE_HEADERS
 from tests.support.clients import SpecCheckedClient
 
 EDITOR_ASCII = "https://xn--e1afmkfd.example"
@@ -39,7 +40,7 @@ def test_responses_to_an_allowed_origin_expose_the_contract_headers(settings, de
     assert response.status_code == 200
     assert response.headers["Access-Control-Allow-Origin"] == EDITOR_ASCII
     exposed = {h.strip() for h in response.headers["Access-Control-Expose-Headers"].split(",")}
-    assert exposed == set(CORS_EXPOSE_HEADERS)
+    assert exposed == set(EXPOSE_HEADERS)
 
 
 def test_errors_carry_cors_headers_too(settings, deps):
