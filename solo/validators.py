@@ -80,7 +80,7 @@ class JsonBodyValidator(JSONRequestBodyValidator):
         if failures:
             first = min(failures, key=_position)
             code = _deferral(self._schema, first)
-            self._scope.setdefault("state", {})[_DEFERRED] = _DEFERRED_ERRORS[code](first)
+            self._scope.setdefault("state", {})[_DEFERRED] = DEFERRED_ERRORS[code](first)
 
 
 def deferred_error(scope) -> SoloError | None:
@@ -116,7 +116,8 @@ def _invalid_ops(error: ValidationError) -> InvalidOps:
     return InvalidOps(op_index=path[index], reason=f"{member}: {reason}" if member else reason)
 
 
-_DEFERRED_ERRORS = {
+DEFERRED_ERRORS = {
+    # The codes `x-checked-after-precondition` may name in the spec.
     "invalid_ops": _invalid_ops,
     "invalid_state": lambda _error: InvalidState(),
 }
