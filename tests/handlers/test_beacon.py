@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from solo import errors
 from solo.app import create_app
 from solo.auth import BeaconTokens, Caller
+from solo.db.models import SessionRow, TelemetryEventRow
 from tests.support.bodies import error_body
 from tests.support.clients import SpecCheckedClient
 
@@ -40,19 +41,15 @@ def send_beacon(client, session_id, payload=EVENT, token=None, headers=None, raw
 
 
 def telemetry(deps, session_id):
+    """The session's events as (owner, payload), read through the models' column types."""
     with deps.engine.connect() as conn:
         events = conn.execute(
-            sa.text(
-                "SELECT owner, payload FROM telemetry_events WHERE session_id = :s ORDER BY id"
-            ),
-            {
-                "s": uuid.UUID(session_id).hex
-                if deps.engine.dialect.name == "sqlite"
-                else session_id
-            },
+            sa.select(TelemetryEventRow.owner, TelemetryEventRow.payload)
+            .where(TelemetryEventRow.session_id == uuid.UUID(session_id))
+            .order_by(TelemetryEventRow.id)
         ).all()
-        last_seen = conn.execute(sa.text("SELECT last_seen_at FROM sessions")).scalar_one()
-    return [(owner, json.loads(p) if isinstance(p, str) else p) for owner, p in events], last_seen
+        last_seen = conn.execute(sa.select(SessionRow.last_seen_at)).scalar_one()
+    return [tuple(event) for event in events], last_seen
 
 
 def test_a_beacon_with_its_token_records_telemetry_and_changes_nothing(client, deps):
@@ -172,3 +169,16 @@ def test_deleting_the_session_deletes_its_telemetry(client, deps):
     assert deleted.status_code == 204
     with deps.engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM telemetry_events")).scalar_one() == 0
+
+
+@pytest.mark.parametrize("payload", [None, ["подія", 1], "рядок", 0])
+def test_any_json_value_is_a_beacon(client, deps, payload):
+    session_id = create(client)
+    response = send_beacon(
+        client,
+        session_id,
+        payload,
+        headers={**client.auth("олена"), "Content-Type": "application/json"},
+    )
+    assert response.status_code == 204
+    assert telemetry(deps, session_id)[0] == [("олена", payload)]
