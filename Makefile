@@ -1,11 +1,16 @@
 # Two commands: `make run` serves the embedded default, `make test` runs the whole suite.
-# Both build .venv from requirements.lock first (hash-checked, exact pins).
+# Both build .venv from requirements.lock first (hash-checked, exact pins); `make test` also
+# installs the pinned node tools of clients/package-lock.json (spec lint, TypeScript client,
+# browser driver) with `npm ci`.
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | sha256sum | cut -c1-16)
+NODE_MODULES := clients/node_modules
+NODE_STAMP := $(NODE_MODULES)/.installed-$(shell cat clients/package-lock.json | sha256sum | cut -c1-16)
+CHROMIUM := /usr/bin/chromium
 
 # This machine kind runs PostgreSQL and Redis; the suite uses both unless told otherwise.
 SOLO_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
@@ -21,13 +26,21 @@ $(STAMP):
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
+$(NODE_STAMP):
+	cd clients && npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
 run: $(STAMP)
 	@echo "Solo on http://127.0.0.1:$(PORT)/api/v1/solo  (Swagger UI: /api/v1/solo/ui/)"
 	@echo "Get a token:  $(BIN)/solo token <user-id>"
 	$(BIN)/solo serve --host 127.0.0.1 --port $(PORT)
 
-test: $(STAMP)
+test: $(STAMP) $(NODE_STAMP)
 	$(BIN)/ruff check solo tests bench
+	REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true \
+		$(NODE_MODULES)/.bin/redocly lint --format=stylish
+	@test -x $(CHROMIUM) || echo "\n*** $(CHROMIUM) is missing: THE BROWSER TESTS WILL NOT RUN" \
+		"(apt-get install -y chromium) ***\n"
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)

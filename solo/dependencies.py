@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextvars
 import dataclasses
 import datetime as dt
 import functools
@@ -102,7 +103,9 @@ async def _in_thread(
     **kwargs: P.kwargs,
 ) -> T:
     loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(threads, functools.partial(function, *args, **kwargs))
+    # Like asyncio.to_thread: the work sees the request's context (connexion's `request`).
+    call = functools.partial(contextvars.copy_context().run, function, *args, **kwargs)
+    return await loop.run_in_executor(threads, call)
 
 
 def _revision_events(

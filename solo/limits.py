@@ -1,7 +1,10 @@
 """Every number of the product contract, defined once.
 
 The middleware, handlers, spec checks and tests read these names; nothing
-else in the code base may spell one of these numbers again.
+else in the code base may spell one of these numbers again. The spec states each
+operation's body limit (`x-body-limit`, for documentation and for the middleware) and
+rate-limit group (`x-rate-limit-group`); tests/test_limits.py keeps the spec's numbers
+equal to these.
 """
 
 KIB = 1024
@@ -18,14 +21,6 @@ BEACON_BODY_LIMIT = 64 * KIB
 
 EXPORT_RESPONSE_LIMIT = 10 * MIB
 """Largest export document the server will produce."""
-
-BODY_LIMITS = {
-    "sessions.create_session": STREAM_BODY_LIMIT,
-    "sessions.diff_session": DIFF_BODY_LIMIT,
-    "sessions.save_stream": STREAM_BODY_LIMIT,
-    "beacon.send_beacon": BEACON_BODY_LIMIT,
-}
-"""The body limit of each operation that takes one, by operationId (spec: x-body-limit)."""
 
 STATE_SIZE_LIMIT = STREAM_BODY_LIMIT
 """A state that a diff would grow past this is refused with state_too_large."""
@@ -58,21 +53,6 @@ RATE_LIMIT_BEACON = "60/minute"
 RATE_LIMIT_SNAPSHOT = "20/minute"
 RATE_LIMIT_READ = "600/minute"
 """Default per-user budgets by endpoint group (SOLO_RATE_LIMIT_*)."""
-
-RATE_LIMIT_GROUPS = {
-    "sessions.create_session": "write",
-    "sessions.diff_session": "write",
-    "sessions.save_stream": "write",
-    "sessions.delete_session": "write",
-    "beacon.send_beacon": "beacon",
-    "snapshots.create_snapshot": "snapshot",
-    "sessions.list_sessions": "read",
-    "sessions.get_session": "read",
-    "snapshots.get_latest_snapshot": "read",
-    "snapshots.list_snapshots": "read",
-    "snapshots.export_session": "read",
-}
-"""The budget each authenticated operation draws from, by operationId."""
 
 RATE_LIMIT_REDIS_TIMEOUT_SECONDS = 0.25
 """How long a rate-limit call waits for Redis before serving without it."""

@@ -93,6 +93,11 @@ class RateLimits:
         self._skip_storage_until = 0.0
         self._lock = threading.Lock()
 
+    @property
+    def groups(self) -> frozenset[str]:
+        """The endpoint groups operations may name (`x-rate-limit-group` in the spec)."""
+        return frozenset(self._policies)
+
     def hit(self, group: str, user: str) -> Decision:
         """Spend one unit of the user's budget for the group (blocking: call off the loop)."""
         item = self._policies[group]

@@ -6,6 +6,7 @@ import dataclasses
 import hashlib
 import logging
 import os
+import re
 from collections.abc import Mapping
 
 from limits import parse as parse_rate_limit
@@ -13,6 +14,8 @@ from limits import parse as parse_rate_limit
 from solo import limits
 
 log = logging.getLogger(__name__)
+
+_ORIGIN = re.compile(r"https?://[^/?#\s@]+/?")
 
 DEVELOPMENT_JWT_SECRET = "solo-development-secret-do-not-use-in-production"
 
@@ -36,6 +39,8 @@ class Settings:
     signing_key: str | None = None
     signed_url_ttl: int = limits.SIGNED_URL_TTL_SECONDS
     cors_origins: tuple[str, ...] = ()
+    public_url: str | None = None
+    """The origin clients reach the server at, for absolute URLs; else the request's own."""
     beacon_events_kept: int = limits.BEACON_EVENTS_KEPT
     changes_kept: int = limits.CHANGES_KEPT
     state_cache_mb: int = limits.STATE_CACHE_MB
@@ -104,6 +109,12 @@ def _convert(name: str, raw: str) -> object:
             if not origin.startswith(("http://", "https://")) and origin != "*":
                 raise ValueError(f"{origin!r} is not an origin like https://editor.example")
         return origins
+    if name == "public_url":
+        if not _ORIGIN.fullmatch(raw):
+            raise ValueError(
+                f"{raw!r} is not an origin like https://solo.example or http://host:8000"
+            )
+        return raw.rstrip("/")
     if name.startswith("rate_limit_") and name != "rate_limit_storage":
         try:
             parse_rate_limit(raw)

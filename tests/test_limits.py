@@ -1,42 +1,35 @@
-"""The spec's documented limits and solo/limits.py are one truth."""
+"""The spec's per-operation policy and solo/limits.py are one truth."""
 
 from solo import limits
-from solo.app import load_spec
+from solo.rate_limits import RateLimits
+from solo.settings import Settings
+from solo.spec import body_limits, load_spec, operations, rate_limit_groups
 
 SPEC = load_spec()
+SCHEMAS = SPEC["components"]["schemas"]
 
 
-def _operations():
-    for path_item in SPEC["paths"].values():
-        for method, operation in path_item.items():
-            if method in {"get", "post", "patch", "delete", "put"}:
-                yield operation
-
-
-def test_every_body_limit_in_the_spec_is_the_one_in_limits_py():
-    documented = {
-        op["operationId"]: op["requestBody"]["x-body-limit"]
-        for op in _operations()
-        if "x-body-limit" in op.get("requestBody", {})
+def test_every_body_limit_in_the_spec_is_the_contracts_from_limits_py():
+    assert body_limits(SPEC) == {
+        "createSession": limits.STREAM_BODY_LIMIT,
+        "diffSession": limits.DIFF_BODY_LIMIT,
+        "saveStream": limits.STREAM_BODY_LIMIT,
+        "sendBeacon": limits.BEACON_BODY_LIMIT,
     }
-    assert documented == limits.BODY_LIMITS
 
 
 def test_exactly_the_limited_operations_declare_413():
-    with_413 = {op["operationId"] for op in _operations() if "413" in op["responses"]}
-    assert with_413 == set(limits.BODY_LIMITS)
+    with_413 = {op["operationId"] for op in operations(SPEC) if "413" in op["responses"]}
+    assert with_413 == set(body_limits(SPEC))
 
 
 def test_the_413_body_names_only_limits_from_limits_py():
-    schema = SPEC["components"]["responses"]["PayloadTooLarge"]["content"]["application/json"]
-    limit_enum = schema["schema"]["allOf"][1]["properties"]["limit"]["enum"]
-    assert sorted(limit_enum) == sorted(set(limits.BODY_LIMITS.values()))
+    limit_enum = SCHEMAS["PayloadTooLargeError"]["properties"]["limit"]["enum"]
+    assert sorted(limit_enum) == sorted(set(body_limits(SPEC).values()))
 
 
 def test_state_too_large_names_the_state_limit():
-    schema = SPEC["components"]["responses"]["DiffUnprocessable"]["content"]["application/json"]
-    state_too_large = schema["schema"]["oneOf"][1]["allOf"][1]
-    assert state_too_large["properties"]["limit"]["enum"] == [limits.STATE_SIZE_LIMIT]
+    assert SCHEMAS["StateTooLargeError"]["properties"]["limit"]["enum"] == [limits.STATE_SIZE_LIMIT]
 
 
 def test_the_named_limits_are_the_contracts():
@@ -44,8 +37,17 @@ def test_the_named_limits_are_the_contracts():
     assert (limits.BEACON_BODY_LIMIT, limits.EXPORT_RESPONSE_LIMIT) == (65536, 10485760)
 
 
-def test_every_authenticated_operation_draws_from_a_budget_and_declares_429():
-    secured = {op["operationId"] for op in _operations() if op.get("security", [{}]) != []}
-    with_429 = {op["operationId"] for op in _operations() if "429" in op["responses"]}
-    assert secured == set(limits.RATE_LIMIT_GROUPS) == with_429
-    assert set(limits.RATE_LIMIT_GROUPS.values()) <= {"write", "beacon", "snapshot", "read"}
+def test_every_authenticated_operation_draws_from_a_known_budget_and_declares_429():
+    secured = {op["operationId"] for op in operations(SPEC) if op.get("security", [{}]) != []}
+    with_429 = {op["operationId"] for op in operations(SPEC) if "429" in op["responses"]}
+    groups = rate_limit_groups(SPEC)
+    assert secured == set(groups) == with_429
+    assert set(groups.values()) == RateLimits(Settings()).groups
+
+
+def test_the_write_budget_covers_every_write():
+    groups = rate_limit_groups(SPEC)
+    writes = {op for op, group in groups.items() if group == "write"}
+    assert writes == {"createSession", "diffSession", "saveStream", "deleteSession"}
+    assert groups["sendBeacon"] == "beacon"
+    assert groups["createSnapshot"] == "snapshot"

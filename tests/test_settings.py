@@ -20,6 +20,7 @@ def test_the_defaults_are_the_embedded_ones():
         signing_key=None,
         signed_url_ttl=limits.SIGNED_URL_TTL_SECONDS,
         cors_origins=(),
+        public_url=None,
     )
     assert settings.uses_development_secret
 
@@ -39,6 +40,7 @@ def test_every_variable_is_read():
         "SOLO_JWT_SECRET": "секрет-" + "x" * 40,
         "SOLO_SIGNED_URL_TTL": "60",
         "SOLO_CORS_ORIGINS": "https://a.example, https://b.example",
+        "SOLO_PUBLIC_URL": "https://solo.example:8443/",
     }
     settings = Settings.from_env(env)
     assert settings.database_url == env["SOLO_DATABASE_URL"]
@@ -48,6 +50,7 @@ def test_every_variable_is_read():
     assert settings.rate_limit_write == "5/second"
     assert settings.signed_url_ttl == 60
     assert settings.cors_origins == ("https://a.example", "https://b.example")
+    assert settings.public_url == "https://solo.example:8443"
     assert not settings.uses_development_secret
 
 
@@ -57,6 +60,7 @@ def test_bad_values_are_all_reported_at_once():
         "SOLO_RATE_LIMIT_READ": "багато",
         "SOLO_CORS_ORIGINS": "editor.example",
         "SOLO_STORAGE_URL": "ftp://x",
+        "SOLO_PUBLIC_URL": "https://solo.example/api",
     }
     with pytest.raises(SettingsError) as raised:
         Settings.from_env(env)
@@ -72,3 +76,18 @@ def test_the_signing_key_is_derived_from_the_secret_unless_given():
     assert (
         Settings(jwt_secret="a" * 40, signing_key="ключ").effective_signing_key == "ключ".encode()
     )
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "solo.example",
+        "ftp://solo.example",
+        "https://solo.example/префікс",
+        "https://a@b",
+        "https://",
+    ],
+)
+def test_the_public_url_is_an_origin(value):
+    with pytest.raises(SettingsError, match="SOLO_PUBLIC_URL"):
+        Settings.from_env({"SOLO_PUBLIC_URL": value})

@@ -66,4 +66,12 @@ class Replace:
     """Its canonical JSON, already made by the decoder."""
 
 
-Change = Patch | Replace
+@dataclasses.dataclass(frozen=True)
+class Refused:
+    """A change whose body is already known to be invalid: refused after the precondition,
+    as every answer about ops or a state is."""
+
+    error: Exception
+
+
+Change = Patch | Replace | Refused

@@ -6,10 +6,10 @@ from solo.dependencies import Dependencies
 from solo.services.health import readiness
 
 
-async def healthz():
+async def get_health():
     return {"status": "ok"}, 200
 
 
-async def readyz(deps: Dependencies):
+async def get_readiness(deps: Dependencies):
     checks = await deps.in_database_thread(readiness, deps.unit_of_work(), deps.blob_store)
     return {"status": "ok", "checks": checks}, 200

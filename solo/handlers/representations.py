@@ -16,7 +16,9 @@ def session_summary(session: Session) -> dict:
 
 
 def session_document(session: Session, state: bytes, beacon_url: str) -> bytes:
-    return with_members({**session_summary(session), "beacon_url": beacon_url}, state=state)
+    last_seen_at = session.last_seen_at and timestamp(session.last_seen_at)
+    document = {**session_summary(session), "last_seen_at": last_seen_at, "beacon_url": beacon_url}
+    return with_members(document, state=state)
 
 
 def write_result(revision: Revision) -> dict:

@@ -10,11 +10,12 @@ from starlette.responses import Response
 from solo.auth import Caller
 from solo.dependencies import Dependencies
 from solo.domain import preconditions
-from solo.domain.model import Patch, Replace, Revision, Session
+from solo.domain.model import Change, Patch, Refused, Replace, Revision, Session
 from solo.handlers.representations import session_document, session_summary, write_result
+from solo.handlers.urls import absolute_url
 from solo.services import sessions as service
 from solo.services import writes
-from solo.validators import parsed_body
+from solo.validators import deferred_error, parsed_body
 
 _REVALIDATE = {"Cache-Control": "private, no-cache"}
 
@@ -53,7 +54,7 @@ async def create_session(user: str, token_info: dict, deps: Dependencies):
         body.get("state", {}),
         deps.clock,
     )
-    location = f"{request.url.path.rstrip('/')}/{session.id}/"
+    location = absolute_url(f"{request.url.path.rstrip('/')}/{session.id}/", deps)
     headers = {"Location": location, "ETag": preconditions.etag(session.rev)}
     document = _document(session, state, deps, token_info, location)
     return Response(document, 201, headers=headers, media_type="application/json")
@@ -72,7 +73,7 @@ async def get_session(session_id: str, user: str, token_info: dict, deps: Depend
     headers = {"ETag": preconditions.etag(session.rev), **_REVALIDATE}
     if state is None:
         return NoContent, 304, headers
-    document = _document(session, state, deps, token_info, request.url.path)
+    document = _document(session, state, deps, token_info, absolute_url(request.url.path, deps))
     return Response(document, 200, headers=headers, media_type="application/json")
 
 
@@ -90,8 +91,9 @@ async def delete_session(session_id: str, user: str, deps: Dependencies):
     return NoContent, 204, {"Deprecation": "true"} if precondition.legacy else {}
 
 
-async def _write(session_id: str, user: str, deps: Dependencies, change):
+async def _write(session_id: str, user: str, deps: Dependencies, change: Change):
     precondition = _precondition()
+    error = deferred_error(request.scope)
     revision = await deps.in_database_thread(
         writes.write,
         deps.unit_of_work(),
@@ -99,7 +101,7 @@ async def _write(session_id: str, user: str, deps: Dependencies, change):
         user,
         uuid.UUID(session_id),
         precondition,
-        change,
+        Refused(error) if error is not None else change,
         deps.clock,
         deps.settings.changes_kept,
     )

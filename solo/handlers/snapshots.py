@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 from connexion import request
@@ -10,14 +11,19 @@ from starlette.responses import Response
 from solo.dependencies import Dependencies
 from solo.domain.jsonvalue import timestamp
 from solo.handlers.representations import session_summary
+from solo.handlers.urls import absolute_url
 from solo.services import idempotency
 from solo.services import snapshots as service
 
 
 def _link(snapshot, deps: Dependencies) -> dict:
+    ttl = deps.settings.signed_url_ttl
+    # Taken before the URL is signed, whole seconds down: the URL lives at least this long.
+    expires_at = deps.clock().replace(microsecond=0) + dt.timedelta(seconds=ttl)
     return {
         "rev": snapshot.rev,
-        "url": deps.blob_store.url(snapshot.key, deps.settings.signed_url_ttl),
+        "url": absolute_url(deps.blob_store.url(snapshot.key, ttl), deps),
+        "expires_at": timestamp(expires_at),
     }
 
 
@@ -56,6 +62,13 @@ async def create_snapshot(session_id: str, user: str, deps: Dependencies):
 async def get_latest_snapshot(session_id: str, user: str, deps: Dependencies):
     snapshot = await deps.in_database_thread(
         service.latest_snapshot, deps.unit_of_work(), user, uuid.UUID(session_id)
+    )
+    return _link(snapshot, deps), 200
+
+
+async def get_snapshot(session_id: str, rev: int, user: str, deps: Dependencies):
+    snapshot = await deps.in_database_thread(
+        service.snapshot_of_rev, deps.unit_of_work(), user, uuid.UUID(session_id), rev
     )
     return _link(snapshot, deps), 200
 

@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException
 from solo import errors
 from solo.domain import jsonvalue
 from solo.middleware.request_context import request_id_of
+from solo.spec import HTTP_METHODS
 from solo.validators import short_message
 
 log = logging.getLogger(__name__)
@@ -29,7 +30,7 @@ class RouteTable:
         self._routes: list[tuple[re.Pattern, list[str]]] = []
         for template, item in paths.items():
             pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(base_path + template))
-            methods = [m.upper() for m in item if m in _HTTP_METHODS]
+            methods = [m.upper() for m in item if m in HTTP_METHODS]
             if "GET" in methods:
                 methods.append("HEAD")
             self._routes.append((re.compile(pattern), sorted(methods)))
@@ -39,9 +40,6 @@ class RouteTable:
             if pattern.fullmatch(path):
                 return methods
         return []
-
-
-_HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 
 
 def translate(exc: Exception, request: ConnexionRequest, routes: RouteTable) -> errors.SoloError:

@@ -73,6 +73,15 @@ def latest_snapshot(uow: UnitOfWork, owner: str, session_id: uuid.UUID) -> Store
     return newest[0]
 
 
+def snapshot_of_rev(uow: UnitOfWork, owner: str, session_id: uuid.UUID, rev: int) -> StoredSnapshot:
+    with uow:
+        _owned(uow, owner, session_id)
+        snapshot = uow.snapshots.get(session_id, rev)
+    if snapshot is None:
+        raise NotFound("This session has no snapshot of that rev.")
+    return snapshot
+
+
 def list_snapshots(
     uow: UnitOfWork, owner: str, session_id: uuid.UUID, limit: int, before_rev: int | None
 ) -> SnapshotPage:

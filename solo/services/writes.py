@@ -11,7 +11,7 @@ from solo import limits
 from solo.db.revisions import LoggedChange
 from solo.db.uow import UnitOfWork
 from solo.domain import jsonvalue
-from solo.domain.model import Change, Clock, Patch, Replace, Revision, Session
+from solo.domain.model import Change, Clock, Patch, Refused, Replace, Revision, Session
 from solo.domain.patch import apply_patch
 from solo.domain.preconditions import Precondition
 from solo.errors import InvalidState, NotFound, StateTooLarge
@@ -39,6 +39,8 @@ def write(
         if current is None:
             raise NotFound()
         precondition.check(current.rev)
+        if isinstance(change, Refused):
+            raise change.error
         if isinstance(change, Patch) and not change.ops:
             return Revision(current.rev, current.updated_at)
         made = _made(uow, cache, entry, current, change, clock())

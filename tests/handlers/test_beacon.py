@@ -4,6 +4,7 @@ import dataclasses
 import datetime as dt
 import json
 import uuid
+from unittest.mock import ANY
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -12,6 +13,7 @@ import sqlalchemy as sa
 from solo import errors
 from solo.app import create_app
 from solo.auth import BeaconTokens, Caller
+from solo.db.models import SessionRow, TelemetryEventRow
 from tests.support.bodies import error_body
 from tests.support.clients import SpecCheckedClient
 
@@ -39,19 +41,15 @@ def send_beacon(client, session_id, payload=EVENT, token=None, headers=None, raw
 
 
 def telemetry(deps, session_id):
+    """The session's events as (owner, payload), read through the models' column types."""
     with deps.engine.connect() as conn:
         events = conn.execute(
-            sa.text(
-                "SELECT owner, payload FROM telemetry_events WHERE session_id = :s ORDER BY id"
-            ),
-            {
-                "s": uuid.UUID(session_id).hex
-                if deps.engine.dialect.name == "sqlite"
-                else session_id
-            },
+            sa.select(TelemetryEventRow.owner, TelemetryEventRow.payload)
+            .where(TelemetryEventRow.session_id == uuid.UUID(session_id))
+            .order_by(TelemetryEventRow.id)
         ).all()
-        last_seen = conn.execute(sa.text("SELECT last_seen_at FROM sessions")).scalar_one()
-    return [(owner, json.loads(p) if isinstance(p, str) else p) for owner, p in events], last_seen
+        last_seen = conn.execute(sa.select(SessionRow.last_seen_at)).scalar_one()
+    return [tuple(event) for event in events], last_seen
 
 
 def test_a_beacon_with_its_token_records_telemetry_and_changes_nothing(client, deps):
@@ -62,11 +60,14 @@ def test_a_beacon_with_its_token_records_telemetry_and_changes_nothing(client, d
     assert response.content == b""
     after = client.get(f"/sessions/{session_id}/", headers=client.auth("олена"))
     assert after.headers["ETag"] == before.headers["ETag"] == '"0"'
-    strip = lambda body: {k: v for k, v in body.items() if k != "beacon_url"}  # noqa: E731
-    assert strip(after.json()) == strip(before.json())
     events, last_seen = telemetry(deps, session_id)
     assert events == [("олена", EVENT)]
     assert last_seen is not None
+    seen = after.json()["last_seen_at"]
+    assert before.json()["last_seen_at"] is None
+    assert after.json() == {**before.json(), "last_seen_at": seen, "beacon_url": ANY}
+    age = dt.datetime.now(dt.UTC) - dt.datetime.fromisoformat(seen)
+    assert dt.timedelta(0) <= age < dt.timedelta(minutes=1)
 
 
 def test_a_bearer_header_works_too_and_json_blobs_are_accepted(client, deps):
@@ -168,3 +169,16 @@ def test_deleting_the_session_deletes_its_telemetry(client, deps):
     assert deleted.status_code == 204
     with deps.engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM telemetry_events")).scalar_one() == 0
+
+
+@pytest.mark.parametrize("payload", [None, ["подія", 1], "рядок", 0])
+def test_any_json_value_is_a_beacon(client, deps, payload):
+    session_id = create(client)
+    response = send_beacon(
+        client,
+        session_id,
+        payload,
+        headers={**client.auth("олена"), "Content-Type": "application/json"},
+    )
+    assert response.status_code == 204
+    assert telemetry(deps, session_id)[0] == [("олена", payload)]

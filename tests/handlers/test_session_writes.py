@@ -149,11 +149,22 @@ def test_the_precondition_is_checked_before_the_ops(client):
     assert response.json() == precondition_body(response, "missing")
 
 
+OPS = "['add', 'remove', 'replace', 'move', 'copy', 'test']"
+POINTER = "'^(/([^~]|~[01])*)*$'"
+
+
 @pytest.mark.parametrize(
     ("ops", "op_index", "reason"),
     [
-        ([{"op": "зламати", "path": "/x"}], 0, 'unknown operation "зламати"'),
-        ([ADD_TITLE[0], {"op": "add", "value": 1}], 1, "the 'add' operation needs a 'path' string"),
+        ([{"op": "зламати", "path": "/x"}], 0, f"op: 'зламати' is not one of {OPS}"),
+        ([ADD_TITLE[0], {"op": "add", "value": 1}], 1, "'path' is a required property"),
+        ([ADD_TITLE[0], "не-об'єкт"], 1, """"не-об'єкт" is not of type 'object'"""),
+        ([{"op": "add", "path": 5, "value": 1}], 0, "path: 5 is not of type 'string'"),
+        (
+            [{"op": "add", "path": "/x", "value": 1, "from": ["/y"]}],
+            0,
+            "from: ['/y'] is not of type 'string'",
+        ),
         (
             [{"op": "add", "path": "/x"}],
             0,
@@ -163,7 +174,7 @@ def test_the_precondition_is_checked_before_the_ops(client):
         (
             [{"op": "add", "path": "без-слеша", "value": 1}],
             0,
-            "the pointer 'без-слеша' must be empty or start with '/'",
+            f"path: 'без-слеша' does not match {POINTER}",
         ),
         ([{"op": "remove", "path": "/немає"}], 0, "'/немає' does not exist"),
         (
@@ -185,6 +196,9 @@ def test_the_precondition_is_checked_before_the_ops(client):
     ids=[
         "unknown-op",
         "no-path",
+        "not-an-object",
+        "path-not-a-string",
+        "from-not-a-string",
         "no-value",
         "no-from",
         "bad-pointer",
@@ -230,16 +244,38 @@ def test_a_diff_that_would_outgrow_the_state_limit_is_refused(client):
     assert read(client, session_id)["rev"] == 1
 
 
-@pytest.mark.parametrize("body", [{"ops": "не список"}, {"ops": [1]}, {}, {"ops": [], "x": 1}])
+@pytest.mark.parametrize("body", [{"ops": "не список"}, {}, {"ops": [], "x": 1}, None])
 def test_diff_bodies_outside_the_schema_are_invalid_request(client, body):
     session_id = create(client)
     response = client.patch(
         f"/sessions/{session_id}/diff/",
-        json=body,
-        headers={**client.auth("олена"), "If-Match": '"0"'},
+        content=json.dumps(body).encode(),
+        headers={**client.auth("олена"), "If-Match": '"0"', "Content-Type": "application/json"},
     )
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_request"
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [({}, 412), ({"If-Match": '"5"'}, 412), ({"X-Rev": "5"}, 409)],
+    ids=["missing", "mismatch", "legacy"],
+)
+def test_bad_ops_are_checked_after_the_precondition(client, headers, status):
+    session_id = create(client)
+    response = diff(client, session_id, [{"op": "зламати", "path": 5}], **headers)
+    assert response.status_code == status
+
+
+def test_bad_ops_on_a_strangers_session_are_404(client):
+    session_id = create(client)
+    response = client.patch(
+        f"/sessions/{session_id}/diff/",
+        json={"ops": [{"op": "зламати"}]},
+        headers={**client.auth("тарас"), "If-Match": '"0"'},
+    )
+    assert response.status_code == 404
+    assert response.json() == error_body(response, errors.NotFound)
 
 
 def test_save_stream_replaces_the_whole_state(client):

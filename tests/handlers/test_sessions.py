@@ -9,6 +9,7 @@ import pytest
 from solo import errors
 from tests.conftest import TEST_JWT_SECRET
 from tests.support.bodies import error_body, precondition_body
+from tests.support.clients import ORIGIN
 
 STATE = {"назва": "Чернетка", "блоки": [{"тип": "абзац", "текст": "Привіт, світе"}]}
 
@@ -22,18 +23,19 @@ def create(client, user="олена", state=STATE):
 def test_create_answers_the_whole_session_with_location_and_etag(client):
     session_id, response = create(client)
     body = response.json()
-    beacon_prefix = f"/api/v1/solo/sessions/{session_id}/beacon/?token="
+    beacon_prefix = f"{ORIGIN}/api/v1/solo/sessions/{session_id}/beacon/?token="
     assert body == {
         "id": session_id,
         "rev": 0,
         "state": STATE,
         "created_at": body["created_at"],
         "updated_at": body["created_at"],
+        "last_seen_at": None,
         "beacon_url": beacon_prefix + body["beacon_url"].removeprefix(beacon_prefix),
     }
     assert body["beacon_url"] != beacon_prefix
     assert dt.datetime.fromisoformat(body["created_at"]).tzinfo == dt.UTC
-    assert response.headers["Location"] == f"/api/v1/solo/sessions/{session_id}/"
+    assert response.headers["Location"] == f"{ORIGIN}/api/v1/solo/sessions/{session_id}/"
     assert response.headers["ETag"] == '"0"'
 
 
@@ -126,7 +128,9 @@ def test_get_answers_the_session_with_its_etag(client):
     assert response.status_code == 200
     body = response.json()
     assert body == {**created.json(), "beacon_url": body["beacon_url"]}
-    assert body["beacon_url"].startswith(f"/api/v1/solo/sessions/{session_id}/beacon/?token=")
+    assert body["beacon_url"].startswith(
+        f"{ORIGIN}/api/v1/solo/sessions/{session_id}/beacon/?token="
+    )
     assert response.headers["ETag"] == '"0"'
     assert response.headers["Cache-Control"] == "private, no-cache"
 

@@ -9,6 +9,7 @@ import pytest
 
 from solo import errors
 from tests.support.bodies import error_body
+from tests.support.clients import ORIGIN
 
 STATE = {"документ": "Звіт", "розділи": [{"назва": "Вступ", "текст": "Привіт"}]}
 
@@ -40,8 +41,8 @@ def snapshot(client, session_id, user="олена", **headers):
 
 
 def download(client, url):
-    if url.startswith("/"):
-        return client.request("GET", url.removeprefix("/api/v1/solo"))
+    if url.startswith(ORIGIN):
+        return client.get(url)
     return httpx2.get(url, timeout=10)
 
 
@@ -67,7 +68,9 @@ def test_a_snapshot_is_written_where_the_contract_says_and_downloads_without_a_t
     response = snapshot(client, session_id)
     assert response.status_code == 201
     body = response.json()
-    assert body == {"rev": 0, "url": body["url"]}
+    assert body == {"rev": 0, "url": body["url"], "expires_at": "2026-11-26T09:15:00Z"}
+    origin = ORIGIN if deps.file_server is not None else deps.settings.s3_endpoint_url
+    assert body["url"].startswith(origin + "/")
     assert stored_keys(deps) == [f"{key_prefix(deps)}solo/олена/{session_id}/0.json"]
     downloaded = download(client, body["url"])
     assert downloaded.status_code == 200
@@ -120,6 +123,33 @@ def test_latest_and_list_follow_the_revs_newest_first(client, deps):
     assert [item["rev"] for item in second_page.json()["items"]] == [0]
 
 
+def test_any_listed_snapshot_can_be_fetched_by_rev(client, deps):
+    session_id = create(client)
+    auth = client.auth("олена")
+    snapshot(client, session_id)
+    client.post(
+        f"/sessions/{session_id}/save-stream/",
+        json={"друга": "версія"},
+        headers={**auth, "If-Match": '"0"'},
+    )
+    snapshot(client, session_id)
+    response = client.get(f"/sessions/{session_id}/snapshots/0/", headers=auth)
+    assert response.status_code == 200
+    body = response.json()
+    assert body == {"rev": 0, "url": body["url"], "expires_at": "2026-11-26T09:15:00Z"}
+    assert json.loads(download(client, body["url"]).content)["state"] == STATE
+
+
+def test_a_rev_without_a_snapshot_is_404(client):
+    session_id = create(client)
+    snapshot(client, session_id)
+    response = client.get(f"/sessions/{session_id}/snapshots/1/", headers=client.auth("олена"))
+    assert response.status_code == 404
+    assert response.json() == error_body(
+        response, errors.NotFound, message="This session has no snapshot of that rev."
+    )
+
+
 def test_latest_without_any_snapshot_is_404(client):
     session_id = create(client)
     response = client.get(f"/sessions/{session_id}/snapshot/latest/", headers=client.auth("олена"))
@@ -131,7 +161,13 @@ def test_latest_without_any_snapshot_is_404(client):
 
 @pytest.mark.parametrize(
     ("method", "suffix"),
-    [("POST", "snapshot/"), ("GET", "snapshot/latest/"), ("GET", "snapshots/"), ("GET", "export/")],
+    [
+        ("POST", "snapshot/"),
+        ("GET", "snapshot/latest/"),
+        ("GET", "snapshots/"),
+        ("GET", "snapshots/0/"),
+        ("GET", "export/"),
+    ],
 )
 def test_a_strangers_session_is_404_everywhere(client, method, suffix):
     session_id = create(client, user="олена")

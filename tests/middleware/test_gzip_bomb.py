@@ -55,7 +55,7 @@ def test_a_bomb_through_the_middleware_peaks_near_the_limit(bomb):
     async def app(scope, receive, send):
         raise AssertionError("the bomb must never reach the app")
 
-    operation = "solo.handlers.sessions.diff_session"
+    operation = "diffSession"
     middleware = BodyLimitMiddleware(
         app, deps=None, body_limits={operation: limits.DIFF_BODY_LIMIT}
     )

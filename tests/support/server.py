@@ -23,15 +23,23 @@ def free_port() -> int:
 
 
 class LiveServer:
-    def __init__(self, env: dict[str, str], workers: int = 1, log_path: pathlib.Path | None = None):
+    def __init__(
+        self,
+        env: dict[str, str],
+        workers: int = 1,
+        log_path: pathlib.Path | None = None,
+        solo: pathlib.Path = SOLO,
+        cwd: pathlib.Path | None = None,
+    ):
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.api_url = self.base_url + "/api/v1/solo"
         clean = {k: v for k, v in os.environ.items() if not k.startswith("SOLO_")}
         self._log = open(log_path or os.devnull, "wb")  # noqa: SIM115 - closed in stop()
         self._process = subprocess.Popen(
-            [str(SOLO), "serve", "--port", str(self.port), "--workers", str(workers)],
+            [str(solo), "serve", "--port", str(self.port), "--workers", str(workers)],
             env={**clean, **env},
+            cwd=cwd,
             stdout=self._log,
             stderr=subprocess.STDOUT,
         )

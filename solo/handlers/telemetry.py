@@ -8,13 +8,16 @@ from connexion import NoContent, request
 
 from solo.dependencies import Dependencies
 from solo.services.telemetry import record_beacon
-from solo.validators import parse_json
+from solo.validators import parse_json, parsed_body
 
 
 async def send_beacon(session_id: str, user: str, deps: Dependencies):
-    # sendBeacon posts JSON as text/plain, which the spec can only call a string:
-    # both media types are read as the JSON they carry.
-    payload, _ = parse_json(await request.body())
+    # sendBeacon posts JSON as text/plain, which the spec can only call a string: it is
+    # read as the JSON it carries, like an application/json body (parsed by the validator).
+    if request.mimetype == "text/plain":
+        payload, _ = parse_json(await request.body())
+    else:
+        payload, _ = parsed_body(request.scope)
     await deps.in_database_thread(
         record_beacon,
         deps.unit_of_work(),

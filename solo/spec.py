@@ -1,0 +1,75 @@
+"""The OpenAPI document: where it is, and what Solo reads from it.
+
+`openapi/solo.yaml` is the source of truth. `solo/openapi.yaml` is a symbolic link to it,
+so the same file is found in a checkout and, as package data, in an installed wheel.
+"""
+
+from __future__ import annotations
+
+import copy
+import pathlib
+from collections.abc import Iterator
+
+import yaml
+
+SPEC_PATH = pathlib.Path(__file__).resolve().parent / "openapi.yaml"
+
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+ALSO_ACCEPTS = "x-also-accepts"
+"""On a request body: media types the server takes besides `content`, with their schemas."""
+
+CHECKED_AFTER_PRECONDITION = "x-checked-after-precondition"
+"""On a schema or a request media type: broken, it is the named 422, after the precondition."""
+
+
+def load_spec() -> dict:
+    return yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
+
+
+def operations(spec: dict) -> Iterator[dict]:
+    for path_item in spec["paths"].values():
+        for method in HTTP_METHODS:
+            if method in path_item:
+                yield path_item[method]
+
+
+def body_limits(spec: dict) -> dict[str, int]:
+    """Each operation's `x-body-limit`, by operationId."""
+    return {
+        op["operationId"]: op["requestBody"]["x-body-limit"]
+        for op in operations(spec)
+        if "x-body-limit" in op.get("requestBody", {})
+    }
+
+
+def rate_limit_groups(spec: dict) -> dict[str, str]:
+    """Each operation's `x-rate-limit-group`, by operationId."""
+    return {
+        op["operationId"]: op["x-rate-limit-group"]
+        for op in operations(spec)
+        if "x-rate-limit-group" in op
+    }
+
+
+def for_connexion(spec: dict) -> dict:
+    """The document connexion routes and validates with.
+
+    The media types of `x-also-accepts` join `content`, and a media type marked
+    `x-checked-after-precondition` carries the mark on its schema, where Solo's body
+    validator looks for it.
+    """
+    served = copy.deepcopy(spec)
+    for op in operations(served):
+        body = op.get("requestBody")
+        if body is None:
+            continue
+        body["content"].update(body.pop(ALSO_ACCEPTS, {}))
+        for media_type in body["content"].values():
+            code = media_type.pop(CHECKED_AFTER_PRECONDITION, None)
+            if code is not None:
+                media_type["schema"] = {
+                    "allOf": [media_type["schema"]],
+                    CHECKED_AFTER_PRECONDITION: code,
+                }
+    return served
