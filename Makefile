@@ -52,4 +52,4 @@ lock: $(STAMP)
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes -o requirements.lock
 
 bench: $(STAMP)
-	$(BIN)/python bench/writes.py
+	$(BIN)/python -m bench.load

@@ -1,0 +1,98 @@
+-- One benchmark row for wrk, driven by a plan that bench/wrk.py writes as a Lua file:
+--   return {method = "PATCH", diff = true, body_file = nil, seconds = 4,
+--           drained_file = "/…/drained", targets = {{path = "/api/…", headers = {…}}, …}}
+-- Each request goes to the next target, round-robin. `diff` sends a small patch with a fresh
+-- counter value; `body_file` sends that file's bytes. Requests are sent for `seconds` from
+-- the first one; then the thread waits for every request in flight to be answered, writes
+-- `drained_file`, and stops, so every write the server applied has been counted.
+-- done() prints "@bench <name> <value>" lines, summed over threads, that the harness parses.
+
+local ffi = require("ffi")
+ffi.cdef([[
+  typedef struct { long tv_sec; long tv_nsec; } bench_timespec;
+  int clock_gettime(int clock_id, bench_timespec *tp);
+]])
+local CLOCK_MONOTONIC = 1
+local PAUSE_MS = 3600 * 1000
+local clock = ffi.new("bench_timespec")
+
+local function now()
+  ffi.C.clock_gettime(CLOCK_MONOTONIC, clock)
+  return tonumber(clock.tv_sec) + tonumber(clock.tv_nsec) * 1e-9
+end
+
+local threads = {}
+
+function setup(thread)
+  thread:set("thread_number", #threads)
+  table.insert(threads, thread)
+end
+
+local plan, body, cursor, deadline
+
+function init(args)
+  plan = dofile(args[1])
+  if plan.body_file then
+    local file = assert(io.open(plan.body_file, "rb"))
+    body = file:read("*a")
+    file:close()
+  end
+  cursor = thread_number % #plan.targets
+  sent, answered, in_window = 0, 0, 0
+  statuses = {}
+end
+
+-- wrk calls delay() before each request it sends, but request() once more before the run
+-- to check the script: the window opens, and requests count, from the first delay().
+function delay()
+  deadline = deadline or now() + plan.seconds
+  if now() > deadline then
+    return PAUSE_MS
+  end
+  return 0
+end
+
+function request()
+  local target = plan.targets[cursor + 1]
+  cursor = (cursor + 1) % #plan.targets
+  if deadline then
+    sent = sent + 1
+  end
+  local payload = body
+  if plan.diff then
+    payload = string.format('{"ops":[{"op":"replace","path":"/counter","value":%d}]}', sent)
+  end
+  return wrk.format(plan.method, target.path, target.headers, payload)
+end
+
+function response(status)
+  statuses[status] = (statuses[status] or 0) + 1
+  answered = answered + 1
+  if now() <= deadline then
+    in_window = in_window + 1
+  elseif answered == sent then
+    assert(io.open(plan.drained_file .. "." .. thread_number, "w")):close()
+    wrk.thread:stop()
+  end
+end
+
+function done(_summary, latency)
+  local totals = {sent = 0, in_window = 0}
+  local statuses = {}
+  for _, thread in ipairs(threads) do
+    for name in pairs(totals) do
+      totals[name] = totals[name] + thread:get(name)
+    end
+    for status, count in pairs(thread:get("statuses")) do
+      statuses[status] = (statuses[status] or 0) + count
+    end
+  end
+  totals.p50_us = latency:percentile(50)
+  totals.p99_us = latency:percentile(99)
+  for name, value in pairs(totals) do
+    io.write(string.format("@bench %s %d\n", name, value))
+  end
+  for status, count in pairs(statuses) do
+    io.write(string.format("@bench status_%d %d\n", status, count))
+  end
+end
