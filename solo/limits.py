@@ -70,9 +70,9 @@ DATABASE_WAIT_SECONDS = 5
 """Longest a request waits for the database: a pooled connection, the SQLite writer lock,
 a locked row. Past it the answer is 503 unavailable."""
 
-STATE_CACHE_MB = 64
+STATE_CACHE_MB = 256
 """Default budget of each process's state cache (SOLO_STATE_CACHE_MB), in megabytes of
-canonical JSON."""
+canonical JSON held (the Python objects of a state take about five times its JSON)."""
 
 DATABASE_THREADS = 16
 """Default threads per process that talk to the database (SOLO_DATABASE_THREADS), and
@@ -103,6 +103,9 @@ writers announce revisions of watched sessions only (PostgreSQL NOTIFY is not fr
 CHECKPOINT_MAX_CHANGES = 500
 """A checkpoint of the whole state is written once this many changes were logged since
 the last one, or once the logged ops outgrow the state, whichever comes first."""
+
+GC_THRESHOLDS = (50_000, 50, 100)
+"""The cycle collector's thresholds in a server process (Python's default: 700, 10, 10)."""
 
 REQUEST_ID_MAX_LENGTH = 200
 """Longest incoming X-Request-ID that is echoed rather than replaced."""

@@ -15,22 +15,27 @@ import threading
 import uuid
 
 from solo.domain.jsonvalue import JsonValue
+from solo.domain.model import Session
 
 
 @dataclasses.dataclass(eq=False)
 class Entry:
     session_id: uuid.UUID
     lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
-    rev: int | None = None
-    """The revision `state` is at; None until loaded."""
+    head: Session | None = None
+    """The session as of the rev `state` is at; None until loaded. It is the database's
+    head of that rev, except for what changes without a new rev (last_seen_at, watches)."""
     state: dict[str, JsonValue] | None = None
-    size: int = 0
     encoded: tuple[int, bytes] | None = None
     """(rev, canonical JSON of the state at that rev); may be read without the lock."""
 
     @property
+    def rev(self) -> int | None:
+        return None if self.head is None else self.head.rev
+
+    @property
     def footprint(self) -> int:
-        held = self.size if self.state is not None else 0
+        held = self.head.size if self.head is not None and self.state is not None else 0
         return held + (len(self.encoded[1]) if self.encoded is not None else 0)
 
 
@@ -56,11 +61,11 @@ class StateCache:
                 self._entries.move_to_end(session_id)
             return entry
 
-    def hold(self, entry: Entry, rev: int, state: dict[str, JsonValue], size: int) -> None:
-        """The entry now holds the state as of `rev` (an encoding of another rev goes)."""
+    def hold(self, entry: Entry, head: Session, state: dict[str, JsonValue]) -> None:
+        """The entry now holds the state as of `head.rev` (an encoding of another rev goes)."""
         before = entry.footprint
-        entry.rev, entry.state, entry.size = rev, state, size
-        if entry.encoded is not None and entry.encoded[0] != rev:
+        entry.head, entry.state = head, state
+        if entry.encoded is not None and entry.encoded[0] != head.rev:
             entry.encoded = None
         self._resized(entry, before)
 
@@ -72,7 +77,7 @@ class StateCache:
     def forget(self, entry: Entry) -> None:
         """Drop what the entry holds: its next use loads the session from the database."""
         before = entry.footprint
-        entry.rev, entry.state, entry.size, entry.encoded = None, None, 0, None
+        entry.head, entry.state, entry.encoded = None, None, None
         self._resized(entry, before)
 
     def discard(self, session_id: uuid.UUID) -> None:

@@ -11,7 +11,8 @@ import uuid
 
 import sqlalchemy as sa
 
-from solo.db.models import CheckpointRow, SessionRow
+from solo.db.models import CheckpointRow, SessionRow, UtcDateTime
+from solo.db.revisions import REVISIONS_CHANNEL, announcement
 from solo.domain.model import Session
 
 _sessions = SessionRow.__table__
@@ -34,6 +35,31 @@ _ADVANCE = (
 )
 _DELETE = sa.delete(_sessions).where(_this_session, _sessions.c.rev == sa.bindparam("expected_rev"))
 _INSERT = sa.insert(_sessions)
+_ADVANCE_AND_LOG = sa.text(
+    # One statement, so one round trip in autocommit: the compare-and-swap, the change it
+    # logs, and the announcement when the session is watched, all or nothing.
+    """
+    WITH advanced AS (
+        UPDATE sessions
+        SET rev = :new_rev, size = :new_size, updated_at = :new_updated_at,
+            log_bytes = :new_log_bytes
+        WHERE id = :session_id AND owner = :session_owner AND rev = :expected_rev
+        RETURNING watched_until
+    ), logged AS (
+        INSERT INTO changes (session_id, rev, at, ops)
+        SELECT :session_id, :new_rev, :new_updated_at, :ops FROM advanced
+    ), announced AS (
+        SELECT pg_notify(:channel, :announcement) FROM advanced
+        WHERE watched_until > :new_updated_at
+    )
+    SELECT (SELECT count(*) FROM advanced) AS advanced,
+           (SELECT count(*) FROM announced) AS announced
+    """
+).bindparams(
+    sa.bindparam("session_id", type_=sa.Uuid()),
+    sa.bindparam("new_updated_at", type_=UtcDateTime()),
+    sa.bindparam("ops", type_=sa.LargeBinary()),
+)
 _INSERT_CHECKPOINT = sa.insert(_checkpoints)
 
 
@@ -122,6 +148,26 @@ class SessionRepository:
             )
         )
         return {row.id: (row.rev, row.updated_at) for row in rows}
+
+    def advance_and_log(self, current: Session, new: Session, ops: bytes) -> bool:
+        """PostgreSQL, in autocommit: `advance` to a rev that changes no checkpoint, with the
+        change that made it logged (and announced if watched) in the same statement."""
+        row = self._db.execute(
+            _ADVANCE_AND_LOG,
+            {
+                "session_id": current.id,
+                "session_owner": current.owner,
+                "expected_rev": current.rev,
+                "new_rev": new.rev,
+                "new_size": new.size,
+                "new_updated_at": new.updated_at,
+                "new_log_bytes": new.log_bytes,
+                "ops": ops,
+                "channel": REVISIONS_CHANNEL,
+                "announcement": announcement(current.id, new.rev, new.updated_at),
+            },
+        ).one()
+        return row.advanced == 1
 
     def delete(self, owner: str, session_id: uuid.UUID, expected_rev: int) -> bool:
         """Delete the session (its log, checkpoints, snapshots and telemetry cascade)."""

@@ -34,11 +34,15 @@ class Precondition:
     """Strong entity tags' opaque parts, compared character by character (`"07"` ≠ `"7"`)."""
     legacy: bool = False
 
+    def allows(self, rev: int) -> bool:
+        """Whether a session at `rev` satisfies the request."""
+        return self.problem is None and (self.any_rev or str(rev) in self.tags)
+
     def check(self, current_rev: int) -> None:
         """Raise the contract's answer unless `current_rev` satisfies the request."""
         if self.problem is not None:
             raise PreconditionFailed(self.problem, current_rev)
-        if self.any_rev or str(current_rev) in self.tags:
+        if self.allows(current_rev):
             return
         if self.legacy:
             raise RevMismatch(current_rev)

@@ -50,7 +50,7 @@ def create_session(
         uow.commit()
     entry = cache.entry(session.id)
     with entry.lock:
-        cache.hold(entry, session.rev, state, session.size)
+        cache.hold(entry, session, state)
         cache.hold_encoded(entry, session.rev, encoded)
     return session, encoded
 

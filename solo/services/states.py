@@ -55,6 +55,13 @@ def encoded_state(uow: UnitOfWork, cache: StateCache, session: Session) -> bytes
         cache.hits += 1
         return known[1]
     with entry.lock:
+        if entry.rev != session.rev and session.rev == session.checkpoint_rev:
+            # The checkpoint is this rev's canonical JSON already: nothing to parse.
+            data = uow.log.checkpoint(session.id, session.rev)
+            if data is None:
+                raise LogMovedOn()
+            cache.hold_encoded(entry, session.rev, data)
+            return data
         state = materialized(uow, cache, entry, session)
         known = entry.encoded
         if known is not None and known[0] == session.rev:
@@ -73,7 +80,7 @@ def _caught_up(uow: UnitOfWork, cache: StateCache, entry: Entry, session: Sessio
     state = entry.state
     for change in changes:
         state = _replayed(state, change.ops)
-    cache.hold(entry, session.rev, state, session.size)
+    cache.hold(entry, session, state)
     return True
 
 
@@ -84,7 +91,7 @@ def _loaded(uow: UnitOfWork, cache: StateCache, entry: Entry, session: Session) 
     state = jsonvalue.decode_canonical(data)
     for change in uow.log.changes(session.id, session.checkpoint_rev, session.rev):
         state = _replayed(state, change.ops)
-    cache.hold(entry, session.rev, state, session.size)
+    cache.hold(entry, session, state)
     if session.rev == session.checkpoint_rev:
         cache.hold_encoded(entry, session.rev, data)
     return state

@@ -34,28 +34,77 @@ def write(
     one transaction. A failure anywhere leaves the cache as it was. A Replace's state is
     handed over to the cache, like create's."""
     entry = cache.entry(session_id)
-    with entry.lock, uow.write():
-        current = uow.sessions.get(owner, session_id, for_update=True)
-        if current is None:
-            raise NotFound()
-        precondition.check(current.rev)
-        if isinstance(change, Refused):
-            raise change.error
-        if isinstance(change, Patch) and not change.ops:
-            return Revision(current.rev, current.updated_at)
-        made = _made(uow, cache, entry, current, change, clock())
-        try:
-            _record(uow, current, made, changes_kept)
-            if current.watched(made.head.updated_at):
-                uow.log.announce(session_id, made.head.rev, made.head.updated_at)
-            uow.commit()
-        except BaseException:
-            made.undo()
-            raise
-    cache.hold(entry, made.head.rev, made.state, made.head.size)
+    with entry.lock:
+        quick = _swapped_in_one_statement(uow, cache, entry, owner, precondition, change, clock)
+        if quick is not None:
+            return quick
+        with uow.write():
+            current = uow.sessions.get(owner, session_id, for_update=True)
+            if current is None:
+                raise NotFound()
+            precondition.check(current.rev)
+            if isinstance(change, Refused):
+                raise change.error
+            if isinstance(change, Patch) and not change.ops:
+                return Revision(current.rev, current.updated_at)
+            made = _made(current, change, clock(), lambda: materialized(uow, cache, entry, current))
+            try:
+                _record(uow, current, made, changes_kept)
+                if current.watched(made.head.updated_at):
+                    uow.log.announce(session_id, made.head.rev, made.head.updated_at)
+                uow.commit()
+            except BaseException:
+                made.undo()
+                raise
+        _hold(cache, entry, made)
+    return Revision(made.head.rev, made.head.updated_at)
+
+
+def _swapped_in_one_statement(
+    uow: UnitOfWork,
+    cache: StateCache,
+    entry: Entry,
+    owner: str,
+    precondition: Precondition,
+    change: Change,
+    clock: Clock,
+) -> Revision | None:
+    """The common write in one round trip, where the database allows it: a patch to a
+    cached state whose rev the precondition accepts, that needs no checkpoint. None when
+    that is not the case, or the swap lost (another process wrote): the locked path then
+    decides, from the database's own head."""
+    current, state = entry.head, entry.state
+    if (
+        not uow.swaps_in_one_statement
+        or not isinstance(change, Patch)
+        or not change.ops
+        or current is None
+        or state is None
+        or current.owner != owner
+        or not precondition.allows(current.rev)
+    ):
+        return None
+    made = _made(current, change, clock(), lambda: state)
+    if made.checkpoint is not None:
+        made.undo()
+        return None
+    try:
+        assert made.logged.ops is not None
+        swapped = uow.advance_and_log(current, made.head, made.logged.ops)
+    except BaseException:
+        made.undo()
+        raise
+    if not swapped:
+        made.undo()
+        return None
+    _hold(cache, entry, made)
+    return Revision(made.head.rev, made.head.updated_at)
+
+
+def _hold(cache: StateCache, entry: Entry, made: _Made) -> None:
+    cache.hold(entry, made.head, made.state)
     if made.checkpoint is not None:
         cache.hold_encoded(entry, made.head.rev, made.checkpoint)
-    return Revision(made.head.rev, made.head.updated_at)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,12 +119,7 @@ class _Made:
 
 
 def _made(
-    uow: UnitOfWork,
-    cache: StateCache,
-    entry: Entry,
-    current: Session,
-    change: Change,
-    now: dt.datetime,
+    current: Session, change: Change, now: dt.datetime, state_of: Callable[[], dict]
 ) -> _Made:
     rev = current.next_rev()
     if isinstance(change, Replace):
@@ -92,8 +136,8 @@ def _made(
             log_bytes=0,
         )
         return _Made(head, change.state, LoggedChange(rev, now, None), change.encoded, _nothing)
-    state = materialized(uow, cache, entry, current)
-    applied = apply_patch(state, current.size, change.ops)
+    assert isinstance(change, Patch)
+    applied = apply_patch(state_of(), current.size, change.ops)
     ops = jsonvalue.encode(change.ops)
     log_bytes = current.log_bytes + len(ops)
     checkpoint = None
