@@ -1,4 +1,5 @@
-"""Who is calling: bearer JWTs, and the signed beacon tokens that sendBeacon carries."""
+"""Who is calling: bearer JWTs, and the signed session tokens that sendBeacon and
+EventSource carry in the URL."""
 
 from __future__ import annotations
 
@@ -94,11 +95,13 @@ def is_user_id(subject: object) -> bool:
     )
 
 
-class BeaconTokens:
-    """Tokens that open one session's beacon, for as long as the caller's bearer token."""
+class SessionTokens:
+    """Tokens that open one thing of one session (its beacon, its events), for as long as
+    the caller's bearer token; for what a browser cannot send `Authorization` with."""
 
-    def __init__(self, signing_key: bytes) -> None:
-        self._signer = Signer(signing_key, "beacon")
+    def __init__(self, signing_key: bytes, purpose: str) -> None:
+        self._signer = Signer(signing_key, purpose)
+        self._purpose = purpose
 
     def mint(self, session_id: uuid.UUID, caller: Caller) -> str:
         return self._signer.sign([str(session_id), caller.user, caller.expires_at])
@@ -107,11 +110,11 @@ class BeaconTokens:
         try:
             claimed_session, user, expires_at = self._signer.unsign(token)
         except (BadSignature, ValueError):
-            raise Unauthorized("The beacon token is malformed or forged.") from None
+            raise Unauthorized(f"The {self._purpose} token is malformed or forged.") from None
         if not isinstance(expires_at, int) or expires_at <= now.timestamp():
-            raise Unauthorized("The beacon token has expired.")
-        if claimed_session != session_id:
-            raise Forbidden("This beacon token belongs to another session.")
+            raise Unauthorized(f"The {self._purpose} token has expired.")
+        if claimed_session.lower() != session_id.lower():
+            raise Forbidden(f"This {self._purpose} token belongs to another session.")
         return Caller(user, expires_at)
 
 
@@ -126,9 +129,14 @@ def bearer_info(token: str, request) -> dict[str, Any]:
     return {"sub": caller.user, "exp": caller.expires_at}
 
 
-def beacon_token_info(token: str, request) -> dict[str, Any]:
-    """connexion's x-apikeyInfoFunc for `?token=`: valid only on its own session's beacon."""
-    deps = request.context["deps"]
-    session_id = request.scope.get("path_params", {}).get("session_id", "")
-    caller = deps.beacon_tokens.caller_for(token, session_id, deps.clock())
-    return {"sub": caller.user, "exp": caller.expires_at}
+def session_token_info(purpose: str):
+    """connexion's apiKey function for a `?token=` of `purpose` (`x-token-purpose` of its
+    security scheme): valid only on its own session's operation of that purpose."""
+
+    def token_info(token: str, request) -> dict[str, Any]:
+        deps = request.context["deps"]
+        session_id = request.scope.get("path_params", {}).get("session_id", "")
+        caller = deps.session_tokens[purpose].caller_for(token, session_id, deps.clock())
+        return {"sub": caller.user, "exp": caller.expires_at}
+
+    return token_info

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from solo import limits
-from solo.auth import BeaconTokens, TokenVerifier
+from solo.auth import SessionTokens, TokenVerifier
 from solo.db.engine import make_engine
 from solo.db.listener import revision_listener
 from solo.db.uow import UnitOfWork
@@ -31,6 +31,7 @@ from solo.storage.factory import open_blob_store
 from solo.storage.local import LocalBlobStore
 
 P = ParamSpec("P")
+SESSION_TOKEN_PURPOSES = ("beacon", "events")
 T = TypeVar("T")
 
 
@@ -49,7 +50,8 @@ class Dependencies:
     states: StateCache
     events: RevisionEvents
     token_verifier: TokenVerifier
-    beacon_tokens: BeaconTokens
+    session_tokens: dict[str, SessionTokens]
+    """The tokens of `beacon_url` and `events_url`, by purpose."""
     rate_limits: RateLimits
     blob_store: BlobStore
     file_server: LocalBlobStore | None
@@ -72,7 +74,10 @@ class Dependencies:
             StateCache(settings.state_cache_mb * 1024 * 1024),
             _revision_events(settings.database_url, engine, writer_lock, threads, clock),
             TokenVerifier(settings),
-            BeaconTokens(settings.effective_signing_key),
+            {
+                purpose: SessionTokens(settings.effective_signing_key, purpose)
+                for purpose in SESSION_TOKEN_PURPOSES
+            },
             RateLimits(settings),
             store,
             store if isinstance(store, LocalBlobStore) else None,

@@ -19,6 +19,9 @@ STREAM_BODY_LIMIT = 2 * MIB
 BEACON_BODY_LIMIT = 64 * KIB
 """Largest beacon body."""
 
+RESTORE_BODY_LIMIT = 1 * KIB
+"""Largest restore body (it names one rev)."""
+
 EXPORT_RESPONSE_LIMIT = 10 * MIB
 """Largest export document the server will produce."""
 

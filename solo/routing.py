@@ -12,7 +12,7 @@ import re
 from connexion.resolver import Resolution, Resolver
 from connexion.security import ApiKeySecurityHandler, BearerSecurityHandler
 
-from solo.auth import beacon_token_info, bearer_info
+from solo.auth import bearer_info, session_token_info
 from solo.spec import operations
 
 HANDLERS = "solo.handlers"
@@ -43,10 +43,11 @@ class BearerAuth(BearerSecurityHandler):
         return bearer_info
 
 
-class BeaconTokenAuth(ApiKeySecurityHandler):
+class SessionTokenAuth(ApiKeySecurityHandler):
     def _resolve_func(self, security_scheme):
-        return beacon_token_info
+        return session_token_info(security_scheme["x-token-purpose"])
 
 
-SECURITY_MAP = {"bearer": BearerAuth, "apiKey": BeaconTokenAuth}
-"""connexion's security handlers by scheme type: the spec has one bearer and one apiKey."""
+SECURITY_MAP = {"bearer": BearerAuth, "apiKey": SessionTokenAuth}
+"""connexion's security handlers by scheme type: one bearer scheme, and apiKey schemes
+for the session tokens, each naming its purpose in `x-token-purpose`."""

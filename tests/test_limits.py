@@ -15,6 +15,7 @@ def test_every_body_limit_in_the_spec_is_the_contracts_from_limits_py():
         "diffSession": limits.DIFF_BODY_LIMIT,
         "saveStream": limits.STREAM_BODY_LIMIT,
         "sendBeacon": limits.BEACON_BODY_LIMIT,
+        "restoreSession": limits.RESTORE_BODY_LIMIT,
     }
 
 
@@ -48,6 +49,12 @@ def test_every_authenticated_operation_draws_from_a_known_budget_and_declares_42
 def test_the_write_budget_covers_every_write():
     groups = rate_limit_groups(SPEC)
     writes = {op for op, group in groups.items() if group == "write"}
-    assert writes == {"createSession", "diffSession", "saveStream", "deleteSession"}
+    assert writes == {
+        "createSession",
+        "diffSession",
+        "saveStream",
+        "deleteSession",
+        "restoreSession",
+    }
     assert groups["sendBeacon"] == "beacon"
     assert groups["createSnapshot"] == "snapshot"

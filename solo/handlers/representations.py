@@ -15,9 +15,14 @@ def session_summary(session: Session) -> dict:
     }
 
 
-def session_document(session: Session, state: bytes, beacon_url: str) -> bytes:
+def session_document(session: Session, state: bytes, beacon_url: str, events_url: str) -> bytes:
     last_seen_at = session.last_seen_at and timestamp(session.last_seen_at)
-    document = {**session_summary(session), "last_seen_at": last_seen_at, "beacon_url": beacon_url}
+    document = {
+        **session_summary(session),
+        "last_seen_at": last_seen_at,
+        "beacon_url": beacon_url,
+        "events_url": events_url,
+    }
     return with_members(document, state=state)
 
 

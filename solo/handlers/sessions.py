@@ -11,6 +11,7 @@ from solo.auth import Caller
 from solo.dependencies import Dependencies
 from solo.domain import preconditions
 from solo.domain.model import Change, Patch, Refused, Replace, Revision, Session
+from solo.events import GONE, RevisionEvent
 from solo.handlers.representations import session_document, session_summary, write_result
 from solo.handlers.urls import absolute_url
 from solo.services import sessions as service
@@ -32,8 +33,16 @@ def _written(revision: Revision, precondition: preconditions.Precondition):
 
 
 def _document(session: Session, state: bytes, deps: Dependencies, token_info: dict, url: str):
-    token = deps.beacon_tokens.mint(session.id, Caller(token_info["sub"], token_info["exp"]))
-    return session_document(session, state, beacon_url=f"{url}beacon/?token={token}")
+    caller = Caller(token_info["sub"], token_info["exp"])
+    beacon, events = (
+        deps.session_tokens[purpose].mint(session.id, caller) for purpose in ("beacon", "events")
+    )
+    return session_document(
+        session,
+        state,
+        beacon_url=f"{url}beacon/?token={beacon}",
+        events_url=f"{url}events/?token={events}",
+    )
 
 
 async def list_sessions(user: str, deps: Dependencies, limit: int, cursor: str | None = None):
@@ -88,6 +97,7 @@ async def delete_session(session_id: str, user: str, deps: Dependencies):
         uuid.UUID(session_id),
         precondition,
     )
+    deps.events.published(uuid.UUID(session_id), GONE)
     return NoContent, 204, {"Deprecation": "true"} if precondition.legacy else {}
 
 
@@ -105,6 +115,7 @@ async def _write(session_id: str, user: str, deps: Dependencies, change: Change)
         deps.clock,
         deps.settings.changes_kept,
     )
+    deps.events.published(uuid.UUID(session_id), RevisionEvent(revision.rev, revision.updated_at))
     return _written(revision, precondition)
 
 

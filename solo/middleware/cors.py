@@ -26,6 +26,7 @@ ALLOW_HEADERS = [
     "X-Rev",
     "Idempotency-Key",
     "X-Request-ID",
+    "Last-Event-ID",
 ]
 EXPOSE_HEADERS = [
     "ETag",

@@ -75,6 +75,55 @@ async function snapshotAndDownload({ apiUrl, token, sessionId }) {
   return { status: response.status, link, downloadStatus: download.status, document: await download.json() };
 }
 
+// The second tab: reads the session, follows its events_url with EventSource, and when a
+// new revision is announced asks the change feed for what it missed and applies it (add,
+// replace and remove on members, which is what the first tab sends), instead of refetching.
+async function followInSecondTab({ apiUrl, token, sessionId }) {
+  const auth = { Authorization: `Bearer ${token}` };
+  const requested = [];
+  const get = async (url) => {
+    requested.push(new URL(url).pathname);
+    return (await fetch(url, { headers: auth })).json();
+  };
+  const session = await get(`${apiUrl}/sessions/${sessionId}/`);
+  let state = session.state;
+  let rev = session.rev;
+  const apply = (ops) => {
+    for (const { op, path, value } of ops) {
+      const key = decodeURIComponent(path.slice(1)).replaceAll("~1", "/").replaceAll("~0", "~");
+      if (op === "remove") delete state[key];
+      else state = path === "" ? value : { ...state, [key]: value };
+    }
+  };
+  const events = [];
+  window.soloSecondTab = new Promise((resolve, reject) => {
+    const source = new EventSource(session.events_url);
+    source.addEventListener("rev", async (event) => {
+      const announced = JSON.parse(event.data);
+      events.push({ id: event.lastEventId, ...announced });
+      if (announced.rev > rev) {
+        const feed = await get(`${apiUrl}/sessions/${sessionId}/changes/?since=${rev}`);
+        for (const change of feed.changes) apply(change.ops);
+        rev = feed.rev;
+        source.close();
+        resolve({ events, rev, state, requested });
+      }
+    });
+    source.onerror = () => reject(new Error("EventSource failed"));
+  });
+  return new Promise((resolve) => setTimeout(() => resolve(events.length), 500));
+}
+
+// The first tab writes once the second one listens.
+async function diffInFirstTab({ apiUrl, token, sessionId }) {
+  const response = await fetch(`${apiUrl}/sessions/${sessionId}/diff/`, {
+    method: "PATCH",
+    headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json", "If-Match": "*" },
+    body: JSON.stringify({ ops: [{ op: "add", path: "/з-першої-вкладки", value: "привіт" }] }),
+  });
+  return { status: response.status, body: await response.json() };
+}
+
 // sendBeacon on pagehide, to beacon_url as the API returned it: a string and a JSON Blob.
 function armBeacons({ beaconUrl, text, blob }) {
   addEventListener("pagehide", () => {
@@ -104,6 +153,15 @@ try {
   report("fetch", fetched);
   report("worker", await page.evaluate(saveFromWorker, { ...input, etag: fetched.written.etag }));
   report("snapshot", await page.evaluate(snapshotAndDownload, input));
+  const tabs = await browser.newContext();
+  const [firstTab, secondTab] = [await tabs.newPage(), await tabs.newPage()];
+  await firstTab.goto(input.pageUrl);
+  await secondTab.goto(input.pageUrl);
+  const listening = await secondTab.evaluate(followInSecondTab, input);
+  const written = await firstTab.evaluate(diffInFirstTab, input);
+  const followed = await secondTab.evaluate(() => window.soloSecondTab);
+  report("twoTabs", { listening, written, followed });
+  await tabs.close();
   await page.evaluate(armBeacons, { ...input, beaconUrl: fetched.read.body.beacon_url });
   await page.goto("about:blank");
   report("beacons", { pageErrors });

@@ -110,8 +110,39 @@ async function main(): Promise<void> {
     "export",
   );
 
-  const deleted = await client.DELETE("/sessions/{session_id}/", {
+  const feed = await client.GET("/sessions/{session_id}/changes/", {
+    params: { path, query: { since: 0 } },
+  });
+  const changes: Schemas["Change"][] = feed.data?.changes ?? [];
+  same(
+    [feed.data?.rev, changes.map((change) => change.rev), changes[0]?.ops, changes[1]?.ops],
+    [2, [1, 2], [op], [{ op: "replace", path: "", value: whole }]],
+    "change feed",
+  );
+
+  const unavailable = await client.POST("/sessions/{session_id}/restore/", {
     params: { path, header: { "If-Match": '"2"' } },
+    body: { rev: 99 },
+  });
+  if (unavailable.error?.error !== "revision_unavailable") {
+    throw new Error(`restore of an unknown rev: ${unavailable.response.status}`);
+  }
+  // Narrowed by the `error` code: `rev` is typed.
+  const missingRev: number = unavailable.error.rev;
+  same([unavailable.response.status, missingRev], [422, 99], "restore of an unknown rev is the typed 422");
+  const restored = await client.POST("/sessions/{session_id}/restore/", {
+    params: { path, header: { "If-Match": '"2"' } },
+    body: { rev: 0 },
+  });
+  const afterRestore = await client.GET("/sessions/{session_id}/", { params: { path } });
+  same(
+    [restored.data?.rev, restored.data?.restored_from, afterRestore.data?.state],
+    [3, 0, state],
+    "restore",
+  );
+
+  const deleted = await client.DELETE("/sessions/{session_id}/", {
+    params: { path, header: { "If-Match": '"3"' } },
   });
   const gone = await client.GET("/sessions/{session_id}/", { params: { path } });
   if (gone.error?.error !== "not_found") throw new Error(`read after delete: ${gone.response.status}`);

@@ -2,7 +2,9 @@
 
 The editor's page is served from one origin and the API from another, with
 SOLO_CORS_ORIGINS naming the page's: fetch with If-Match and the 412, a Worker posting the
-gzipped state, sendBeacon on pagehide (a string and a JSON Blob), a snapshot download.
+gzipped state, a snapshot download, two tabs where the second follows the first's diff
+through EventSource and the change feed, and sendBeacon on pagehide (a string and a JSON
+Blob).
 """
 
 from __future__ import annotations
@@ -192,10 +194,22 @@ def test_a_page_on_another_origin_autosaves_through_the_browser(chromium, script
         "state": WHOLE,
     }
 
+    tabs = phases["twoTabs"]
+    assert tabs["listening"] == 1
+    assert tabs["written"]["status"] == 200
+    caught_up = tabs["followed"]
+    assert [(event["id"], event["rev"]) for event in caught_up["events"]] == [("2", 2), ("3", 3)]
+    assert caught_up["rev"] == tabs["written"]["body"]["rev"] == 3
+    assert caught_up["state"] == {**WHOLE, "з-першої-вкладки": "привіт"}
+    assert caught_up["requested"] == [
+        f"/api/v1/solo/sessions/{session_id}/",
+        f"/api/v1/solo/sessions/{session_id}/changes/",
+    ]
+
     assert phases["beacons"] == {"pageErrors": []}
     assert beacons == sorted(
         json.dumps(event, ensure_ascii=False) for event in (TEXT_BEACON, BLOB_BEACON)
     )
     session = httpx2.get(f"{server.api_url}/sessions/{session_id}/", headers=auth).json()
-    assert (session["rev"], session["state"]) == (2, WHOLE)
+    assert (session["rev"], session["state"]) == (3, caught_up["state"])
     assert session["last_seen_at"] is not None

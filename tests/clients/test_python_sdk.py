@@ -35,6 +35,8 @@ ERROR_CLASSES = {
     "StateTooLargeError",
     "InvalidStateError",
     "IdempotencyKeyReusedError",
+    "RevisionUnavailableError",
+    "ChangesCompactedError",
     "RateLimitedError",
     "UnavailableError",
     "InternalError",
@@ -77,6 +79,7 @@ def test_the_generated_sdk_drives_the_whole_flow(sdk, served):
 
 
 def drive(client, server) -> None:
+    from solo_client.api.revisions import list_changes, restore_session
     from solo_client.api.sessions import (
         create_session,
         delete_session,
@@ -101,6 +104,8 @@ def drive(client, server) -> None:
         PatchOperationOp,
         PreconditionFailedError,
         PreconditionFailedErrorReason,
+        RestoreRequest,
+        RevisionUnavailableError,
         SnapshotDocument,
         State,
     )
@@ -115,7 +120,11 @@ def drive(client, server) -> None:
 
     read = get_session.sync_detailed(session.id, client=client)
     assert (read.status_code, read.headers["ETag"]) == (200, '"0"')
-    assert read.parsed.to_dict() == {**session.to_dict(), "beacon_url": read.parsed.beacon_url}
+    assert read.parsed.to_dict() == {
+        **session.to_dict(),
+        "beacon_url": read.parsed.beacon_url,
+        "events_url": read.parsed.events_url,
+    }
     etag = read.headers["ETag"]
 
     add = PatchOperation(op=PatchOperationOp.ADD, path="/назва", value="Нова назва")
@@ -138,28 +147,53 @@ def drive(client, server) -> None:
     )
     assert (saved.status_code, saved.parsed.rev) == (200, 2)
 
+    feed = list_changes.sync_detailed(session.id, client=client, since=0)
+    assert (feed.status_code, feed.headers["ETag"], feed.parsed.rev) == (200, '"2"', 2)
+    assert [change.rev for change in feed.parsed.changes] == [1, 2]
+    assert feed.parsed.changes[0].ops[0].to_dict() == add.to_dict()
+    assert feed.parsed.changes[1].ops[0].to_dict() == {
+        "op": "replace",
+        "path": "",
+        "value": new_state,
+    }
+
+    unavailable = restore_session.sync_detailed(
+        session.id, client=client, body=RestoreRequest(rev=99), if_match='"2"'
+    )
+    assert (unavailable.status_code, type(unavailable.parsed)) == (422, RevisionUnavailableError)
+    restored = restore_session.sync_detailed(
+        session.id, client=client, body=RestoreRequest(rev=2), if_match='"2"'
+    )
+    assert (restored.status_code, restored.parsed.rev, restored.parsed.restored_from) == (
+        200,
+        3,
+        2,
+    )
+    etag_after_restore = restored.headers["ETag"]
+    assert etag_after_restore == '"3"'
+
     beacon = send_beacon.sync_detailed(session.id, client=client, body={"подія": "pagehide"})
     assert beacon.status_code == 204
     after_beacon = get_session.sync_detailed(session.id, client=client).parsed
-    assert (after_beacon.rev, after_beacon.state.to_dict()) == (2, new_state)
+    assert (after_beacon.rev, after_beacon.state.to_dict()) == (3, new_state)
     assert after_beacon.last_seen_at is not None
 
     link = create_snapshot.sync_detailed(session.id, client=client)
-    assert (link.status_code, link.parsed.rev) == (201, 2)
+    assert (link.status_code, link.parsed.rev) == (201, 3)
     assert link.parsed.url.startswith(f"{server.base_url}/api/v1/solo/files/")
     downloaded = SnapshotDocument.from_dict(httpx.get(link.parsed.url, timeout=10).json())
     assert (downloaded.session_id, downloaded.rev, downloaded.state.to_dict()) == (
         session.id,
-        2,
+        3,
         new_state,
     )
 
     latest = get_latest_snapshot.sync_detailed(session.id, client=client)
-    assert latest.parsed.rev == 2
-    by_rev = get_snapshot.sync_detailed(session.id, 2, client=client)
-    assert by_rev.parsed.rev == 2
+    assert latest.parsed.rev == 3
+    by_rev = get_snapshot.sync_detailed(session.id, 3, client=client)
+    assert by_rev.parsed.rev == 3
     listed = list_snapshots.sync_detailed(session.id, client=client).parsed
-    assert [item.rev for item in listed.items] == [2]
+    assert [item.rev for item in listed.items] == [3]
 
     sessions = list_sessions.sync_detailed(client=client).parsed
     assert [item.id for item in sessions.items] == [session.id]
@@ -167,9 +201,9 @@ def drive(client, server) -> None:
     exported = export_session.sync_detailed(session.id, client=client)
     assert exported.status_code == 200
     assert exported.parsed.state.to_dict() == new_state
-    assert [item.rev for item in exported.parsed.snapshots] == [2]
+    assert [item.rev for item in exported.parsed.snapshots] == [3]
 
-    deleted = delete_session.sync_detailed(session.id, client=client, if_match='"2"')
+    deleted = delete_session.sync_detailed(session.id, client=client, if_match='"3"')
     assert deleted.status_code == 204
     gone = get_session.sync_detailed(session.id, client=client)
     assert (gone.status_code, type(gone.parsed)) == (404, NotFoundError)

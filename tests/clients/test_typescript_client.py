@@ -67,5 +67,8 @@ def test_the_typed_client_drives_the_whole_flow(compiled, served):
         "latest, by rev, list",
         "list sessions",
         "export",
+        "change feed",
+        "restore of an unknown rev is the typed 422",
+        "restore",
         "delete",
     ]

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from solo import errors
 from solo.app import create_app
-from solo.auth import BeaconTokens, Caller
+from solo.auth import Caller, SessionTokens
 from solo.db.models import SessionRow, TelemetryEventRow
 from tests.support.bodies import error_body
 from tests.support.clients import SpecCheckedClient
@@ -65,7 +65,12 @@ def test_a_beacon_with_its_token_records_telemetry_and_changes_nothing(client, d
     assert last_seen is not None
     seen = after.json()["last_seen_at"]
     assert before.json()["last_seen_at"] is None
-    assert after.json() == {**before.json(), "last_seen_at": seen, "beacon_url": ANY}
+    assert after.json() == {
+        **before.json(),
+        "last_seen_at": seen,
+        "beacon_url": ANY,
+        "events_url": ANY,
+    }
     age = dt.datetime.now(dt.UTC) - dt.datetime.fromisoformat(seen)
     assert dt.timedelta(0) <= age < dt.timedelta(minutes=1)
 
@@ -128,12 +133,14 @@ def test_the_token_is_no_bearer_token(client):
 
 def test_an_expired_or_tampered_token_is_401(client, deps):
     session_id = create(client)
-    tokens = BeaconTokens(deps.settings.effective_signing_key)
+    tokens = SessionTokens(deps.settings.effective_signing_key, "beacon")
     expired = tokens.mint(
         uuid.UUID(session_id), Caller("олена", int(dt.datetime.now(dt.UTC).timestamp()) - 1)
     )
     good = beacon_token(client, session_id)
-    forged = BeaconTokens(b"other key").mint(uuid.UUID(session_id), Caller("олена", 2**40))
+    forged = SessionTokens(b"other key", "beacon").mint(
+        uuid.UUID(session_id), Caller("олена", 2**40)
+    )
     for token in (expired, good[:-2] + ("AA" if good[-2:] != "AA" else "BB"), forged, "сміття"):
         response = send_beacon(client, session_id, token=token)
         assert response.status_code == 401, token

@@ -24,6 +24,7 @@ def test_create_answers_the_whole_session_with_location_and_etag(client):
     session_id, response = create(client)
     body = response.json()
     beacon_prefix = f"{ORIGIN}/api/v1/solo/sessions/{session_id}/beacon/?token="
+    events_prefix = f"{ORIGIN}/api/v1/solo/sessions/{session_id}/events/?token="
     assert body == {
         "id": session_id,
         "rev": 0,
@@ -32,8 +33,10 @@ def test_create_answers_the_whole_session_with_location_and_etag(client):
         "updated_at": body["created_at"],
         "last_seen_at": None,
         "beacon_url": beacon_prefix + body["beacon_url"].removeprefix(beacon_prefix),
+        "events_url": events_prefix + body["events_url"].removeprefix(events_prefix),
     }
     assert body["beacon_url"] != beacon_prefix
+    assert body["events_url"] != events_prefix
     assert dt.datetime.fromisoformat(body["created_at"]).tzinfo == dt.UTC
     assert response.headers["Location"] == f"{ORIGIN}/api/v1/solo/sessions/{session_id}/"
     assert response.headers["ETag"] == '"0"'
@@ -127,9 +130,16 @@ def test_get_answers_the_session_with_its_etag(client):
     response = client.get(f"/sessions/{session_id}/", headers=client.auth("олена"))
     assert response.status_code == 200
     body = response.json()
-    assert body == {**created.json(), "beacon_url": body["beacon_url"]}
+    assert body == {
+        **created.json(),
+        "beacon_url": body["beacon_url"],
+        "events_url": body["events_url"],
+    }
     assert body["beacon_url"].startswith(
         f"{ORIGIN}/api/v1/solo/sessions/{session_id}/beacon/?token="
+    )
+    assert body["events_url"].startswith(
+        f"{ORIGIN}/api/v1/solo/sessions/{session_id}/events/?token="
     )
     assert response.headers["ETag"] == '"0"'
     assert response.headers["Cache-Control"] == "private, no-cache"

@@ -1,0 +1,99 @@
+"""Handlers of the revisions tag: the change feed, restore, and the event stream."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+
+from connexion import request
+from starlette.responses import Response, StreamingResponse
+
+from solo import limits
+from solo.dependencies import Dependencies
+from solo.domain import preconditions
+from solo.domain.jsonvalue import encode, timestamp, with_members
+from solo.domain.model import Revision
+from solo.errors import NotFound
+from solo.events import GONE, RevisionEvent
+from solo.handlers.representations import write_result
+from solo.services import changes as feed
+from solo.services import events as event_service
+from solo.services import restore
+from solo.validators import parsed_body
+
+_STREAM_HEADERS = {"Cache-Control": "no-cache"}
+
+
+async def list_changes(session_id: str, user: str, deps: Dependencies, since: int, limit: int):
+    page = await deps.in_database_thread(
+        feed.changes_since, deps.unit_of_work(), user, uuid.UUID(session_id), since, limit
+    )
+    body = with_members(
+        {"since": since, "rev": page.session.rev, "more": page.more},
+        changes=b"[" + b",".join(page.changes) + b"]",
+    )
+    headers = {"ETag": preconditions.etag(page.session.rev)}
+    return Response(body, 200, headers=headers, media_type="application/json")
+
+
+async def restore_session(session_id: str, user: str, deps: Dependencies):
+    body, _ = parsed_body(request.scope)
+    precondition = preconditions.from_headers(
+        request.headers.get("If-Match"), request.headers.get("X-Rev")
+    )
+    revision: Revision = await deps.in_database_thread(
+        restore.restore,
+        deps.unit_of_work(),
+        deps.states,
+        deps.blob_store,
+        user,
+        uuid.UUID(session_id),
+        precondition,
+        body["rev"],
+        deps.clock,
+        deps.settings.changes_kept,
+    )
+    deps.events.published(uuid.UUID(session_id), RevisionEvent(revision.rev, revision.updated_at))
+    headers = {"ETag": preconditions.etag(revision.rev)}
+    if precondition.legacy:
+        headers["Deprecation"] = "true"
+    return {**write_result(revision), "restored_from": body["rev"]}, 200, headers
+
+
+async def stream_events(session_id: str, user: str, deps: Dependencies):
+    session = uuid.UUID(session_id)
+    await deps.in_database_thread(event_service.head, deps.unit_of_work(), user, session)
+    return StreamingResponse(
+        _events(deps, user, session), media_type="text/event-stream", headers=_STREAM_HEADERS
+    )
+
+
+async def _events(deps: Dependencies, user: str, session_id: uuid.UUID) -> AsyncIterator[bytes]:
+    """The current revision, then each new one, with heartbeats, until the session goes.
+    Subscribed before the current revision is read, so no revision falls in between."""
+    async with deps.events.subscribed(session_id) as queue:
+        try:
+            session = await deps.in_database_thread(
+                event_service.head, deps.unit_of_work(), user, session_id
+            )
+        except NotFound:
+            return
+        last = session.rev
+        yield _event(RevisionEvent(session.rev, session.updated_at))
+        while True:
+            try:
+                event = await asyncio.wait_for(queue.get(), limits.EVENTS_HEARTBEAT_SECONDS)
+            except TimeoutError:
+                yield b": heartbeat\n\n"
+                continue
+            if event is GONE:
+                return
+            if event.rev > last:
+                last = event.rev
+                yield _event(event)
+
+
+def _event(event: RevisionEvent) -> bytes:
+    data = encode({"rev": event.rev, "updated_at": timestamp(event.updated_at)})
+    return b"event: rev\nid: %d\ndata: %s\n\n" % (event.rev, data)

@@ -1,0 +1,188 @@
+"""Server-Sent Events of revisions, on live servers: any process's write reaches any
+process's stream within a second, the stream answers as the spec says, and its token
+opens nothing else."""
+
+import asyncio
+import contextlib
+import dataclasses
+import json
+import queue
+import threading
+import time
+from urllib.parse import parse_qs, urlsplit
+
+import httpx2
+import pytest
+
+from solo import limits
+from solo.handlers.revisions import _events
+from solo.services import sessions
+from solo.spec import load_spec
+from tests.conftest import server_env
+from tests.support.clients import SpecCheckedClient
+from tests.support.server import LiveServer
+
+SECOND = 1.0
+
+
+@pytest.fixture
+def servers(settings, tmp_path):
+    """Two servers on one database (on SQLite they learn of each other's writes by polling,
+    on PostgreSQL by LISTEN/NOTIFY)."""
+    env = server_env(dataclasses.replace(settings, storage_url=f"file://{tmp_path}/snapshots"))
+    started = []
+    try:
+        for index in range(2):
+            started.append(LiveServer(env, log_path=tmp_path / f"server-{index}.log"))
+        yield started
+    finally:
+        for server in started:
+            server.stop()
+
+
+class Stream:
+    """An EventSource of sorts: reads events on a thread into a queue."""
+
+    def __init__(self, url: str, headers: dict[str, str] | None = None) -> None:
+        self.events: queue.Queue = queue.Queue()
+        self.opened = threading.Event()
+        self._client = httpx2.Client(timeout=httpx2.Timeout(5, read=None))
+        self._thread = threading.Thread(target=self._read, args=(url, headers or {}), daemon=True)
+        self._thread.start()
+        assert self.opened.wait(5), "the stream did not open"
+
+    def _read(self, url: str, headers: dict[str, str]) -> None:
+        with (
+            contextlib.suppress(httpx2.TransportError),
+            self._client.stream("GET", url, headers=headers) as response,
+        ):
+            self.response = response
+            self.opened.set()
+            block: list[str] = []
+            for line in response.iter_lines():
+                if line:
+                    block.append(line)
+                    continue
+                fields = dict(entry.split(": ", 1) for entry in block if not entry.startswith(":"))
+                if fields:
+                    self.events.put(fields)
+                block = []
+        self.events.put(None)
+
+    def next(self, within: float = SECOND * 2):
+        return self.events.get(timeout=within)
+
+    def close(self) -> None:
+        self._client.close()
+
+
+def create(server, headers, state=None):
+    response = httpx2.post(
+        server.api_url + "/sessions/",
+        json={"state": state or {"назва": "Чернетка"}},
+        headers=headers,
+    )
+    assert response.status_code == 201
+    return response.json()
+
+
+def diff(server, session_id, headers, key):
+    response = httpx2.patch(
+        f"{server.api_url}/sessions/{session_id}/diff/",
+        json={"ops": [{"op": "add", "path": f"/{key}", "value": True}]},
+        headers={**headers, "If-Match": "*"},
+    )
+    assert response.status_code == 200
+    return response.json()
+
+
+def test_a_stream_follows_every_revision_whichever_server_wrote_it(servers, settings):
+    headers = SpecCheckedClient.token_headers(settings, "олена")
+    writer, streamer = servers
+    created = create(writer, headers)
+    url = created["events_url"].replace(writer.api_url, streamer.api_url)
+    stream = Stream(url)
+    try:
+        first = stream.next()
+        assert first == {
+            "event": "rev",
+            "id": "0",
+            "data": json.dumps(
+                {"rev": 0, "updated_at": created["updated_at"]}, separators=(",", ":")
+            ),
+        }
+        for n, server in enumerate([writer, writer, streamer, writer], start=1):
+            started = time.monotonic()
+            written = diff(server, created["id"], headers, f"крок{n}")
+            event = stream.next()
+            assert time.monotonic() - started < SECOND
+            assert (event["event"], event["id"], json.loads(event["data"])) == (
+                "rev",
+                str(n),
+                written,
+            )
+    finally:
+        stream.close()
+
+
+def test_the_stream_answers_as_the_spec_says_and_ends_with_its_session(servers, settings):
+    headers = SpecCheckedClient.token_headers(settings, "олена")
+    server = servers[0]
+    created = create(server, headers)
+    stream = Stream(f"{server.api_url}/sessions/{created['id']}/events/", headers)
+    try:
+        assert stream.next()["id"] == "0"
+        response = stream.response
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        operation = load_spec()["paths"]["/sessions/{session_id}/events/"]["get"]
+        declared = operation["responses"]["200"]["headers"]
+        assert {name.lower() for name in declared} <= set(response.headers)
+        assert response.headers["cache-control"] == "no-cache"
+        deleted = httpx2.delete(
+            f"{server.api_url}/sessions/{created['id']}/",
+            headers={**headers, "If-Match": "*"},
+        )
+        assert deleted.status_code == 204
+        assert stream.next() is None
+    finally:
+        stream.close()
+
+
+def test_the_events_token_opens_that_sessions_events_and_nothing_else(servers, settings):
+    headers = SpecCheckedClient.token_headers(settings, "олена")
+    server = servers[0]
+    mine, other = create(server, headers), create(server, headers)
+    token = parse_qs(urlsplit(mine["events_url"]).query)["token"][0]
+    beacon = httpx2.post(
+        f"{server.api_url}/sessions/{mine['id']}/beacon/",
+        params={"token": token},
+        content=b'{"e": 1}',
+        headers={"Content-Type": "text/plain"},
+    )
+    assert (beacon.status_code, beacon.json()["error"]) == (401, "unauthorized")
+    elsewhere = httpx2.get(
+        f"{server.api_url}/sessions/{other['id']}/events/", params={"token": token}
+    )
+    assert (elsewhere.status_code, elsewhere.json()["error"]) == (403, "forbidden")
+    stranger = httpx2.get(
+        f"{server.api_url}/sessions/{mine['id']}/events/",
+        headers=SpecCheckedClient.token_headers(settings, "тарас"),
+    )
+    assert (stranger.status_code, stranger.json()["error"]) == (404, "not_found")
+
+
+def test_a_quiet_stream_sends_heartbeats(deps, monkeypatch):
+    monkeypatch.setattr(limits, "EVENTS_HEARTBEAT_SECONDS", 0.05)
+    session, _ = sessions.create_session(deps.unit_of_work(), deps.states, "олена", {}, deps.clock)
+
+    async def first_three() -> list[bytes]:
+        stream = _events(deps, "олена", session.id)
+        try:
+            return [await anext(stream) for _ in range(3)]
+        finally:
+            await stream.aclose()
+
+    opened, *beats = asyncio.run(first_three())
+    assert opened.startswith(b"event: rev\nid: 0\ndata: ")
+    assert beats == [b": heartbeat\n\n", b": heartbeat\n\n"]
