@@ -52,6 +52,10 @@ class Server:
         self.stop()
         raise RuntimeError(f"{argv[0]} did not become ready; see {log}")
 
+    @property
+    def pid(self) -> int:
+        return self._process.pid
+
     def stop(self) -> None:
         if self._process.poll() is None:
             self._process.terminate()

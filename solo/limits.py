@@ -95,7 +95,7 @@ a page of whole-state changes could otherwise weigh gigabytes."""
 EVENTS_HEARTBEAT_SECONDS = 15
 """An event stream with nothing to say sends a comment this often."""
 
-EVENTS_POLL_SECONDS = 0.5
+EVENTS_POLL_SECONDS = 0.25
 """On SQLite, how often each process polls the heads of the sessions it streams."""
 
 EVENTS_WATCH_SECONDS = 60
