@@ -86,6 +86,20 @@ def _session(row: sa.Row) -> Session:
     )
 
 
+def _swap(current: Session, new: Session) -> dict[str, object]:
+    """The values a compare-and-swap binds: which head it expects, and what it becomes."""
+    return {
+        "session_id": current.id,
+        "session_owner": current.owner,
+        "expected_rev": current.rev,
+        "new_rev": new.rev,
+        "new_size": new.size,
+        "new_updated_at": new.updated_at,
+        "new_checkpoint_rev": new.checkpoint_rev,
+        "new_log_bytes": new.log_bytes,
+    }
+
+
 class SessionRepository:
     def __init__(self, connection: sa.Connection) -> None:
         self._db = connection
@@ -119,19 +133,7 @@ class SessionRepository:
     def advance(self, current: Session, new: Session) -> bool:
         """The compare-and-swap: move the head from `current` to `new` only if the stored
         rev is still `current.rev`."""
-        result = self._db.execute(
-            _ADVANCE,
-            {
-                "session_id": current.id,
-                "session_owner": current.owner,
-                "expected_rev": current.rev,
-                "new_rev": new.rev,
-                "new_size": new.size,
-                "new_updated_at": new.updated_at,
-                "new_checkpoint_rev": new.checkpoint_rev,
-                "new_log_bytes": new.log_bytes,
-            },
-        )
+        result = self._db.execute(_ADVANCE, _swap(current, new))
         return result.rowcount == 1
 
     def watch(self, session_ids: list[uuid.UUID], until: dt.datetime) -> None:
@@ -152,19 +154,14 @@ class SessionRepository:
     def advance_and_log(self, current: Session, new: Session, ops: bytes) -> bool:
         """PostgreSQL, in autocommit: `advance` to a rev that changes no checkpoint, with the
         change that made it logged (and announced if watched) in the same statement."""
+        announced = announcement(current.id, new.rev, new.updated_at)
         row = self._db.execute(
             _ADVANCE_AND_LOG,
             {
-                "session_id": current.id,
-                "session_owner": current.owner,
-                "expected_rev": current.rev,
-                "new_rev": new.rev,
-                "new_size": new.size,
-                "new_updated_at": new.updated_at,
-                "new_log_bytes": new.log_bytes,
+                **_swap(current, new),
                 "ops": ops,
                 "channel": REVISIONS_CHANNEL,
-                "announcement": announcement(current.id, new.rev, new.updated_at),
+                "announcement": announced,
             },
         ).one()
         return row.advanced == 1

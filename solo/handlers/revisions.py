@@ -16,6 +16,7 @@ from solo.domain.jsonvalue import encode, timestamp, with_members
 from solo.domain.model import Revision
 from solo.errors import NotFound
 from solo.events import GONE, RevisionEvent
+from solo.handlers import conditional
 from solo.handlers.representations import write_result
 from solo.services import changes as feed
 from solo.services import events as event_service
@@ -39,9 +40,7 @@ async def list_changes(session_id: str, user: str, deps: Dependencies, since: in
 
 async def restore_session(session_id: str, user: str, deps: Dependencies):
     body, _ = parsed_body(request.scope)
-    precondition = preconditions.from_headers(
-        request.headers.get("If-Match"), request.headers.get("X-Rev")
-    )
+    precondition = conditional.precondition()
     revision: Revision = await deps.in_database_thread(
         restore.restore,
         deps.unit_of_work(),
@@ -54,10 +53,7 @@ async def restore_session(session_id: str, user: str, deps: Dependencies):
         deps.clock,
         deps.settings.changes_kept,
     )
-    deps.events.published(uuid.UUID(session_id), RevisionEvent(revision.rev, revision.updated_at))
-    headers = {"ETag": preconditions.etag(revision.rev)}
-    if precondition.legacy:
-        headers["Deprecation"] = "true"
+    headers = conditional.written(deps, session_id, revision, precondition)
     return {**write_result(revision), "restored_from": body["rev"]}, 200, headers
 
 

@@ -10,8 +10,9 @@ from starlette.responses import Response
 from solo.auth import Caller
 from solo.dependencies import Dependencies
 from solo.domain import preconditions
-from solo.domain.model import Change, Patch, Refused, Replace, Revision, Session
-from solo.events import GONE, RevisionEvent
+from solo.domain.model import Change, Patch, Refused, Replace, Session
+from solo.events import GONE
+from solo.handlers import conditional
 from solo.handlers.representations import session_document, session_summary, write_result
 from solo.handlers.urls import absolute_url
 from solo.services import sessions as service
@@ -19,17 +20,6 @@ from solo.services import writes
 from solo.validators import deferred_error, parsed_body
 
 _REVALIDATE = {"Cache-Control": "private, no-cache"}
-
-
-def _precondition() -> preconditions.Precondition:
-    return preconditions.from_headers(request.headers.get("If-Match"), request.headers.get("X-Rev"))
-
-
-def _written(revision: Revision, precondition: preconditions.Precondition):
-    headers = {"ETag": preconditions.etag(revision.rev)}
-    if precondition.legacy:
-        headers["Deprecation"] = "true"
-    return write_result(revision), 200, headers
 
 
 def _document(session: Session, state: bytes, deps: Dependencies, token_info: dict, url: str):
@@ -87,7 +77,7 @@ async def get_session(session_id: str, user: str, token_info: dict, deps: Depend
 
 
 async def delete_session(session_id: str, user: str, deps: Dependencies):
-    precondition = _precondition()
+    precondition = conditional.precondition()
     await deps.in_database_thread(
         service.delete_session,
         deps.unit_of_work(),
@@ -102,7 +92,7 @@ async def delete_session(session_id: str, user: str, deps: Dependencies):
 
 
 async def _write(session_id: str, user: str, deps: Dependencies, change: Change):
-    precondition = _precondition()
+    precondition = conditional.precondition()
     error = deferred_error(request.scope)
     revision = await deps.in_database_thread(
         writes.write,
@@ -115,8 +105,11 @@ async def _write(session_id: str, user: str, deps: Dependencies, change: Change)
         deps.clock,
         deps.settings.changes_kept,
     )
-    deps.events.published(uuid.UUID(session_id), RevisionEvent(revision.rev, revision.updated_at))
-    return _written(revision, precondition)
+    return (
+        write_result(revision),
+        200,
+        conditional.written(deps, session_id, revision, precondition),
+    )
 
 
 async def diff_session(session_id: str, user: str, deps: Dependencies):

@@ -5,7 +5,6 @@ import contextlib
 import copy
 import datetime as dt
 
-import jsonpatch
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -17,24 +16,14 @@ from solo.domain.model import Patch, Replace
 from solo.domain.preconditions import from_headers
 from solo.errors import InvalidOps
 from solo.services import sessions, writes
+from tests.support.patches import json_values, operations, pointers, reference
 
 T0 = dt.datetime(2026, 11, 26, 8, 0, tzinfo=dt.UTC)
 KEYS = st.sampled_from(["абзац", "назва", "теги", "0"])
-VALUES = st.recursive(
-    st.one_of(st.integers(2, 99), st.text("жовтень", max_size=4), st.none()),
-    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(KEYS, inner, max_size=3)),
-    max_leaves=6,
+VALUES = json_values(
+    KEYS, st.one_of(st.integers(2, 99), st.text("жовтень", max_size=4), st.none()), 6
 )
-POINTERS = st.lists(st.one_of(KEYS, st.sampled_from(["0", "1", "-"])), min_size=1, max_size=3).map(
-    lambda tokens: "".join("/" + token for token in tokens)
-)
-OPS = st.one_of(
-    st.builds(lambda p, v: {"op": "add", "path": p, "value": v}, POINTERS, VALUES),
-    st.builds(lambda p: {"op": "remove", "path": p}, POINTERS),
-    st.builds(lambda p, v: {"op": "replace", "path": p, "value": v}, POINTERS, VALUES),
-    st.builds(lambda p, f: {"op": "move", "path": p, "from": f}, POINTERS, POINTERS),
-    st.builds(lambda p, f: {"op": "copy", "path": p, "from": f}, POINTERS, POINTERS),
-)
+OPS = operations(pointers(st.one_of(KEYS, st.sampled_from(["1", "-"])), min_size=1), VALUES, False)
 WRITES = st.lists(
     st.one_of(
         st.lists(OPS, min_size=1, max_size=3).map(Patch),
@@ -48,11 +37,8 @@ WRITES = st.lists(
 def expected_after(state: dict, change) -> dict:
     if isinstance(change, Replace):
         return copy.deepcopy(change.state)
-    try:
-        patched = jsonpatch.JsonPatch(change.ops).apply(copy.deepcopy(state))
-    except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException):
-        return state
-    return patched if isinstance(patched, dict) else state
+    patched = reference(state, change.ops)
+    return state if patched is None else patched
 
 
 def read(deps, session_id) -> dict:
