@@ -18,6 +18,7 @@ from the revs afterwards, having finished the matrix first.
 Usage: .venv/bin/python -m bench.load [--db sqlite,postgresql] [--workers 1,2]
     [--shape users,hot] [--sizes 1k,100k,1m,2m] [--ops diff,save,get,get304]
     [--duration 3] [--warmup 1] [--postgres-url URL] [--logs DIR]
+    [--solo-setting SOLO_NAME=VALUE ...]
 """
 
 from __future__ import annotations
@@ -87,6 +88,13 @@ def _options(argv: list[str] | None) -> Options:
     parser.add_argument("--warmup", type=int, default=1, help="seconds of each warm-up")
     parser.add_argument("--postgres-url", default=POSTGRES_URL, help="an existing database")
     parser.add_argument(
+        "--solo-setting",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="an extra SOLO_* setting for solo serve, e.g. SOLO_VALIDATE_RESPONSES=true",
+    )
+    parser.add_argument(
         "--logs",
         type=pathlib.Path,
         default=pathlib.Path("var/bench"),
@@ -112,7 +120,15 @@ def _options(argv: list[str] | None) -> Options:
         warmup=args.warmup,
         postgres_url=args.postgres_url,
         logs=args.logs.resolve() / stamp,
+        solo_settings=_settings(parser, args.solo_setting),
     )
+
+
+def _settings(parser: argparse.ArgumentParser, given: list[str]) -> dict[str, str]:
+    settings = dict(setting.partition("=")[::2] for setting in given)
+    if any(not name.startswith("SOLO_") for name in settings):
+        parser.error("--solo-setting takes SOLO_NAME=VALUE")
+    return settings
 
 
 def _stop(_signal: int, _frame: object) -> None:

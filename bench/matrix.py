@@ -32,6 +32,8 @@ class Options:
     warmup: int
     postgres_url: str
     logs: pathlib.Path
+    solo_settings: dict[str, str] = dataclasses.field(default_factory=dict)
+    """Extra SOLO_* settings for `solo serve` (`--solo-setting NAME=VALUE`)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,7 +81,7 @@ class Matrix:
         folder.mkdir(parents=True)
         with contextlib.ExitStack() as cleanup:
             url = cleanup.enter_context(stack.fresh_database(db, self.options.postgres_url, folder))
-            solo = stack.start_solo(url, workers, folder)
+            solo = stack.start_solo(url, workers, folder, self.options.solo_settings)
             cleanup.callback(solo.stop)
             plain = stack.start_baseline(url, workers, folder)
             cleanup.callback(plain.stop)

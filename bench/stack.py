@@ -77,9 +77,11 @@ def solo_env(database_url: str, folder: pathlib.Path) -> dict[str, str]:
     }
 
 
-def start_solo(database_url: str, workers: int, folder: pathlib.Path) -> Server:
+def start_solo(
+    database_url: str, workers: int, folder: pathlib.Path, settings: dict[str, str] | None = None
+) -> Server:
     argv = [str(BIN / "solo"), "serve", "--workers", str(workers)]
-    env = solo_env(database_url, folder)
+    env = {**solo_env(database_url, folder), **(settings or {})}
     return Server(argv, env, API + "/readyz", folder / "solo.log")
 
 
