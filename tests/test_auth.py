@@ -93,6 +93,7 @@ def test_an_expiry_that_is_not_a_number_is_401(client, settings, exp):
     assert response.json()["error"] == "unauthorized"
     assert response.json()["message"] in (
         "The token's expiry is not a time.",
+        "The token has expired.",
         "The token is malformed or its signature is invalid.",
     )
 
