@@ -110,9 +110,16 @@ class BeaconTokens:
             raise Unauthorized("The beacon token is malformed or forged.") from None
         if not isinstance(expires_at, int) or expires_at <= now.timestamp():
             raise Unauthorized("The beacon token has expired.")
-        if claimed_session != session_id:
+        if claimed_session != _canonical_uuid(session_id):
             raise Forbidden("This beacon token belongs to another session.")
         return Caller(user, expires_at)
+
+
+def _canonical_uuid(text: str) -> str | None:
+    try:
+        return str(uuid.UUID(text))
+    except ValueError:
+        return None
 
 
 def mint_token(settings: Settings, user_id: str, ttl_seconds: int, now: dt.datetime) -> str:

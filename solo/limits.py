@@ -22,6 +22,10 @@ BEACON_BODY_LIMIT = 64 * KIB
 EXPORT_RESPONSE_LIMIT = 10 * MIB
 """Largest export document the server will produce."""
 
+GZIP_MEMBERS_LIMIT = 1024
+"""Most gzip members one body may hold (`cat a.gz b.gz` is one body): each costs a
+decompressor, so a body of empty members is refused before it costs milliseconds."""
+
 STATE_SIZE_LIMIT = STREAM_BODY_LIMIT
 """A state that a diff would grow past this is refused with state_too_large."""
 

@@ -36,6 +36,8 @@ def _summary(snapshot) -> dict:
 
 
 async def create_snapshot(session_id: str, user: str, deps: Dependencies):
+    sid = uuid.UUID(session_id)
+
     def work() -> tuple[int, dict]:
         snapshot, written = service.take_snapshot(
             deps.unit_of_work(),
@@ -51,7 +53,8 @@ async def create_snapshot(session_id: str, user: str, deps: Dependencies):
     if key is None:
         status, body = await deps.in_database_thread(work)
         return body, status
-    fingerprint = f"{request.method} {request.url.path}"
+    # The session's canonical (lower-case) UUID: any spelling of it is the same request.
+    fingerprint = f"{request.method} {request.url.path.replace(session_id, str(sid))}"
     outcome = await deps.in_database_thread(
         idempotency.once, deps.unit_of_work(), user, key, fingerprint, deps.clock, work
     )

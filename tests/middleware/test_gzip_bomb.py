@@ -1,13 +1,15 @@
 """A gzip bomb costs the server limit+1 inflated bytes, measured, not timed."""
 
 import asyncio
+import gzip
 import tracemalloc
 import zlib
+from unittest import mock
 
 import pytest
 
 from solo import limits
-from solo.errors import PayloadTooLarge
+from solo.errors import InvalidEncoding, PayloadTooLarge
 from solo.middleware.body_limit import BodyLimitMiddleware, BoundedInflater, OverLimit
 
 GIB = 1024**3
@@ -76,3 +78,28 @@ def test_a_bomb_through_the_middleware_peaks_near_the_limit(bomb):
     assert consumed == CHUNK
     print(f"1 GiB bomb: {consumed} compressed bytes read, peak {peak} bytes traced")
     assert peak < 3 * limits.DIFF_BODY_LIMIT, f"peak {peak} bytes for a 1 GiB bomb"
+
+
+def test_many_empty_members_cost_linear_time_however_the_body_is_chunked():
+    """105,000 empty members in one 2 MiB chunk: refused after the limit, having fed zlib
+    slices, so the copies zlib makes of what follows a member stay small."""
+    body = gzip.compress(b"") * 105_000
+    copied = []
+    real = zlib.decompressobj
+
+    class Counting:
+        def __init__(self, *args):
+            self._inflater = real(*args)
+
+        def decompress(self, data, max_length):
+            copied.append(len(data))
+            return self._inflater.decompress(data, max_length)
+
+        def __getattr__(self, name):
+            return getattr(self._inflater, name)
+
+    inflater = BoundedInflater(limits.STREAM_BODY_LIMIT)
+    with mock.patch.object(zlib, "decompressobj", Counting), pytest.raises(InvalidEncoding):
+        inflater.feed(body)
+    assert len(copied) == limits.GZIP_MEMBERS_LIMIT + 1
+    assert max(copied) <= 16 * 1024
