@@ -67,6 +67,7 @@ def create_app(settings: Settings, deps: Dependencies | None = None) -> SoloAsyn
         position=MiddlewarePosition.BEFORE_VALIDATION,
         deps=deps,
         body_limits=openapi.body_limits(spec),
+        body_deadline=settings.body_deadline_seconds,
     )
     app.add_middleware(ResponseHeadersMiddleware, position=MiddlewarePosition.BEFORE_CONTEXT)
     app.add_api(

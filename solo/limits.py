@@ -22,6 +22,11 @@ BEACON_BODY_LIMIT = 64 * KIB
 EXPORT_RESPONSE_LIMIT = 10 * MIB
 """Largest export document the server will produce."""
 
+BODY_DEADLINE_SECONDS = 60
+"""Default time a request body has to arrive whole after its headers, else 408
+(SOLO_BODY_DEADLINE_SECONDS): a stalled upload cannot hold a connection and its buffers
+indefinitely, while 2 MiB still arrive over a 40 KB/s link."""
+
 GZIP_MEMBERS_LIMIT = 1024
 """Most gzip members one body may hold (`cat a.gz b.gz` is one body): each costs a
 decompressor, so a body of empty members is refused before it costs milliseconds."""
@@ -71,8 +76,49 @@ BEACON_EVENTS_KEPT = 100
 """Telemetry retention: the newest beacon events kept per session (SOLO_BEACON_EVENTS_KEPT)."""
 
 DATABASE_WAIT_SECONDS = 5
-"""Longest a request waits for the database: a pooled connection, the SQLite writer lock,
-a locked row. Past it the answer is 503 unavailable."""
+"""Longest a request waits for the database: a database thread, a pooled connection, the
+SQLite writer lock or busy database, a locked row (PostgreSQL `lock_timeout`), a new
+connection. Past it the answer is 503 unavailable."""
+
+DATABASE_STATEMENT_SECONDS = 15
+"""Longest one PostgreSQL statement may run, its lock waits included (`statement_timeout`)."""
+
+THREADS_PER_SESSION = 2
+"""Database threads that requests about one session may hold at once in a process (the
+rest wait on the event loop): a session whose row is locked cannot take every thread."""
+
+STORAGE_THREADS = 4
+"""Default threads per process that talk to the snapshot store (SOLO_STORAGE_THREADS)."""
+
+STORAGE_DEADLINE_SECONDS = 5
+"""Longest a request waits for one call to the snapshot store, queueing included; past it
+the answer is 503 unavailable."""
+
+STORAGE_CONNECT_TIMEOUT_SECONDS = 2
+STORAGE_READ_TIMEOUT_SECONDS = 3
+STORAGE_ATTEMPTS = 2
+"""S3: the socket timeouts and the attempts (the first included) of one call."""
+
+SNAPSHOT_SETTLE_SECONDS = 120
+"""Longer than any snapshot write can last (its thread included, past the deadline): a
+deleted session's objects are swept again this long after the delete, and a claim this
+old belongs to a request that died."""
+
+SWEEP_SECONDS = 30
+"""About how often each process sweeps the store (pending deletions, stale claims,
+leftover temporary files)."""
+
+SWEEP_RETRY_SECONDS = 60
+"""A deletion the store did not take is tried again this much later."""
+
+RETRY_AFTER_SECONDS = 5
+"""The `Retry-After` of a 503: about how long a dependency is given to come back."""
+
+READINESS_DEADLINE_SECONDS = 2
+"""Longest each readiness check (database, store) may take before it counts as down."""
+
+READINESS_CACHE_SECONDS = 1
+"""A readiness answer is reused this long: any number of probes cost one check."""
 
 STATE_CACHE_MB = 256
 """Default budget of each process's state cache (SOLO_STATE_CACHE_MB), in megabytes of

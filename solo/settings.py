@@ -45,6 +45,8 @@ class Settings:
     changes_kept: int = limits.CHANGES_KEPT
     state_cache_mb: int = limits.STATE_CACHE_MB
     database_threads: int = limits.DATABASE_THREADS
+    storage_threads: int = limits.STORAGE_THREADS
+    body_deadline_seconds: int = limits.BODY_DEADLINE_SECONDS
     validate_responses: bool = False
     """Check every answer against the spec (tests and schemathesis turn it on; it costs
     a parse of every response body, see bench/RESULTS.md)."""
@@ -91,6 +93,8 @@ _WHOLE_NUMBERS = {
     "changes_kept",
     "state_cache_mb",
     "database_threads",
+    "storage_threads",
+    "body_deadline_seconds",
 }
 
 

@@ -10,8 +10,9 @@ from sqlalchemy.engine import make_url
 from solo import limits
 
 
-def make_engine(database_url: str, pool_size: int = 5) -> sa.Engine:
-    """An engine whose pool has one connection for each thread that may use it."""
+def make_engine(database_url: str, pool_size: int = 5, *, bounded: bool = True) -> sa.Engine:
+    """An engine whose pool has one connection for each thread that may use it; `bounded`,
+    no statement waits on PostgreSQL past Solo's limits (migrations may take longer)."""
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(url, pool_size)
@@ -21,7 +22,18 @@ def make_engine(database_url: str, pool_size: int = 5) -> sa.Engine:
         pool_size=pool_size,
         max_overflow=0,
         pool_timeout=limits.DATABASE_WAIT_SECONDS,
+        connect_args=postgresql_timeouts() if bounded else {},
     )
+
+
+def postgresql_timeouts() -> dict[str, object]:
+    """psycopg connection arguments: nothing waits on PostgreSQL past Solo's limits."""
+    lock_ms = limits.DATABASE_WAIT_SECONDS * 1000
+    statement_ms = limits.DATABASE_STATEMENT_SECONDS * 1000
+    return {
+        "connect_timeout": limits.DATABASE_WAIT_SECONDS,
+        "options": f"-c lock_timeout={lock_ms} -c statement_timeout={statement_ms}",
+    }
 
 
 def _sqlite_engine(url: sa.URL, pool_size: int) -> sa.Engine:

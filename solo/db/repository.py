@@ -22,6 +22,7 @@ _this_session = sa.and_(
 )
 _GET = sa.select(_sessions).where(_this_session)
 _GET_FOR_UPDATE = _GET.with_for_update()
+_GET_HELD = _GET.with_for_update(read=True, key_share=True)
 _ADVANCE = (
     sa.update(_sessions)
     .where(_this_session, _sessions.c.rev == sa.bindparam("expected_rev"))
@@ -97,9 +98,12 @@ class SessionRepository:
             _INSERT_CHECKPOINT, {"session_id": session.id, "rev": session.rev, "state": state}
         )
 
-    def get(self, owner: str, session_id: uuid.UUID, *, for_update: bool = False) -> Session | None:
-        """The session's head; `for_update` also locks its row until the transaction ends."""
-        query = _GET_FOR_UPDATE if for_update else _GET
+    def get(
+        self, owner: str, session_id: uuid.UUID, *, for_update: bool = False, held: bool = False
+    ) -> Session | None:
+        """The session's head; `for_update` also locks its row until the transaction ends,
+        `held` only against its deletion (PostgreSQL `FOR KEY SHARE`: writers go on)."""
+        query = _GET_FOR_UPDATE if for_update else _GET_HELD if held else _GET
         row = self._db.execute(query, {"session_id": session_id, "session_owner": owner}).first()
         return None if row is None else _session(row)
 

@@ -9,11 +9,11 @@ from solo.errors import Forbidden, NotFound
 from solo.storage.local import ExpiredOrForged
 
 
-def download_file(token: str, deps: Dependencies):
+async def download_file(token: str, deps: Dependencies):
     if deps.file_server is None:
         raise NotFound()
     try:
-        data = deps.file_server.open_signed(token)
+        data = await deps.storage.call(deps.file_server.open_signed, token)
     except ExpiredOrForged:
         raise Forbidden("This link is expired or was altered.") from None
     except FileNotFoundError:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from solo.dependencies import Dependencies
-from solo.services.health import readiness
 
 
 async def get_health():
+    """Liveness: answered on the event loop, waiting on no pool and no dependency."""
     return {"status": "ok"}, 200
 
 
 async def get_readiness(deps: Dependencies):
-    checks = await deps.in_database_thread(readiness, deps.unit_of_work(), deps.blob_store)
-    return {"status": "ok", "checks": checks}, 200
+    return {"status": "ok", "checks": await deps.readiness.checks()}, 200

@@ -13,8 +13,8 @@ from solo.domain import preconditions
 from solo.domain.model import Change, Patch, Refused, Replace, Revision, Session
 from solo.handlers.representations import session_document, session_summary, write_result
 from solo.handlers.urls import absolute_url
+from solo.services import cleanup, writes
 from solo.services import sessions as service
-from solo.services import writes
 from solo.validators import deferred_error, parsed_body
 
 _REVALIDATE = {"Cache-Control": "private, no-cache"}
@@ -79,27 +79,32 @@ async def get_session(session_id: str, user: str, token_info: dict, deps: Depend
 
 async def delete_session(session_id: str, user: str, deps: Dependencies):
     precondition = _precondition()
-    await deps.in_database_thread(
+    sid = uuid.UUID(session_id)
+    prefix = await deps.in_session_thread(
+        sid,
         service.delete_session,
         deps.unit_of_work(),
         deps.states,
-        deps.blob_store,
         user,
-        uuid.UUID(session_id),
+        sid,
         precondition,
+        deps.clock,
     )
+    await cleanup.remove_objects(deps.storage, prefix)
     return NoContent, 204, {"Deprecation": "true"} if precondition.legacy else {}
 
 
 async def _write(session_id: str, user: str, deps: Dependencies, change: Change):
     precondition = _precondition()
     error = deferred_error(request.scope)
-    revision = await deps.in_database_thread(
+    sid = uuid.UUID(session_id)
+    revision = await deps.in_session_thread(
+        sid,
         writes.write,
         deps.unit_of_work(),
         deps.states,
         user,
-        uuid.UUID(session_id),
+        sid,
         precondition,
         Refused(error) if error is not None else change,
         deps.clock,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 import zlib
 from collections.abc import Awaitable, Callable
@@ -11,7 +12,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from solo import limits
 from solo.dependencies import Dependencies
-from solo.errors import InvalidEncoding, PayloadTooLarge, SoloError, UnsupportedMediaType
+from solo.errors import (
+    InvalidEncoding,
+    PayloadTooLarge,
+    RequestTimeout,
+    SoloError,
+    UnsupportedMediaType,
+)
 from solo.services.sessions import ensure_exists
 
 _GZIP = {"gzip", "x-gzip"}
@@ -90,11 +97,19 @@ class OverLimit(Exception):
 class BodyLimitMiddleware:
     """Placed after routing and security, before connexion reads the body."""
 
-    def __init__(self, app: ASGIApp, deps: Dependencies, body_limits: dict[str, int]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        deps: Dependencies,
+        body_limits: dict[str, int],
+        body_deadline: int = limits.BODY_DEADLINE_SECONDS,
+    ) -> None:
         self.app = app
         self.deps = deps
         self.body_limits = body_limits
         """Limit by the operation id connexion routes to (the handler's dotted name)."""
+        self.body_deadline = body_deadline
+        """Seconds a body has to arrive whole."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         limit = self.body_limits.get(_operation_id(scope))
@@ -122,18 +137,23 @@ class BodyLimitMiddleware:
         if declared is not None and declared.isdigit() and int(declared) > limit:
             raise OverLimit()
         inflater = BoundedInflater(limit) if coding in _GZIP else None
+        deadline = self.body_deadline
         received, parts = 0, []
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return None
-            chunk = message.get("body", b"")
-            received += len(chunk)
-            if received > limit:
-                raise OverLimit()
-            parts.append(inflater.feed(chunk) if inflater else chunk)
-            if not message.get("more_body", False):
-                break
+        try:
+            async with asyncio.timeout(deadline):
+                while True:
+                    message = await receive()
+                    if message["type"] == "http.disconnect":
+                        return None
+                    chunk = message.get("body", b"")
+                    received += len(chunk)
+                    if received > limit:
+                        raise OverLimit()
+                    parts.append(inflater.feed(chunk) if inflater else chunk)
+                    if not message.get("more_body", False):
+                        break
+        except TimeoutError:
+            raise RequestTimeout(deadline) from None
         if inflater is not None:
             parts.append(inflater.finish())
         body = b"".join(parts)

@@ -15,9 +15,11 @@ from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
 
 from solo import errors
+from solo.db.failures import unavailable as database_unavailable
 from solo.domain import jsonvalue
 from solo.middleware.request_context import request_id_of
 from solo.spec import HTTP_METHODS
+from solo.storage import StorageUnavailable
 from solo.validators import short_message
 
 log = logging.getLogger(__name__)
@@ -45,6 +47,12 @@ class RouteTable:
 def translate(exc: Exception, request: ConnexionRequest, routes: RouteTable) -> errors.SoloError:
     if isinstance(exc, errors.SoloError):
         return exc
+    if isinstance(exc, StorageUnavailable):
+        log.error("the snapshot store does not answer: %s", exc)
+        return errors.Unavailable({"storage": "unavailable"})
+    unavailable = database_unavailable(exc)
+    if unavailable is not None:
+        return unavailable
     if isinstance(exc, NonConformingResponse):
         log.error("response does not conform to the spec: %s", exc.detail)
         return errors.InternalError()

@@ -14,7 +14,7 @@ from solo.domain import jsonvalue
 from solo.domain.model import Change, Clock, Patch, Refused, Replace, Revision, Session
 from solo.domain.patch import apply_patch
 from solo.domain.preconditions import Precondition
-from solo.errors import InvalidState, NotFound, StateTooLarge
+from solo.errors import InvalidState, NotFound, SoloError, StateTooLarge
 from solo.services.states import materialized
 from solo.state_cache import Entry, StateCache
 
@@ -84,7 +84,12 @@ def _swapped_in_one_statement(
         or not precondition.allows(current.rev)
     ):
         return None
-    made = _made(current, change, clock(), lambda: state)
+    try:
+        made = _made(current, change, clock(), lambda: state)
+    except SoloError:
+        # The cached state may be behind the database (another process wrote): whether
+        # the change really cannot apply is for the locked path to say, on the real head.
+        return None
     if made.checkpoint is not None:
         made.undo()
         return None

@@ -6,6 +6,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from solo import limits
 from solo.storage import StorageUnavailable
 
 _VENDOR_ERRORS = (BotoCoreError, ClientError)
@@ -18,9 +19,9 @@ class S3BlobStore:
         config = Config(
             signature_version="s3v4",
             s3={"addressing_style": "path" if endpoint_url else "auto"},
-            retries={"max_attempts": 3, "mode": "standard"},
-            connect_timeout=5,
-            read_timeout=30,
+            retries={"total_max_attempts": limits.STORAGE_ATTEMPTS, "mode": "standard"},
+            connect_timeout=limits.STORAGE_CONNECT_TIMEOUT_SECONDS,
+            read_timeout=limits.STORAGE_READ_TIMEOUT_SECONDS,
         )
         self._client = boto3.client("s3", endpoint_url=endpoint_url, config=config)
 
@@ -55,6 +56,16 @@ class S3BlobStore:
             )
         except _VENDOR_ERRORS as exc:
             raise StorageUnavailable(_describe(exc)) from None
+
+    def delete(self, key: str) -> None:
+        try:
+            self._client.delete_object(Bucket=self.bucket, Key=self.prefix + key)
+        except _VENDOR_ERRORS as exc:
+            raise StorageUnavailable(_describe(exc)) from None
+
+    def remove_leftovers(self, older_than_seconds: float) -> int:
+        """A PutObject is one request that S3 applies whole: nothing is ever left over."""
+        return 0
 
     def delete_prefix(self, prefix: str) -> None:
         try:

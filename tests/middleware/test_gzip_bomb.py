@@ -9,7 +9,7 @@ from unittest import mock
 import pytest
 
 from solo import limits
-from solo.errors import InvalidEncoding, PayloadTooLarge
+from solo.errors import InvalidEncoding, PayloadTooLarge, RequestTimeout
 from solo.middleware.body_limit import BodyLimitMiddleware, BoundedInflater, OverLimit
 
 GIB = 1024**3
@@ -103,3 +103,32 @@ def test_many_empty_members_cost_linear_time_however_the_body_is_chunked():
         inflater.feed(body)
     assert len(copied) == limits.GZIP_MEMBERS_LIMIT + 1
     assert max(copied) <= 16 * 1024
+
+
+def test_a_body_that_stalls_is_408_after_the_deadline():
+    received = []
+
+    async def receive():
+        if received:
+            await asyncio.sleep(3600)
+        received.append(True)
+        return {"type": "http.request", "body": b'{"ops": [', "more_body": True}
+
+    async def app(scope, receive, send):
+        raise AssertionError("a stalled body must never reach the app")
+
+    operation = "diffSession"
+    middleware = BodyLimitMiddleware(
+        app, deps=None, body_limits={operation: limits.DIFF_BODY_LIMIT}, body_deadline=0.05
+    )
+    scope = {
+        "type": "http",
+        "method": "PATCH",
+        "path": "/api/v1/solo/sessions/x/diff/",
+        "headers": [(b"content-type", b"application/json")],
+        "extensions": {"connexion_routing": {"operation_id": operation}},
+    }
+    with pytest.raises(RequestTimeout) as refused:
+        asyncio.run(middleware(scope, receive, None))
+    assert refused.value.details() == {"deadline": 0.05}
+    assert refused.value.headers() == {"Connection": "close"}
