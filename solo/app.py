@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
 import gc
 import logging
+from collections.abc import AsyncIterator
 
 from connexion import ConnexionMiddleware
 from connexion.exceptions import ProblemException
@@ -24,6 +27,7 @@ from solo.middleware.rate_limit import RateLimitMiddleware
 from solo.middleware.request_context import RequestContextMiddleware, ResponseHeadersMiddleware
 from solo.middleware.spec_document import SpecDocumentMiddleware
 from solo.routing import SECURITY_MAP, TagResolver
+from solo.services import cleanup
 from solo.settings import Settings
 from solo.validators import validator_map
 
@@ -37,6 +41,7 @@ def create_app(settings: Settings, deps: Dependencies | None = None) -> SoloAsyn
     handle_error = exception_handler(RouteTable(API_BASE_PATH, spec["paths"]))
     app = SoloAsyncApp(
         __name__,
+        lifespan=functools.partial(_background_work, deps),
         middlewares=[
             # connexion's own ServerErrorMiddleware answers in plain text (upstream #2059).
             functools.partial(ServerErrorMiddleware, handler=handle_error),
@@ -84,6 +89,18 @@ def create_app(settings: Settings, deps: Dependencies | None = None) -> SoloAsyn
     for exc_class in (Exception, HTTPException, ProblemException):
         app.add_error_handler(exc_class, handle_error)
     return app
+
+
+@contextlib.asynccontextmanager
+async def _background_work(deps: Dependencies, _app: object) -> AsyncIterator[None]:
+    """What a serving process does besides answering: sweeping the snapshot store."""
+    sweeper = asyncio.get_running_loop().create_task(
+        cleanup.sweeping(deps, deps.storage, deps.clock)
+    )
+    try:
+        yield
+    finally:
+        sweeper.cancel()
 
 
 def create_app_from_env() -> SoloAsyncApp:

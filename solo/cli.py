@@ -52,6 +52,7 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
     import uvicorn
 
     from solo.db.migrate import upgrade
+    from solo.http_protocol import SoloHttpToolsProtocol
 
     if settings.database_url.startswith("sqlite"):
         upgrade(settings.database_url)
@@ -63,6 +64,13 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
         factory=True,
         proxy_headers=False,
         log_config=_log_config(),
+        # httptools, with the head bounded and refusals in the error shape (solo/
+        # http_protocol.py); uvicorn's h11 option (h11_max_incomplete_event_size) does not
+        # apply to it.
+        http=SoloHttpToolsProtocol,
+        timeout_keep_alive=limits.KEEP_ALIVE_SECONDS,
+        timeout_graceful_shutdown=limits.GRACEFUL_SHUTDOWN_SECONDS,
+        lifespan="on",
     )
     return 0
 

@@ -22,7 +22,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from solo import limits
 from solo.domain import jsonvalue
 from solo.errors import REQUEST_ID_HEADER, InvalidRequest
-from solo.middleware.request_context import fresh_request_id
+from solo.request_ids import fresh_request_id
 
 _UNPARSABLE = "The request is not HTTP/1.1 this server can read."
 _HEAD_TOO_LARGE = f"The request line and headers pass {limits.REQUEST_HEAD_LIMIT} bytes."
@@ -73,9 +73,8 @@ class SoloHttpToolsProtocol(HttpToolsProtocol):
         if self.transport.is_closing():
             return
         request_id = fresh_request_id()
-        error = InvalidRequest(message, field="request")
         body = jsonvalue.encode(
-            {"error": error.code, "request_id": request_id, "message": message, **error.details()}
+            {"error": InvalidRequest.code, "request_id": request_id, "message": message}
         )
         head = [
             b"HTTP/1.1 400 Bad Request",

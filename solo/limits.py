@@ -157,5 +157,19 @@ the last one, or once the logged ops outgrow the state, whichever comes first.""
 GC_THRESHOLDS = (50_000, 50, 100)
 """The cycle collector's thresholds in a server process (Python's default: 700, 10, 10)."""
 
+REQUEST_HEAD_LIMIT = 32 * KIB
+"""Largest request line and headers together, in bytes (past it: 400, connection closed)."""
+
+REQUEST_HEAD_SECONDS = 10
+"""A request's line and headers must arrive within this long of their first byte (of the
+connection, for the first request), or the connection is closed."""
+
+KEEP_ALIVE_SECONDS = 5
+"""An idle kept-alive connection is closed after this long (uvicorn's own default, set
+explicitly; behind a load balancer, keep it above the balancer's idle timeout)."""
+
+GRACEFUL_SHUTDOWN_SECONDS = 20
+"""On SIGTERM, requests in flight get this long to finish before the process exits."""
+
 REQUEST_ID_MAX_LENGTH = 200
 """Longest incoming X-Request-ID that is echoed rather than replaced."""

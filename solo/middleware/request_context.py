@@ -2,25 +2,12 @@
 
 from __future__ import annotations
 
-import random
-import re
-import uuid
-
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from solo import limits
 from solo.dependencies import Dependencies
 from solo.errors import REQUEST_ID_HEADER
-
-_SANE_REQUEST_ID = re.compile(rf"[A-Za-z0-9._:-]{{1,{limits.REQUEST_ID_MAX_LENGTH}}}")
-
-
-def fresh_request_id() -> str:
-    """A random version-4 UUID. A request id is a correlation label, not a secret: it is
-    drawn from `random`, which, unlike uuid4's os.urandom, never leaves the event loop's
-    thread for a system call."""
-    return str(uuid.UUID(int=random.getrandbits(128), version=4))
+from solo.request_ids import fresh_request_id, is_sane
 
 
 def request_id_of(scope: Scope) -> str:
@@ -44,7 +31,7 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
         incoming = Headers(scope=scope).get(REQUEST_ID_HEADER)
-        request_id = incoming if incoming and _SANE_REQUEST_ID.fullmatch(incoming) else None
+        request_id = incoming if incoming and is_sane(incoming) else None
         request_id = request_id or fresh_request_id()
         scope.setdefault("state", {})["request_id"] = request_id
         context = scope.setdefault("extensions", {}).setdefault("connexion_context", {})
