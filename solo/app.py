@@ -23,6 +23,7 @@ from solo.dependencies import Dependencies
 from solo.middleware.body_limit import BodyLimitMiddleware
 from solo.middleware.cors import Cors
 from solo.middleware.errors import RouteTable, exception_handler
+from solo.middleware.metrics_endpoint import MetricsEndpoint
 from solo.middleware.rate_limit import RateLimitMiddleware
 from solo.middleware.request_context import RequestContextMiddleware, ResponseHeadersMiddleware
 from solo.middleware.spec_document import SpecDocumentMiddleware
@@ -38,7 +39,7 @@ def create_app(settings: Settings, deps: Dependencies | None = None) -> SoloAsyn
     logging.getLogger("connexion.operations.openapi3").setLevel(logging.ERROR)
     deps = deps or Dependencies.build(settings)
     spec = openapi.load_spec()
-    handle_error = exception_handler(RouteTable(API_BASE_PATH, spec["paths"]))
+    handle_error = exception_handler(RouteTable(API_BASE_PATH, spec["paths"]), deps.metrics)
     app = SoloAsyncApp(
         __name__,
         lifespan=functools.partial(_background_work, deps),
@@ -51,6 +52,8 @@ def create_app(settings: Settings, deps: Dependencies | None = None) -> SoloAsyn
     app.add_middleware(
         RequestContextMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION, deps=deps
     )
+    if settings.metrics:
+        app.add_middleware(MetricsEndpoint, position=MiddlewarePosition.BEFORE_EXCEPTION, deps=deps)
     if settings.cors_origins:
         app.add_middleware(
             Cors, position=MiddlewarePosition.BEFORE_EXCEPTION, origins=settings.cors_origins
@@ -93,14 +96,24 @@ def create_app(settings: Settings, deps: Dependencies | None = None) -> SoloAsyn
 
 @contextlib.asynccontextmanager
 async def _background_work(deps: Dependencies, _app: object) -> AsyncIterator[None]:
-    """What a serving process does besides answering: sweeping the snapshot store."""
-    sweeper = asyncio.get_running_loop().create_task(
-        cleanup.sweeping(deps, deps.storage, deps.clock)
-    )
+    """What a serving process does besides answering: sweeping the snapshot store, and
+    counting its state cache's lookups into the metrics."""
+    loop = asyncio.get_running_loop()
+    tasks = [
+        loop.create_task(cleanup.sweeping(deps, deps.storage, deps.clock)),
+        loop.create_task(_counting_cache(deps)),
+    ]
     try:
         yield
     finally:
-        sweeper.cancel()
+        for task in tasks:
+            task.cancel()
+
+
+async def _counting_cache(deps: Dependencies) -> None:
+    while True:
+        await asyncio.sleep(limits.METRICS_SYNC_SECONDS)
+        deps.metrics.count_cache(deps.states)
 
 
 def create_app_from_env() -> SoloAsyncApp:

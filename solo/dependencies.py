@@ -6,6 +6,7 @@ import concurrent.futures
 import dataclasses
 import datetime as dt
 import functools
+import time
 import uuid
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
@@ -21,8 +22,9 @@ from solo.db.listener import revision_listener
 from solo.db.uow import UnitOfWork
 from solo.db.writer_lock import WriterLock
 from solo.domain.model import Clock
-from solo.errors import Unavailable
+from solo.errors import SoloError, Unavailable
 from solo.events import RevisionEvents
+from solo.metrics import Metrics, Outcome
 from solo.rate_limits import RateLimits
 from solo.services import events as events_service
 from solo.services.health import Readiness
@@ -61,12 +63,14 @@ class Dependencies:
     file_server: LocalBlobStore | None
     """The blob store when it is a local folder, whose URLs this server answers."""
     session_gate: KeyedGate
+    metrics: Metrics
     clock: Clock = utc_now
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock = utc_now) -> Dependencies:
         engine = make_engine(settings.database_url, pool_size=settings.database_threads)
         store = open_blob_store(settings, clock)
+        metrics = Metrics()
         writer_lock = _writer_lock(settings.database_url)
         threads = concurrent.futures.ThreadPoolExecutor(
             settings.database_threads, thread_name_prefix="solo-db"
@@ -82,9 +86,12 @@ class Dependencies:
             BeaconTokens(settings.effective_signing_key),
             RateLimits(settings),
             store,
-            GuardedStore(store, settings.storage_threads, limits.STORAGE_DEADLINE_SECONDS),
+            GuardedStore(
+                store, settings.storage_threads, limits.STORAGE_DEADLINE_SECONDS, metrics.storage
+            ),
             store if isinstance(store, LocalBlobStore) else None,
             KeyedGate(limits.THREADS_PER_SESSION, limits.DATABASE_WAIT_SECONDS),
+            metrics,
             clock,
         )
 
@@ -100,11 +107,11 @@ class Dependencies:
     ) -> T:
         """Run blocking database work on the database threads, off the event loop: 503 if
         none takes it within DATABASE_WAIT_SECONDS."""
+        timed = _timed(self.metrics, function, *args, **kwargs)
         try:
-            return await started_within(
-                self.database_threads, limits.DATABASE_WAIT_SECONDS, function, *args, **kwargs
-            )
+            return await started_within(self.database_threads, limits.DATABASE_WAIT_SECONDS, timed)
         except Late:
+            self.metrics.database("late", limits.DATABASE_WAIT_SECONDS)
             raise Unavailable({"database": "unavailable"}) from None
 
     async def in_session_thread(
@@ -126,6 +133,25 @@ class Dependencies:
         self.engine.dispose()
         if self.writer_lock is not None:
             self.writer_lock.close()
+
+
+def _timed(
+    metrics: Metrics, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs
+) -> Callable[[], T]:
+    def timed() -> T:
+        started = time.perf_counter()
+        outcome: Outcome = "error"
+        try:
+            result = function(*args, **kwargs)
+            outcome = "ok"
+            return result
+        except SoloError:
+            outcome = "ok"  # an answer about the request (404, 412, ...): the database worked
+            raise
+        finally:
+            metrics.database(outcome, time.perf_counter() - started)
+
+    return timed
 
 
 async def _in_thread(

@@ -171,5 +171,8 @@ explicitly; behind a load balancer, keep it above the balancer's idle timeout)."
 GRACEFUL_SHUTDOWN_SECONDS = 20
 """On SIGTERM, requests in flight get this long to finish before the process exits."""
 
+METRICS_SYNC_SECONDS = 5
+"""How often each process adds its state cache's lookups to the metrics."""
+
 REQUEST_ID_MAX_LENGTH = 200
 """Longest incoming X-Request-ID that is echoed rather than replaced."""

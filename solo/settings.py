@@ -47,6 +47,10 @@ class Settings:
     database_threads: int = limits.DATABASE_THREADS
     storage_threads: int = limits.STORAGE_THREADS
     body_deadline_seconds: int = limits.BODY_DEADLINE_SECONDS
+    access_log: bool = True
+    """One JSON line per answered request (SOLO_ACCESS_LOG)."""
+    metrics: bool = True
+    """Prometheus metrics at /metrics, outside the API (SOLO_METRICS)."""
     validate_responses: bool = False
     """Check every answer against the spec (tests and schemathesis turn it on; it costs
     a parse of every response body, see bench/RESULTS.md)."""
@@ -103,7 +107,7 @@ def _convert(name: str, raw: str) -> object:
         if not raw.isdigit() or int(raw) <= 0:
             raise ValueError(f"expected a positive whole number, got {raw!r}")
         return int(raw)
-    if name == "validate_responses":
+    if name in ("validate_responses", "access_log", "metrics"):
         if raw not in ("true", "false"):
             raise ValueError(f"expected true or false, got {raw!r}")
         return raw == "true"

@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException
 from solo import errors
 from solo.db.failures import unavailable as database_unavailable
 from solo.domain import jsonvalue
+from solo.metrics import Metrics
 from solo.middleware.request_context import request_id_of
 from solo.spec import HTTP_METHODS
 from solo.storage import StorageUnavailable
@@ -76,11 +77,14 @@ def translate(exc: Exception, request: ConnexionRequest, routes: RouteTable) -> 
     return errors.InternalError()
 
 
-def exception_handler(routes: RouteTable):
+def exception_handler(routes: RouteTable, metrics: Metrics):
     """The handler connexion's exception middlewares call for everything raised."""
 
     def handle(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
-        return render(translate(exc, request, routes), request_id_of(request.scope))
+        error = translate(exc, request, routes)
+        routing = request.scope.get("extensions", {}).get("connexion_routing", {})
+        metrics.error(routing.get("operation_id"), error.code)
+        return render(error, request_id_of(request.scope))
 
     return handle
 

@@ -8,20 +8,31 @@ is StorageUnavailable, which requests answer with 503.
 from __future__ import annotations
 
 import concurrent.futures
+import time
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
 from solo.bulkheads import Late, finished_within
+from solo.metrics import Outcome
 from solo.storage import BlobStore, StorageUnavailable
+from solo.storage.local import ExpiredOrForged
 
 P = ParamSpec("P")
 T = TypeVar("T")
 
 
 class GuardedStore:
-    def __init__(self, store: BlobStore, threads: int, deadline_seconds: float) -> None:
+    def __init__(
+        self,
+        store: BlobStore,
+        threads: int,
+        deadline_seconds: float,
+        observe: Callable[[str, Outcome, float], None],
+    ) -> None:
         self.store = store
         self._deadline = deadline_seconds
+        self._observe = observe
+        """Told each call's verb, outcome and seconds (queueing included)."""
         self._threads = concurrent.futures.ThreadPoolExecutor(
             threads, thread_name_prefix="solo-storage"
         )
@@ -52,10 +63,22 @@ class GuardedStore:
     async def call_within(
         self, deadline_seconds: float, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs
     ) -> T:
+        started = time.perf_counter()
+        outcome: Outcome = "error"
         try:
-            return await finished_within(self._threads, deadline_seconds, function, *args, **kwargs)
+            result = await finished_within(
+                self._threads, deadline_seconds, function, *args, **kwargs
+            )
+            outcome = "ok"
+            return result
         except Late:
+            outcome = "late"
             raise StorageUnavailable("the store did not answer in time") from None
+        except (FileNotFoundError, ExpiredOrForged):
+            outcome = "ok"  # the store answered: there is no such file, or no valid link
+            raise
+        finally:
+            self._observe(function.__name__, outcome, time.perf_counter() - started)
 
     def close(self) -> None:
         self._threads.shutdown(wait=False, cancel_futures=True)
