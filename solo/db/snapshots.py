@@ -60,12 +60,14 @@ class SnapshotRepository:
         )
         return result.rowcount == 1
 
-    def release(self, claim: SnapshotClaim) -> None:
-        self._db.execute(
+    def release(self, claim: SnapshotClaim) -> bool:
+        """Drop the claim; False if it was gone already."""
+        result = self._db.execute(
             sa.delete(_snapshots).where(
                 *_claimed(claim.session_id, claim.snapshot.rev, claim.token)
             )
         )
+        return result.rowcount == 1
 
     def claims_before(self, moment: dt.datetime, limit: int) -> list[SnapshotClaim]:
         """Claims made before `moment`: their requests are long over (killed, mostly)."""

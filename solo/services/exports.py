@@ -11,8 +11,7 @@ from solo.db.snapshots import StoredSnapshot
 from solo.db.uow import UnitOfWork
 from solo.domain.jsonvalue import with_members
 from solo.domain.model import Session
-from solo.errors import NotFound
-from solo.services.states import encoded_state
+from solo.services.states import owned_state
 from solo.state_cache import StateCache
 
 
@@ -20,9 +19,8 @@ def export_session(
     uow: UnitOfWork, cache: StateCache, owner: str, session_id: uuid.UUID
 ) -> tuple[Session, bytes, list[StoredSnapshot]]:
     """The session, its state's JSON and its snapshots, newest first."""
+    session, state = owned_state(uow, cache, owner, session_id)
     with uow:
-        session = _owned(uow, owner, session_id)
-        state = encoded_state(uow, cache, session)
         snapshots = uow.snapshots.newest(session_id, limit=session.rev + 1)
     return session, state, snapshots
 
@@ -46,10 +44,3 @@ def fit_export(document: dict, state: bytes, snapshots: list[dict]) -> bytes:
     fitted = {**document, "snapshots_truncated": kept < len(entries)}
     listed = b"[" + b",".join(entries[:kept]) + b"]"
     return with_members(fitted, state=state, snapshots=listed)
-
-
-def _owned(uow: UnitOfWork, owner: str, session_id: uuid.UUID) -> Session:
-    session = uow.sessions.get(owner, session_id)
-    if session is None:
-        raise NotFound()
-    return session

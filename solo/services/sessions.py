@@ -16,13 +16,11 @@ from solo.db.uow import UnitOfWork
 from solo.domain import jsonvalue
 from solo.domain.model import Clock, Session
 from solo.domain.preconditions import Precondition
-from solo.errors import InvalidRequest, NotFound, StateTooLarge
+from solo.errors import InvalidRequest, NotFound, StateTooLarge, Unavailable
 from solo.services.cleanup import settled
-from solo.services.states import LogMovedOn, encoded_state
+from solo.services.states import READ_ATTEMPTS, LogMovedOn, encoded_state
 from solo.state_cache import StateCache
 from solo.storage import session_prefix
-
-_READ_ATTEMPTS = 3
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,7 +59,7 @@ def get_session(
     unless: Callable[[int], bool] = lambda rev: False,
 ) -> tuple[Session, bytes | None]:
     """The session and its state's JSON; no state when `unless(rev)` (the client has it)."""
-    for _attempt in range(_READ_ATTEMPTS):
+    for _attempt in range(READ_ATTEMPTS):
         with uow:
             session = _owned(uow, owner, session_id)
             if unless(session.rev):
@@ -70,7 +68,7 @@ def get_session(
                 return session, encoded_state(uow, cache, session)
             except LogMovedOn:
                 continue
-    raise LogMovedOn()
+    raise Unavailable({"database": "unavailable"})
 
 
 def ensure_exists(uow: UnitOfWork, owner: str, session_id: uuid.UUID) -> None:

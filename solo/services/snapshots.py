@@ -16,7 +16,7 @@ from solo.domain.jsonvalue import timestamp, with_members
 from solo.domain.model import Clock, Session
 from solo.errors import NotFound, Unavailable
 from solo.services.ports import Database
-from solo.services.states import encoded_state
+from solo.services.states import owned_state
 from solo.state_cache import StateCache
 from solo.storage import StorageUnavailable, snapshot_key
 from solo.storage.guarded import GuardedStore
@@ -73,8 +73,9 @@ async def take_snapshot(
     try:
         await store.put(claim.snapshot.key, found.document)
     except StorageUnavailable as exc:
+        if not await _released(db, claim):
+            raise NotFound() from None  # the session was deleted meanwhile, folder and all
         log.error("snapshot %s not written: %s", claim.snapshot.key, exc)
-        await _released(db, claim)
         raise Unavailable({"storage": "unavailable"}) from None
     if not await db.in_database_thread(_complete, db.unit_of_work(), claim):
         log.info("session %s was deleted while its snapshot was written", session_id)
@@ -95,12 +96,11 @@ def _claim(
     _Pending. The claim is made with the session's row held against deletion (PostgreSQL
     `FOR KEY SHARE`, which writers do not wait for): a concurrent delete waits for the
     claim and removes it with the session, and never meets a foreign-key violation."""
+    session, state = owned_state(uow, cache, owner, session_id)
     with uow:
-        session = _owned(uow, owner, session_id)
         existing = uow.snapshots.get(session_id, session.rev)
-        if existing is not None:
-            return existing
-        state = encoded_state(uow, cache, session)
+    if existing is not None:
+        return existing
     now = clock()
     header = {"session_id": str(session_id), "rev": session.rev, "created_at": timestamp(now)}
     document = with_members(header, state=state)
@@ -124,18 +124,21 @@ def _complete(uow: UnitOfWork, claim: SnapshotClaim) -> bool:
     return completed
 
 
-async def _released(db: Database, claim: SnapshotClaim) -> None:
-    """Give the rev back for another try; if even that fails, the sweeper reaps it."""
+async def _released(db: Database, claim: SnapshotClaim) -> bool:
+    """Give the rev back for another try; False if the claim was gone already (its
+    session deleted). If even that fails, the claim stays until the sweeper reaps it."""
 
-    def release(uow: UnitOfWork) -> None:
+    def release(uow: UnitOfWork) -> bool:
         with uow.write():
-            uow.snapshots.release(claim)
+            released = uow.snapshots.release(claim)
             uow.commit()
+        return released
 
     try:
-        await db.in_database_thread(release, db.unit_of_work())
+        return await db.in_database_thread(release, db.unit_of_work())
     except Exception:
         log.exception("the claim of snapshot %s stays until it is reaped", claim.snapshot.key)
+        return True
 
 
 def latest_snapshot(uow: UnitOfWork, owner: str, session_id: uuid.UUID) -> StoredSnapshot:

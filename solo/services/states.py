@@ -4,12 +4,13 @@ or loaded from its newest checkpoint. The database's rev always decides."""
 from __future__ import annotations
 
 import logging
+import uuid
 
 from solo.db.uow import UnitOfWork
 from solo.domain import jsonvalue
 from solo.domain.model import Session
 from solo.domain.patch import apply_patch
-from solo.errors import InternalError, SoloError
+from solo.errors import InternalError, NotFound, SoloError, Unavailable
 from solo.state_cache import Entry, StateCache
 
 log = logging.getLogger(__name__)
@@ -17,6 +18,27 @@ log = logging.getLogger(__name__)
 
 class LogMovedOn(Exception):
     """The checkpoint a read started from was compacted away meanwhile: read again."""
+
+
+READ_ATTEMPTS = 3
+"""Reads of a session's state tried before its log is deemed too busy (503)."""
+
+
+def owned_state(
+    uow: UnitOfWork, cache: StateCache, owner: str, session_id: uuid.UUID
+) -> tuple[Session, bytes]:
+    """The owner's session and its state's canonical JSON, read again if the log moved on
+    meanwhile; NotFound once the session is gone (deleted while it was read, too)."""
+    for _attempt in range(READ_ATTEMPTS):
+        with uow:
+            session = uow.sessions.get(owner, session_id)
+            if session is None:
+                raise NotFound()
+            try:
+                return session, encoded_state(uow, cache, session)
+            except LogMovedOn:
+                continue
+    raise Unavailable({"database": "unavailable"})
 
 
 def materialized(uow: UnitOfWork, cache: StateCache, entry: Entry, session: Session) -> dict:
