@@ -58,7 +58,7 @@ class TokenVerifier:
         try:
             algorithm = jwt.get_unverified_header(token).get("alg")
             key = self._keys.get(algorithm) if isinstance(algorithm, str) else None
-            if key is None:
+            if key is None or not isinstance(algorithm, str):
                 raise Unauthorized("The token's signing algorithm is not accepted.")
             claims = jwt.decode(
                 token, key, algorithms=[algorithm], options={"require": ["exp", "sub"]}
@@ -127,13 +127,13 @@ def mint_token(settings: Settings, user_id: str, ttl_seconds: int, now: dt.datet
     return jwt.encode(claims, settings.jwt_secret, algorithm="HS256")
 
 
-def bearer_info(token: str, request) -> dict[str, Any]:
+def bearer_info(token: str, request: Any) -> dict[str, Any]:
     """connexion's x-bearerInfoFunc: the caller as token_info, or Unauthorized."""
     caller = request.context["deps"].token_verifier.caller(token)
     return {"sub": caller.user, "exp": caller.expires_at}
 
 
-def beacon_token_info(token: str, request) -> dict[str, Any]:
+def beacon_token_info(token: str, request: Any) -> dict[str, Any]:
     """connexion's x-apikeyInfoFunc for `?token=`: valid only on its own session's beacon."""
     deps = request.context["deps"]
     session_id = request.scope.get("path_params", {}).get("session_id", "")

@@ -75,6 +75,9 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
             # http_protocol.py); uvicorn's h11 option (h11_max_incomplete_event_size) does
             # not apply to it.
             http=SoloHttpToolsProtocol,
+            # No WebSockets (live updates are Server-Sent Events): an upgrade request is
+            # an ordinary request, not uvicorn's bare-text 403.
+            ws="none",
             timeout_keep_alive=limits.KEEP_ALIVE_SECONDS,
             timeout_graceful_shutdown=limits.GRACEFUL_SHUTDOWN_SECONDS,
             lifespan="on",

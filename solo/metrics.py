@@ -96,6 +96,6 @@ class Metrics:
         """The text format of every process's values (blocking: it reads their files)."""
         if os.environ.get(PROMETHEUS_MULTIPROC_DIR):
             registry = CollectorRegistry()
-            MultiProcessCollector(registry)
+            MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
             return generate_latest(registry)
         return generate_latest(self.registry)

@@ -82,7 +82,7 @@ class Settings:
                 problems.append(f"{name}: {exc}")
         if problems:
             raise SettingsError("invalid configuration: " + "; ".join(problems))
-        settings = cls(**values)
+        settings = cls(**values)  # type: ignore[arg-type]  # each value _convert-ed to its field
         if settings.uses_development_secret:
             log.warning(
                 "SOLO_JWT_SECRET is not set: tokens are signed with the public "

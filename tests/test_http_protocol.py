@@ -133,3 +133,17 @@ def test_the_connection_serves_the_next_request_after_an_answer(server):
         for _ in range(3):
             sock.sendall(request)
             assert json.loads(read_response(sock, wait_for_close=False).body) == {"status": "ok"}
+
+
+def test_a_websocket_upgrade_is_an_ordinary_request(server):
+    with connect(server) as sock:
+        sock.sendall(
+            (
+                f"GET {API}/healthz HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+                "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                "Sec-WebSocket-Version: 13\r\n\r\n"
+            ).encode()
+        )
+        response = read_response(sock, wait_for_close=False)
+    assert response.status == 200
+    assert response.json() == {"status": "ok"}

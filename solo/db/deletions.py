@@ -7,9 +7,9 @@ import datetime as dt
 import sqlalchemy as sa
 
 from solo.db.conflicts import insert_unless_present
-from solo.db.models import PendingDeletionRow
+from solo.db.models import PendingDeletionRow, table_of
 
-_pending = PendingDeletionRow.__table__
+_pending = table_of(PendingDeletionRow)
 
 
 class PendingDeletions:

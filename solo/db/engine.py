@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pathlib
+import sqlite3
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
@@ -48,7 +49,7 @@ def _sqlite_engine(url: sa.URL, pool_size: int) -> sa.Engine:
     )
 
     @sa.event.listens_for(engine, "connect")
-    def _configure(dbapi_connection, _record):
+    def _configure(dbapi_connection: sqlite3.Connection, _record: object) -> None:
         # Solo issues BEGIN itself (below), so that a write can say IMMEDIATE.
         dbapi_connection.isolation_level = None
         # WAL lets readers run beside the single writer; the rev CAS stays atomic
@@ -58,7 +59,7 @@ def _sqlite_engine(url: sa.URL, pool_size: int) -> sa.Engine:
         dbapi_connection.execute("PRAGMA foreign_keys=ON")
 
     @sa.event.listens_for(engine, "begin")
-    def _begin(connection):
+    def _begin(connection: sa.Connection) -> None:
         mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
         connection.exec_driver_sql(f"BEGIN {mode}")
 

@@ -8,15 +8,16 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import uuid
+from typing import Any
 
 import sqlalchemy as sa
 
-from solo.db.models import CheckpointRow, SessionRow, UtcDateTime
+from solo.db.models import CheckpointRow, SessionRow, UtcDateTime, table_of
 from solo.db.revisions import REVISIONS_CHANNEL, announcement
 from solo.domain.model import Session
 
-_sessions = SessionRow.__table__
-_checkpoints = CheckpointRow.__table__
+_sessions = table_of(SessionRow)
+_checkpoints = table_of(CheckpointRow)
 _this_session = sa.and_(
     _sessions.c.id == sa.bindparam("session_id"), _sessions.c.owner == sa.bindparam("session_owner")
 )
@@ -72,7 +73,7 @@ class PageCursor:
     id: uuid.UUID
 
 
-def _session(row: sa.Row) -> Session:
+def _session(row: sa.Row[Any]) -> Session:
     return Session(
         id=row.id,
         owner=row.owner,
@@ -171,7 +172,7 @@ class SessionRepository:
                 "announcement": announcement(current.id, new.rev, new.updated_at),
             },
         ).one()
-        return row.advanced == 1
+        return bool(row.advanced == 1)
 
     def delete(self, owner: str, session_id: uuid.UUID, expected_rev: int) -> bool:
         """Delete the session (its log, checkpoints, snapshots and telemetry cascade)."""

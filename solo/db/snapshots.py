@@ -5,11 +5,12 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import uuid
+from typing import Any
 
 import sqlalchemy as sa
 
 from solo.db.conflicts import insert_unless_present
-from solo.db.models import IdempotencyKeyRow, SnapshotRow
+from solo.db.models import IdempotencyKeyRow, SnapshotRow, table_of
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,7 +37,7 @@ class SnapshotClaim:
     token: str
 
 
-_snapshots = SnapshotRow.__table__
+_snapshots = table_of(SnapshotRow)
 _written = _snapshots.c.claim.is_(None)
 
 
@@ -106,7 +107,7 @@ def _claimed(session_id: uuid.UUID, rev: int, token: str) -> tuple[sa.ColumnElem
     )
 
 
-def _snapshot(row: sa.Row) -> StoredSnapshot:
+def _snapshot(row: sa.Row[Any]) -> StoredSnapshot:
     return StoredSnapshot(row.rev, row.key, row.size, row.created_at)
 
 
@@ -120,7 +121,7 @@ class IdempotencyRepository:
     def claim(self, owner: str, key: str, fingerprint: str, expires_at: dt.datetime) -> bool:
         """Record the key as in progress; False if it is already recorded."""
         values = {"owner": owner, "key": key, "fingerprint": fingerprint, "expires_at": expires_at}
-        return insert_unless_present(self._db, IdempotencyKeyRow.__table__, values)
+        return insert_unless_present(self._db, table_of(IdempotencyKeyRow), values)
 
     def get(self, owner: str, key: str) -> StoredIdempotencyKey | None:
         row = self._db.execute(

@@ -71,7 +71,7 @@ class UnitOfWork:
         self._connection = connection
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self._exits.close()
 
     def _rollback(self) -> None:

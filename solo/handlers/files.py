@@ -6,10 +6,11 @@ from starlette.responses import Response
 
 from solo.dependencies import Dependencies
 from solo.errors import Forbidden, NotFound
+from solo.handlers import Answer
 from solo.storage.local import ExpiredOrForged
 
 
-async def download_file(token: str, deps: Dependencies):
+async def download_file(token: str, deps: Dependencies) -> Answer:
     if deps.file_server is None:
         raise NotFound()
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from connexion import NoContent, request
 from starlette.responses import Response
@@ -11,6 +12,7 @@ from solo.auth import Caller
 from solo.dependencies import Dependencies
 from solo.domain import preconditions
 from solo.domain.model import Change, Patch, Refused, Replace, Revision, Session
+from solo.handlers import Answer
 from solo.handlers.representations import session_document, session_summary, write_result
 from solo.handlers.urls import absolute_url
 from solo.services import cleanup, writes
@@ -24,19 +26,23 @@ def _precondition() -> preconditions.Precondition:
     return preconditions.from_headers(request.headers.get("If-Match"), request.headers.get("X-Rev"))
 
 
-def _written(revision: Revision, precondition: preconditions.Precondition):
+def _written(revision: Revision, precondition: preconditions.Precondition) -> Answer:
     headers = {"ETag": preconditions.etag(revision.rev)}
     if precondition.legacy:
         headers["Deprecation"] = "true"
     return write_result(revision), 200, headers
 
 
-def _document(session: Session, state: bytes, deps: Dependencies, token_info: dict, url: str):
+def _document(
+    session: Session, state: bytes, deps: Dependencies, token_info: dict[str, Any], url: str
+) -> bytes:
     token = deps.beacon_tokens.mint(session.id, Caller(token_info["sub"], token_info["exp"]))
     return session_document(session, state, beacon_url=f"{url}beacon/?token={token}")
 
 
-async def list_sessions(user: str, deps: Dependencies, limit: int, cursor: str | None = None):
+async def list_sessions(
+    user: str, deps: Dependencies, limit: int, cursor: str | None = None
+) -> Answer:
     page = await deps.in_database_thread(
         service.list_sessions, deps.unit_of_work(), user, cursor, limit
     )
@@ -44,7 +50,7 @@ async def list_sessions(user: str, deps: Dependencies, limit: int, cursor: str |
     return body, 200
 
 
-async def create_session(user: str, token_info: dict, deps: Dependencies):
+async def create_session(user: str, token_info: dict[str, Any], deps: Dependencies) -> Answer:
     body, _ = parsed_body(request.scope, absent=({}, b"{}"))
     session, state = await deps.in_database_thread(
         service.create_session,
@@ -60,7 +66,9 @@ async def create_session(user: str, token_info: dict, deps: Dependencies):
     return Response(document, 201, headers=headers, media_type="application/json")
 
 
-async def get_session(session_id: str, user: str, token_info: dict, deps: Dependencies):
+async def get_session(
+    session_id: str, user: str, token_info: dict[str, Any], deps: Dependencies
+) -> Answer:
     if_none_match = request.headers.get("If-None-Match")
     session, state = await deps.in_database_thread(
         service.get_session,
@@ -77,7 +85,7 @@ async def get_session(session_id: str, user: str, token_info: dict, deps: Depend
     return Response(document, 200, headers=headers, media_type="application/json")
 
 
-async def delete_session(session_id: str, user: str, deps: Dependencies):
+async def delete_session(session_id: str, user: str, deps: Dependencies) -> Answer:
     precondition = _precondition()
     sid = uuid.UUID(session_id)
     prefix = await deps.in_session_thread(
@@ -94,7 +102,7 @@ async def delete_session(session_id: str, user: str, deps: Dependencies):
     return NoContent, 204, {"Deprecation": "true"} if precondition.legacy else {}
 
 
-async def _write(session_id: str, user: str, deps: Dependencies, change: Change):
+async def _write(session_id: str, user: str, deps: Dependencies, change: Change) -> Answer:
     precondition = _precondition()
     error = deferred_error(request.scope)
     sid = uuid.UUID(session_id)
@@ -113,12 +121,12 @@ async def _write(session_id: str, user: str, deps: Dependencies, change: Change)
     return _written(revision, precondition)
 
 
-async def diff_session(session_id: str, user: str, deps: Dependencies):
+async def diff_session(session_id: str, user: str, deps: Dependencies) -> Answer:
     body, _ = parsed_body(request.scope)
     ops = body["ops"] if isinstance(body, dict) else body
     return await _write(session_id, user, deps, Patch(ops))
 
 
-async def save_stream(session_id: str, user: str, deps: Dependencies):
+async def save_stream(session_id: str, user: str, deps: Dependencies) -> Answer:
     state, encoded = parsed_body(request.scope)
     return await _write(session_id, user, deps, Replace(state, encoded))

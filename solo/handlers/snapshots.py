@@ -12,6 +12,7 @@ from starlette.responses import Response
 from solo.db.snapshots import StoredSnapshot
 from solo.dependencies import Dependencies
 from solo.domain.jsonvalue import timestamp
+from solo.handlers import Answer
 from solo.handlers.representations import session_summary
 from solo.handlers.urls import absolute_url
 from solo.services import exports, idempotency
@@ -37,7 +38,7 @@ def _summary(snapshot: StoredSnapshot) -> dict[str, Any]:
     }
 
 
-async def create_snapshot(session_id: str, user: str, deps: Dependencies):
+async def create_snapshot(session_id: str, user: str, deps: Dependencies) -> Answer:
     sid = uuid.UUID(session_id)
 
     async def work() -> tuple[int, dict[str, Any]]:
@@ -57,14 +58,14 @@ async def create_snapshot(session_id: str, user: str, deps: Dependencies):
     return outcome.body, outcome.status, headers
 
 
-async def get_latest_snapshot(session_id: str, user: str, deps: Dependencies):
+async def get_latest_snapshot(session_id: str, user: str, deps: Dependencies) -> Answer:
     snapshot = await deps.in_database_thread(
         service.latest_snapshot, deps.unit_of_work(), user, uuid.UUID(session_id)
     )
     return _link(snapshot, deps), 200
 
 
-async def get_snapshot(session_id: str, rev: int, user: str, deps: Dependencies):
+async def get_snapshot(session_id: str, rev: int, user: str, deps: Dependencies) -> Answer:
     snapshot = await deps.in_database_thread(
         service.snapshot_of_rev, deps.unit_of_work(), user, uuid.UUID(session_id), rev
     )
@@ -73,7 +74,7 @@ async def get_snapshot(session_id: str, rev: int, user: str, deps: Dependencies)
 
 async def list_snapshots(
     session_id: str, user: str, deps: Dependencies, limit: int, before_rev: int | None = None
-):
+) -> Answer:
     page = await deps.in_database_thread(
         service.list_snapshots, deps.unit_of_work(), user, uuid.UUID(session_id), limit, before_rev
     )
@@ -83,7 +84,7 @@ async def list_snapshots(
     }, 200
 
 
-async def export_session(session_id: str, user: str, deps: Dependencies):
+async def export_session(session_id: str, user: str, deps: Dependencies) -> Answer:
     session, state, snapshots = await deps.in_database_thread(
         exports.export_session, deps.unit_of_work(), deps.states, user, uuid.UUID(session_id)
     )

@@ -112,7 +112,8 @@ class BodyLimitMiddleware:
         """Seconds a body has to arrive whole."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        limit = self.body_limits.get(_operation_id(scope))
+        operation = _operation_id(scope)
+        limit = None if operation is None else self.body_limits.get(operation)
         if scope["type"] != "http" or limit is None:
             await self.app(scope, receive, send)
             return
@@ -176,6 +177,7 @@ class BodyLimitMiddleware:
             return PayloadTooLarge(
                 limit=limit, encoding="gzip" if coding in _GZIP else "raw", endpoint=scope["path"]
             )
+        assert isinstance(refusal, SoloError)
         return refusal
 
 
@@ -188,7 +190,10 @@ def _is_uuid(text: str) -> bool:
 
 
 def _operation_id(scope: Scope) -> str | None:
-    return scope.get("extensions", {}).get("connexion_routing", {}).get("operation_id")
+    operation: str | None = (
+        scope.get("extensions", {}).get("connexion_routing", {}).get("operation_id")
+    )
+    return operation
 
 
 def _replaying(body: bytes, receive: Receive) -> Callable[[], Awaitable[Message]]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
+from typing import Any
 
 from connexion.exceptions import (
     BadRequestProblem,
@@ -29,8 +31,8 @@ log = logging.getLogger(__name__)
 class RouteTable:
     """Which methods the spec declares for each path, for 405's `Allow`."""
 
-    def __init__(self, base_path: str, paths: dict) -> None:
-        self._routes: list[tuple[re.Pattern, list[str]]] = []
+    def __init__(self, base_path: str, paths: dict[str, Any]) -> None:
+        self._routes: list[tuple[re.Pattern[str], list[str]]] = []
         for template, item in paths.items():
             pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(base_path + template))
             methods = [m.upper() for m in item if m in HTTP_METHODS]
@@ -77,7 +79,9 @@ def translate(exc: Exception, request: ConnexionRequest, routes: RouteTable) -> 
     return errors.InternalError()
 
 
-def exception_handler(routes: RouteTable, metrics: Metrics):
+def exception_handler(
+    routes: RouteTable, metrics: Metrics
+) -> Callable[[ConnexionRequest, Exception], ConnexionResponse]:
     """The handler connexion's exception middlewares call for everything raised."""
 
     def handle(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import orjson
 
@@ -25,7 +26,7 @@ def export_session(
     return session, state, snapshots
 
 
-def fit_export(document: dict, state: bytes, snapshots: list[dict]) -> bytes:
+def fit_export(document: dict[str, Any], state: bytes, snapshots: list[dict[str, Any]]) -> bytes:
     """The export as JSON within the export limit: the oldest snapshot entries go first.
 
     The state (at most the state limit) always fits; the entries are encoded once each

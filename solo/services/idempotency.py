@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from solo import limits
+from solo.db.snapshots import StoredIdempotencyKey
 from solo.db.uow import UnitOfWork
 from solo.domain.model import Clock
 from solo.errors import IdempotencyInProgress, IdempotencyKeyReused
@@ -75,7 +76,9 @@ async def _released(db: Database, owner: str, key: str) -> None:
         log.exception("Idempotency-Key %r stays claimed until it expires", key)
 
 
-def _claim(uow: UnitOfWork, owner: str, key: str, fingerprint: str, now: dt.datetime):
+def _claim(
+    uow: UnitOfWork, owner: str, key: str, fingerprint: str, now: dt.datetime
+) -> StoredIdempotencyKey | None:
     """None once this call holds the key; else the record of whoever holds it."""
     expires_at = now + dt.timedelta(seconds=limits.IDEMPOTENCY_TTL_SECONDS)
     while True:

@@ -9,6 +9,7 @@ import datetime as dt
 import json
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 from solo import limits
 from solo.db.repository import PageCursor
@@ -30,7 +31,7 @@ class SessionPage:
 
 
 def create_session(
-    uow: UnitOfWork, cache: StateCache, owner: str, state: dict, clock: Clock
+    uow: UnitOfWork, cache: StateCache, owner: str, state: dict[str, Any], clock: Clock
 ) -> tuple[Session, bytes]:
     """A new session at rev 0 holding `state`; the session and its state's JSON.
 

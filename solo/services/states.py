@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from typing import Any
 
 from solo.db.uow import UnitOfWork
 from solo.domain import jsonvalue
@@ -41,7 +42,9 @@ def owned_state(
     raise Unavailable({"database": "unavailable"})
 
 
-def materialized(uow: UnitOfWork, cache: StateCache, entry: Entry, session: Session) -> dict:
+def materialized(
+    uow: UnitOfWork, cache: StateCache, entry: Entry, session: Session
+) -> dict[str, Any]:
     """The state as of `session.rev`, held by `entry` afterwards (hold `entry.lock`)."""
     if entry.rev == session.rev and entry.state is not None:
         cache.hits += 1
@@ -49,6 +52,7 @@ def materialized(uow: UnitOfWork, cache: StateCache, entry: Entry, session: Sess
     cache.misses += 1
     try:
         if _catchable(entry, session) and _caught_up(uow, cache, entry, session):
+            assert entry.state is not None
             return entry.state
         return _loaded(uow, cache, entry, session)
     except (SoloError, LogMovedOn):
@@ -106,11 +110,11 @@ def _caught_up(uow: UnitOfWork, cache: StateCache, entry: Entry, session: Sessio
     return True
 
 
-def _loaded(uow: UnitOfWork, cache: StateCache, entry: Entry, session: Session) -> dict:
+def _loaded(uow: UnitOfWork, cache: StateCache, entry: Entry, session: Session) -> dict[str, Any]:
     data = uow.log.checkpoint(session.id, session.checkpoint_rev)
     if data is None:
         raise LogMovedOn()
-    state = jsonvalue.decode_canonical(data)
+    state: dict[str, Any] = jsonvalue.decode_canonical(data)
     for change in uow.log.changes(session.id, session.checkpoint_rev, session.rev):
         state = _replayed(state, change.ops)
     cache.hold(entry, session, state)
@@ -119,7 +123,7 @@ def _loaded(uow: UnitOfWork, cache: StateCache, entry: Entry, session: Session) 
     return state
 
 
-def _replayed(state: dict, ops: bytes | None) -> dict:
+def _replayed(state: dict[str, Any], ops: bytes | None) -> dict[str, Any]:
     if ops is None:
         raise ValueError("a whole-state change after the newest checkpoint")
     return apply_patch(state, 0, jsonvalue.decode_canonical(ops), checked=False).state

@@ -10,6 +10,7 @@ import tempfile
 import time
 from urllib.parse import quote
 
+from solo.domain.model import Clock
 from solo.signing import BadSignature, Signer
 from solo.storage import StorageUnavailable
 
@@ -22,7 +23,9 @@ class ExpiredOrForged(Exception):
 
 
 class LocalBlobStore:
-    def __init__(self, root: pathlib.Path, signing_key: bytes, files_url: str, clock) -> None:
+    def __init__(
+        self, root: pathlib.Path, signing_key: bytes, files_url: str, clock: Clock
+    ) -> None:
         self.root = root
         self._incoming = root / INCOMING
         self._signer = Signer(signing_key, "file")

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3.type_defs import ObjectIdentifierTypeDef
 
 from solo import limits
 from solo.storage import StorageUnavailable
@@ -73,7 +78,9 @@ class S3BlobStore:
                 Bucket=self.bucket, Prefix=self.prefix + prefix
             )
             for page in pages:
-                keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
+                keys: list[ObjectIdentifierTypeDef] = [
+                    {"Key": item["Key"]} for item in page.get("Contents", [])
+                ]
                 if keys:
                     self._client.delete_objects(Bucket=self.bucket, Delete={"Objects": keys})
         except _VENDOR_ERRORS as exc:
