@@ -10,7 +10,8 @@ import pytest
 
 from solo import limits
 from solo.errors import InvalidEncoding, PayloadTooLarge, RequestTimeout
-from solo.middleware.body_limit import BodyLimitMiddleware, BoundedInflater, OverLimit
+from solo.middleware.body_limit import BodyLimitMiddleware
+from solo.middleware.gzip_body import BoundedInflater, OverLimit
 
 GIB = 1024**3
 CHUNK = 64 * 1024
