@@ -1,5 +1,6 @@
-# Two commands: `make run` serves the embedded default, `make test` runs the whole suite.
-# Both build .venv from requirements.lock first (hash-checked, exact pins); `make test` also
+# Two commands: `make run` serves the embedded default, `make test` runs the whole suite
+# (ruff, mypy strict on solo/, the spec's lint, pytest). Both build .venv from
+# requirements.lock first (hash-checked, exact pins); `make test` also
 # installs the pinned node tools of clients/package-lock.json (spec lint, TypeScript client,
 # browser driver) with `npm ci`.
 
@@ -37,6 +38,7 @@ run: $(STAMP)
 
 test: $(STAMP) $(NODE_STAMP)
 	$(BIN)/ruff check solo tests bench
+	$(BIN)/mypy
 	REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true \
 		$(NODE_MODULES)/.bin/redocly lint --format=stylish
 	@test -x $(CHROMIUM) || echo "\n*** $(CHROMIUM) is missing: THE BROWSER TESTS WILL NOT RUN" \
@@ -46,6 +48,7 @@ test: $(STAMP) $(NODE_STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check solo tests bench
 	$(BIN)/ruff format --check solo tests bench
+	$(BIN)/mypy
 
 lock: $(STAMP)
 	$(BIN)/python -m pip install --quiet uv

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
 import gc
 import logging
+from collections.abc import AsyncIterator
 
 from connexion import ConnexionMiddleware
 from connexion.exceptions import ProblemException
@@ -20,10 +23,12 @@ from solo.dependencies import Dependencies
 from solo.middleware.body_limit import BodyLimitMiddleware
 from solo.middleware.cors import Cors
 from solo.middleware.errors import RouteTable, exception_handler
+from solo.middleware.metrics_endpoint import MetricsEndpoint
 from solo.middleware.rate_limit import RateLimitMiddleware
 from solo.middleware.request_context import RequestContextMiddleware, ResponseHeadersMiddleware
 from solo.middleware.spec_document import SpecDocumentMiddleware
 from solo.routing import SECURITY_MAP, TagResolver
+from solo.services import cleanup
 from solo.settings import Settings
 from solo.validators import validator_map
 
@@ -34,9 +39,10 @@ def create_app(settings: Settings, deps: Dependencies | None = None) -> SoloAsyn
     logging.getLogger("connexion.operations.openapi3").setLevel(logging.ERROR)
     deps = deps or Dependencies.build(settings)
     spec = openapi.load_spec()
-    handle_error = exception_handler(RouteTable(API_BASE_PATH, spec["paths"]))
+    handle_error = exception_handler(RouteTable(API_BASE_PATH, spec["paths"]), deps.metrics)
     app = SoloAsyncApp(
         __name__,
+        lifespan=functools.partial(_background_work, deps),
         middlewares=[
             # connexion's own ServerErrorMiddleware answers in plain text (upstream #2059).
             functools.partial(ServerErrorMiddleware, handler=handle_error),
@@ -46,6 +52,8 @@ def create_app(settings: Settings, deps: Dependencies | None = None) -> SoloAsyn
     app.add_middleware(
         RequestContextMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION, deps=deps
     )
+    if settings.metrics:
+        app.add_middleware(MetricsEndpoint, position=MiddlewarePosition.BEFORE_EXCEPTION, deps=deps)
     if settings.cors_origins:
         app.add_middleware(
             Cors, position=MiddlewarePosition.BEFORE_EXCEPTION, origins=settings.cors_origins
@@ -67,6 +75,7 @@ def create_app(settings: Settings, deps: Dependencies | None = None) -> SoloAsyn
         position=MiddlewarePosition.BEFORE_VALIDATION,
         deps=deps,
         body_limits=openapi.body_limits(spec),
+        body_deadline=settings.body_deadline_seconds,
     )
     app.add_middleware(ResponseHeadersMiddleware, position=MiddlewarePosition.BEFORE_CONTEXT)
     app.add_api(
@@ -83,6 +92,28 @@ def create_app(settings: Settings, deps: Dependencies | None = None) -> SoloAsyn
     for exc_class in (Exception, HTTPException, ProblemException):
         app.add_error_handler(exc_class, handle_error)
     return app
+
+
+@contextlib.asynccontextmanager
+async def _background_work(deps: Dependencies, _app: object) -> AsyncIterator[None]:
+    """What a serving process does besides answering: sweeping the snapshot store, and
+    counting its state cache's lookups into the metrics."""
+    loop = asyncio.get_running_loop()
+    tasks = [
+        loop.create_task(cleanup.sweeping(deps, deps.storage, deps.clock)),
+        loop.create_task(_counting_cache(deps)),
+    ]
+    try:
+        yield
+    finally:
+        for task in tasks:
+            task.cancel()
+
+
+async def _counting_cache(deps: Dependencies) -> None:
+    while True:
+        await asyncio.sleep(limits.METRICS_SYNC_SECONDS)
+        deps.metrics.count_cache(deps.states)
 
 
 def create_app_from_env() -> SoloAsyncApp:

@@ -34,7 +34,7 @@ class _DecoratedOnce(StarletteDecorator):
 
 class _Operation(AsyncOperation):
     @functools.cached_property
-    def fn(self) -> Callable[..., Any]:  # type: ignore[override]
+    def fn(self) -> Callable[..., Any]:
         return _DecoratedOnce(pythonic_params=self.pythonic_params, jsonifier=self.jsonifier)(
             self._fn
         )

@@ -11,6 +11,7 @@ import threading
 import time
 import unicodedata
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import jwt
@@ -59,7 +60,7 @@ class TokenVerifier:
         try:
             algorithm = jwt.get_unverified_header(token).get("alg")
             key = self._keys.get(algorithm) if isinstance(algorithm, str) else None
-            if key is None:
+            if key is None or not isinstance(algorithm, str):
                 raise Unauthorized("The token's signing algorithm is not accepted.")
             claims = jwt.decode(
                 token, key, algorithms=[algorithm], options={"require": ["exp", "sub"]}
@@ -113,9 +114,16 @@ class SessionTokens:
             raise Unauthorized(f"The {self._purpose} token is malformed or forged.") from None
         if not isinstance(expires_at, int) or expires_at <= now.timestamp():
             raise Unauthorized(f"The {self._purpose} token has expired.")
-        if claimed_session.lower() != session_id.lower():
+        if claimed_session != _canonical_uuid(session_id):
             raise Forbidden(f"This {self._purpose} token belongs to another session.")
         return Caller(user, expires_at)
+
+
+def _canonical_uuid(text: str) -> str | None:
+    try:
+        return str(uuid.UUID(text))
+    except ValueError:
+        return None
 
 
 def mint_token(settings: Settings, user_id: str, ttl_seconds: int, now: dt.datetime) -> str:
@@ -123,17 +131,17 @@ def mint_token(settings: Settings, user_id: str, ttl_seconds: int, now: dt.datet
     return jwt.encode(claims, settings.jwt_secret, algorithm="HS256")
 
 
-def bearer_info(token: str, request) -> dict[str, Any]:
+def bearer_info(token: str, request: Any) -> dict[str, Any]:
     """connexion's x-bearerInfoFunc: the caller as token_info, or Unauthorized."""
     caller = request.context["deps"].token_verifier.caller(token)
     return {"sub": caller.user, "exp": caller.expires_at}
 
 
-def session_token_info(purpose: str):
+def session_token_info(purpose: str) -> Callable[[str, Any], dict[str, Any]]:
     """connexion's apiKey function for a `?token=` of `purpose` (`x-token-purpose` of its
     security scheme): valid only on its own session's operation of that purpose."""
 
-    def token_info(token: str, request) -> dict[str, Any]:
+    def token_info(token: str, request: Any) -> dict[str, Any]:
         deps = request.context["deps"]
         session_id = request.scope.get("path_params", {}).get("session_id", "")
         caller = deps.session_tokens[purpose].caller_for(token, session_id, deps.clock())

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import copy
-import logging
+import contextlib
+import logging.config
+import os
+import shutil
 import sys
+import tempfile
+from collections.abc import Iterator
 
-from solo import limits
+from solo import PROMETHEUS_MULTIPROC_DIR, limits, logs
 from solo.settings import Settings, SettingsError
 
 
@@ -24,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("migrate", help="bring the database schema up to date")
     args = parser.parse_args(argv)
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.config.dictConfig(logs.config())
     try:
         settings = Settings.from_env()
     except SettingsError as exc:
@@ -49,37 +53,52 @@ def _token(settings: Settings, user_id: str, ttl: int) -> int:
 
 
 def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
-    import uvicorn
+    with _metrics_folder():
+        # Imported only now: prometheus-client chooses its multiprocess mode on import.
+        import uvicorn
 
-    from solo.db.migrate import upgrade
+        from solo.db.migrate import upgrade
+        from solo.http_protocol import SoloHttpToolsProtocol
 
-    if settings.database_url.startswith("sqlite"):
-        upgrade(settings.database_url)
-    uvicorn.run(
-        "solo.app:create_app_from_env",
-        host=host,
-        port=port,
-        workers=workers,
-        factory=True,
-        proxy_headers=False,
-        log_config=_log_config(),
-    )
+        if settings.database_url.startswith("sqlite"):
+            upgrade(settings.database_url)
+        uvicorn.run(
+            "solo.app:create_app_from_env",
+            host=host,
+            port=port,
+            workers=workers,
+            factory=True,
+            proxy_headers=False,
+            log_config=logs.config(),
+            access_log=False,  # Solo logs each request itself (SOLO_ACCESS_LOG)
+            # httptools, with the head bounded and refusals in the error shape (solo/
+            # http_protocol.py); uvicorn's h11 option (h11_max_incomplete_event_size) does
+            # not apply to it.
+            http=SoloHttpToolsProtocol,
+            # No WebSockets (live updates are Server-Sent Events): an upgrade request is
+            # an ordinary request, not uvicorn's bare-text 403.
+            ws="none",
+            timeout_keep_alive=limits.KEEP_ALIVE_SECONDS,
+            timeout_graceful_shutdown=limits.GRACEFUL_SHUTDOWN_SECONDS,
+            lifespan="on",
+        )
     return 0
 
 
-def _log_config() -> dict:
-    """uvicorn's logging, plus Solo's own records, in every worker process."""
-    from uvicorn.config import LOGGING_CONFIG
-
-    config = copy.deepcopy(LOGGING_CONFIG)
-    config["formatters"]["solo"] = {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}
-    config["handlers"]["solo"] = {
-        "class": "logging.StreamHandler",
-        "formatter": "solo",
-        "stream": "ext://sys.stderr",
-    }
-    config["loggers"]["solo"] = {"handlers": ["solo"], "level": "INFO", "propagate": False}
-    return config
+@contextlib.contextmanager
+def _metrics_folder() -> Iterator[None]:
+    """A fresh PROMETHEUS_MULTIPROC_DIR for this server's workers, removed afterwards;
+    one the operator set is used as it is."""
+    if os.environ.get(PROMETHEUS_MULTIPROC_DIR):
+        yield
+        return
+    folder = tempfile.mkdtemp(prefix="solo-metrics-")
+    os.environ[PROMETHEUS_MULTIPROC_DIR] = folder
+    try:
+        yield
+    finally:
+        del os.environ[PROMETHEUS_MULTIPROC_DIR]
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":

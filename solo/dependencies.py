@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures
-import contextvars
 import dataclasses
 import datetime as dt
 import functools
+import time
+import uuid
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
@@ -16,18 +16,23 @@ from sqlalchemy.engine import make_url
 
 from solo import limits
 from solo.auth import SessionTokens, TokenVerifier
+from solo.bulkheads import KeyedGate, Late, started_within
 from solo.db.engine import make_engine
 from solo.db.listener import revision_listener
 from solo.db.uow import UnitOfWork
 from solo.db.writer_lock import WriterLock
 from solo.domain.model import Clock
+from solo.errors import SoloError, Unavailable
 from solo.events import RevisionEvents
+from solo.metrics import Metrics, Outcome
 from solo.rate_limits import RateLimits
 from solo.services import events as events_service
+from solo.services.health import Readiness
 from solo.settings import Settings
 from solo.state_cache import StateCache
 from solo.storage import BlobStore
 from solo.storage.factory import open_blob_store
+from solo.storage.guarded import GuardedStore
 from solo.storage.local import LocalBlobStore
 
 P = ParamSpec("P")
@@ -54,14 +59,20 @@ class Dependencies:
     """The tokens of `beacon_url` and `events_url`, by purpose."""
     rate_limits: RateLimits
     blob_store: BlobStore
+    """The store itself, blocking: call it through `storage` on the event loop."""
+    storage: GuardedStore
+    """The store on its own threads, each call within a deadline."""
     file_server: LocalBlobStore | None
     """The blob store when it is a local folder, whose URLs this server answers."""
+    session_gate: KeyedGate
+    metrics: Metrics
     clock: Clock = utc_now
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock = utc_now) -> Dependencies:
         engine = make_engine(settings.database_url, pool_size=settings.database_threads)
         store = open_blob_store(settings, clock)
+        metrics = Metrics()
         writer_lock = _writer_lock(settings.database_url)
         threads = concurrent.futures.ThreadPoolExecutor(
             settings.database_threads, thread_name_prefix="solo-db"
@@ -80,9 +91,18 @@ class Dependencies:
             },
             RateLimits(settings),
             store,
+            GuardedStore(
+                store, settings.storage_threads, limits.STORAGE_DEADLINE_SECONDS, metrics.storage
+            ),
             store if isinstance(store, LocalBlobStore) else None,
+            KeyedGate(limits.THREADS_PER_SESSION, limits.DATABASE_WAIT_SECONDS),
+            metrics,
             clock,
         )
+
+    @functools.cached_property
+    def readiness(self) -> Readiness:
+        return Readiness(self, self.storage)
 
     def unit_of_work(self) -> UnitOfWork:
         return UnitOfWork(self.engine, self.writer_lock)
@@ -90,15 +110,53 @@ class Dependencies:
     async def in_database_thread(
         self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs
     ) -> T:
-        """Run blocking database work on the database threads, off the event loop."""
-        return await _in_thread(self.database_threads, function, *args, **kwargs)
+        """Run blocking database work on the database threads, off the event loop: 503 if
+        none takes it within DATABASE_WAIT_SECONDS."""
+        timed = _timed(self.metrics, function, *args, **kwargs)
+        try:
+            return await started_within(self.database_threads, limits.DATABASE_WAIT_SECONDS, timed)
+        except Late:
+            self.metrics.database("late", limits.DATABASE_WAIT_SECONDS)
+            raise Unavailable({"database": "unavailable"}) from None
+
+    async def in_session_thread(
+        self, session_id: uuid.UUID, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """Database work that may wait on the session's row (a write): at most
+        THREADS_PER_SESSION of those per session hold database threads; the rest wait here
+        on the event loop, so a session whose row is locked cannot take every thread."""
+        try:
+            async with self.session_gate.held(session_id):
+                return await self.in_database_thread(function, *args, **kwargs)
+        except Late:
+            raise Unavailable({"database": "unavailable"}) from None
 
     def close(self) -> None:
         self.events.close()
+        self.storage.close()
         self.database_threads.shutdown(wait=True)
         self.engine.dispose()
         if self.writer_lock is not None:
             self.writer_lock.close()
+
+
+def _timed(
+    metrics: Metrics, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs
+) -> Callable[[], T]:
+    def timed() -> T:
+        started = time.perf_counter()
+        outcome: Outcome = "error"
+        try:
+            result = function(*args, **kwargs)
+            outcome = "ok"
+            return result
+        except SoloError:
+            outcome = "ok"  # an answer about the request (404, 412, ...): the database worked
+            raise
+        finally:
+            metrics.database(outcome, time.perf_counter() - started)
+
+    return timed
 
 
 async def _in_thread(
@@ -107,10 +165,12 @@ async def _in_thread(
     *args: P.args,
     **kwargs: P.kwargs,
 ) -> T:
-    loop = asyncio.get_running_loop()
-    # Like asyncio.to_thread: the work sees the request's context (connexion's `request`).
-    call = functools.partial(contextvars.copy_context().run, function, *args, **kwargs)
-    return await loop.run_in_executor(threads, call)
+    try:
+        return await started_within(
+            threads, limits.DATABASE_WAIT_SECONDS, function, *args, **kwargs
+        )
+    except Late:
+        raise Unavailable({"database": "unavailable"}) from None
 
 
 def _revision_events(

@@ -11,6 +11,7 @@ SoloError                       base: an answer in the contract's error shape (�
 ├── RevMismatch           409   the legacy X-Rev names another revision than the server's
 ├── IdempotencyInProgress 409   an Idempotency-Key whose first request is still running
 ├── ChangesCompacted      410   a change feed asked from a rev older than the kept log
+├── RequestTimeout        408   a body that did not arrive within its deadline
 ├── PreconditionFailed    412   If-Match (or X-Rev) missing, unparsable or not matching
 ├── PayloadTooLarge       413   a body over its endpoint's limit (after decompression)
 ├── UnsupportedMediaType  415   a Content-Type or Content-Encoding the operation does not take
@@ -21,12 +22,14 @@ SoloError                       base: an answer in the contract's error shape (�
 ├── RevisionUnavailable   422   a restore names a rev that no snapshot or kept change can rebuild
 ├── RateLimited           429   the user's budget for this endpoint group is spent
 ├── InternalError         500   anything unexpected; never carries internals
-└── Unavailable           503   readiness: a dependency (database, storage) does not answer
+└── Unavailable           503   a dependency (database, storage) does not answer in time
 """
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
+
+from solo import limits
 
 REQUEST_ID_HEADER = "X-Request-ID"
 
@@ -138,6 +141,21 @@ class PreconditionFailed(SoloError):
 
     def headers(self) -> dict[str, str]:
         return {"ETag": f'"{self.current_rev}"'}
+
+
+class RequestTimeout(SoloError):
+    status, code = 408, "request_timeout"
+    default_message = "The request body did not arrive in time."
+
+    def __init__(self, deadline: int) -> None:
+        super().__init__()
+        self.deadline = deadline
+
+    def details(self) -> dict[str, Any]:
+        return {"deadline": self.deadline}
+
+    def headers(self) -> dict[str, str]:
+        return {"Connection": "close"}
 
 
 class PayloadTooLarge(SoloError):
@@ -262,3 +280,6 @@ class Unavailable(SoloError):
 
     def details(self) -> dict[str, Any]:
         return {"checks": self.checks}
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(limits.RETRY_AFTER_SECONDS)}

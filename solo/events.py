@@ -17,7 +17,8 @@ import datetime as dt
 import logging
 import threading
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import Any
 
 from solo import limits
 
@@ -49,7 +50,7 @@ class RevisionEvents:
         watch: Watch,
         poll: Poll | None,
         listen: Listen | None,
-        run_blocking: Callable,
+        run_blocking: Callable[..., Awaitable[Any]],
         clock: Callable[[], dt.datetime],
     ) -> None:
         self._watch, self._poll, self._listen = watch, poll, listen
@@ -57,11 +58,13 @@ class RevisionEvents:
         self._queues: dict[uuid.UUID, set[asyncio.Queue[RevisionEvent]]] = {}
         self._seen: dict[uuid.UUID, int] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._tasks: list[asyncio.Task] = []
+        self._tasks: list[asyncio.Task[None]] = []
         self._stop = threading.Event()
 
     @contextlib.asynccontextmanager
-    async def subscribed(self, session_id: uuid.UUID) -> AsyncIterator[asyncio.Queue]:
+    async def subscribed(
+        self, session_id: uuid.UUID
+    ) -> AsyncIterator[asyncio.Queue[RevisionEvent]]:
         """A queue of the session's revision events for as long as the context lasts; the
         session is marked as watched before the context is entered."""
         self._start()
@@ -141,7 +144,7 @@ class RevisionEvents:
 
 
 @contextlib.contextmanager
-def _logged(what: str):
+def _logged(what: str) -> Iterator[None]:
     try:
         yield
     except Exception:

@@ -25,6 +25,15 @@ RESTORE_BODY_LIMIT = 1 * KIB
 EXPORT_RESPONSE_LIMIT = 10 * MIB
 """Largest export document the server will produce."""
 
+BODY_DEADLINE_SECONDS = 60
+"""Default time a request body has to arrive whole after its headers, else 408
+(SOLO_BODY_DEADLINE_SECONDS): a stalled upload cannot hold a connection and its buffers
+indefinitely, while 2 MiB still arrive over a 40 KB/s link."""
+
+GZIP_MEMBERS_LIMIT = 1024
+"""Most gzip members one body may hold (`cat a.gz b.gz` is one body): each costs a
+decompressor, so a body of empty members is refused before it costs milliseconds."""
+
 STATE_SIZE_LIMIT = STREAM_BODY_LIMIT
 """A state that a diff would grow past this is refused with state_too_large."""
 
@@ -70,8 +79,49 @@ BEACON_EVENTS_KEPT = 100
 """Telemetry retention: the newest beacon events kept per session (SOLO_BEACON_EVENTS_KEPT)."""
 
 DATABASE_WAIT_SECONDS = 5
-"""Longest a request waits for the database: a pooled connection, the SQLite writer lock,
-a locked row. Past it the answer is 503 unavailable."""
+"""Longest a request waits for the database: a database thread, a pooled connection, the
+SQLite writer lock or busy database, a locked row (PostgreSQL `lock_timeout`), a new
+connection. Past it the answer is 503 unavailable."""
+
+DATABASE_STATEMENT_SECONDS = 15
+"""Longest one PostgreSQL statement may run, its lock waits included (`statement_timeout`)."""
+
+THREADS_PER_SESSION = 2
+"""Database threads that requests about one session may hold at once in a process (the
+rest wait on the event loop): a session whose row is locked cannot take every thread."""
+
+STORAGE_THREADS = 4
+"""Default threads per process that talk to the snapshot store (SOLO_STORAGE_THREADS)."""
+
+STORAGE_DEADLINE_SECONDS = 5
+"""Longest a request waits for one call to the snapshot store, queueing included; past it
+the answer is 503 unavailable."""
+
+STORAGE_CONNECT_TIMEOUT_SECONDS = 2
+STORAGE_READ_TIMEOUT_SECONDS = 3
+STORAGE_ATTEMPTS = 2
+"""S3: the socket timeouts and the attempts (the first included) of one call."""
+
+SNAPSHOT_SETTLE_SECONDS = 120
+"""Longer than any snapshot write can last (its thread included, past the deadline): a
+deleted session's objects are swept again this long after the delete, and a claim this
+old belongs to a request that died."""
+
+SWEEP_SECONDS = 30
+"""About how often each process sweeps the store (pending deletions, stale claims,
+leftover temporary files)."""
+
+SWEEP_RETRY_SECONDS = 60
+"""A deletion the store did not take is tried again this much later."""
+
+RETRY_AFTER_SECONDS = 5
+"""The `Retry-After` of a 503: about how long a dependency is given to come back."""
+
+READINESS_DEADLINE_SECONDS = 2
+"""Longest each readiness check (database, store) may take before it counts as down."""
+
+READINESS_CACHE_SECONDS = 1
+"""A readiness answer is reused this long: any number of probes cost one check."""
 
 STATE_CACHE_MB = 256
 """Default budget of each process's state cache (SOLO_STATE_CACHE_MB), in megabytes of
@@ -109,6 +159,23 @@ the last one, or once the logged ops outgrow the state, whichever comes first.""
 
 GC_THRESHOLDS = (50_000, 50, 100)
 """The cycle collector's thresholds in a server process (Python's default: 700, 10, 10)."""
+
+REQUEST_HEAD_LIMIT = 32 * KIB
+"""Largest request line and headers together, in bytes (past it: 400, connection closed)."""
+
+REQUEST_HEAD_SECONDS = 10
+"""A request's line and headers must arrive within this long of their first byte (of the
+connection, for the first request), or the connection is closed."""
+
+KEEP_ALIVE_SECONDS = 5
+"""An idle kept-alive connection is closed after this long (uvicorn's own default, set
+explicitly; behind a load balancer, keep it above the balancer's idle timeout)."""
+
+GRACEFUL_SHUTDOWN_SECONDS = 20
+"""On SIGTERM, requests in flight get this long to finish before the process exits."""
+
+METRICS_SYNC_SECONDS = 5
+"""How often each process adds its state cache's lookups to the metrics."""
 
 REQUEST_ID_MAX_LENGTH = 200
 """Longest incoming X-Request-ID that is echoed rather than replaced."""

@@ -101,7 +101,11 @@ class RateLimits:
     def hit(self, group: str, user: str) -> Decision:
         """Spend one unit of the user's budget for the group (blocking: call off the loop)."""
         item = self._policies[group]
-        if self._limiter is not None and time.monotonic() >= self._skip_storage_until:
+        if (
+            self._limiter is not None
+            and self._storage is not None
+            and time.monotonic() >= self._skip_storage_until
+        ):
             try:
                 allowed = self._limiter.hit(item, group, user)
                 stats = self._limiter.get_window_stats(item, group, user)
@@ -135,6 +139,8 @@ class RateLimits:
 
 def _storage(uri: str) -> Storage:
     timeout = limits.RATE_LIMIT_REDIS_TIMEOUT_SECONDS
-    return storage_from_string(
+    storage = storage_from_string(
         uri, socket_connect_timeout=timeout, socket_timeout=timeout, key_prefix="solo"
     )
+    assert isinstance(storage, Storage)
+    return storage

@@ -8,6 +8,8 @@ security schemes' functions are given by scheme type rather than by `x-*InfoFunc
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Any
 
 from connexion.resolver import Resolution, Resolver
 from connexion.security import ApiKeySecurityHandler, BearerSecurityHandler
@@ -22,29 +24,29 @@ def snake_case(operation_id: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", operation_id).lower()
 
 
-def handler_name(operation: dict) -> str:
+def handler_name(operation: dict[str, Any]) -> str:
     return f"{HANDLERS}.{operation['tags'][0]}.{snake_case(operation['operationId'])}"
 
 
 class TagResolver(Resolver):
     """Resolves each operation to its handler; the scope keeps the spec's operationId."""
 
-    def __init__(self, spec: dict) -> None:
+    def __init__(self, spec: dict[str, Any]) -> None:
         super().__init__()
         self._handlers = {op["operationId"]: handler_name(op) for op in operations(spec)}
 
-    def resolve(self, operation) -> Resolution:
+    def resolve(self, operation: Any) -> Resolution:
         function = self.resolve_function_from_operation_id(self._handlers[operation.operation_id])
         return Resolution(function, operation.operation_id)
 
 
 class BearerAuth(BearerSecurityHandler):
-    def _resolve_func(self, security_scheme):
+    def _resolve_func(self, security_scheme: dict[str, Any]) -> Callable[..., dict[str, Any]]:
         return bearer_info
 
 
 class SessionTokenAuth(ApiKeySecurityHandler):
-    def _resolve_func(self, security_scheme):
+    def _resolve_func(self, security_scheme: dict[str, Any]) -> Callable[..., dict[str, Any]]:
         return session_token_info(security_scheme["x-token-purpose"])
 
 

@@ -45,6 +45,12 @@ class Settings:
     changes_kept: int = limits.CHANGES_KEPT
     state_cache_mb: int = limits.STATE_CACHE_MB
     database_threads: int = limits.DATABASE_THREADS
+    storage_threads: int = limits.STORAGE_THREADS
+    body_deadline_seconds: int = limits.BODY_DEADLINE_SECONDS
+    access_log: bool = True
+    """One JSON line per answered request (SOLO_ACCESS_LOG)."""
+    metrics: bool = True
+    """Prometheus metrics at /metrics, outside the API (SOLO_METRICS)."""
     validate_responses: bool = False
     """Check every answer against the spec (tests and schemathesis turn it on; it costs
     a parse of every response body, see bench/RESULTS.md)."""
@@ -76,7 +82,7 @@ class Settings:
                 problems.append(f"{name}: {exc}")
         if problems:
             raise SettingsError("invalid configuration: " + "; ".join(problems))
-        settings = cls(**values)
+        settings = cls(**values)  # type: ignore[arg-type]  # each value _convert-ed to its field
         if settings.uses_development_secret:
             log.warning(
                 "SOLO_JWT_SECRET is not set: tokens are signed with the public "
@@ -91,6 +97,8 @@ _WHOLE_NUMBERS = {
     "changes_kept",
     "state_cache_mb",
     "database_threads",
+    "storage_threads",
+    "body_deadline_seconds",
 }
 
 
@@ -99,7 +107,7 @@ def _convert(name: str, raw: str) -> object:
         if not raw.isdigit() or int(raw) <= 0:
             raise ValueError(f"expected a positive whole number, got {raw!r}")
         return int(raw)
-    if name == "validate_responses":
+    if name in ("validate_responses", "access_log", "metrics"):
         if raw not in ("true", "false"):
             raise ValueError(f"expected true or false, got {raw!r}")
         return raw == "true"

@@ -11,6 +11,7 @@ import binascii
 import hashlib
 import hmac
 import json
+from typing import Any
 
 
 class BadSignature(ValueError):
@@ -22,11 +23,11 @@ class Signer:
         self._key = key
         self._purpose = purpose.encode() + b":"
 
-    def sign(self, claims: list) -> str:
+    def sign(self, claims: list[Any]) -> str:
         body = _b64(json.dumps(claims, ensure_ascii=False).encode())
         return f"{body}.{_b64(self._mac(body))}"
 
-    def unsign(self, token: str) -> list:
+    def unsign(self, token: str) -> list[Any]:
         body, _, signature = token.partition(".")
         try:
             valid = hmac.compare_digest(_unb64(signature), self._mac(body))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import pathlib
 from collections.abc import Iterator
+from typing import Any
 
 import yaml
 
@@ -23,18 +24,19 @@ CHECKED_AFTER_PRECONDITION = "x-checked-after-precondition"
 """On a schema or a request media type: broken, it is the named 422, after the precondition."""
 
 
-def load_spec() -> dict:
-    return yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
+def load_spec() -> dict[str, Any]:
+    spec: dict[str, Any] = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
+    return spec
 
 
-def operations(spec: dict) -> Iterator[dict]:
+def operations(spec: dict[str, Any]) -> Iterator[dict[str, Any]]:
     for path_item in spec["paths"].values():
         for method in HTTP_METHODS:
             if method in path_item:
                 yield path_item[method]
 
 
-def body_limits(spec: dict) -> dict[str, int]:
+def body_limits(spec: dict[str, Any]) -> dict[str, int]:
     """Each operation's `x-body-limit`, by operationId."""
     return {
         op["operationId"]: op["requestBody"]["x-body-limit"]
@@ -43,7 +45,7 @@ def body_limits(spec: dict) -> dict[str, int]:
     }
 
 
-def rate_limit_groups(spec: dict) -> dict[str, str]:
+def rate_limit_groups(spec: dict[str, Any]) -> dict[str, str]:
     """Each operation's `x-rate-limit-group`, by operationId."""
     return {
         op["operationId"]: op["x-rate-limit-group"]
@@ -52,7 +54,7 @@ def rate_limit_groups(spec: dict) -> dict[str, str]:
     }
 
 
-def for_connexion(spec: dict) -> dict:
+def for_connexion(spec: dict[str, Any]) -> dict[str, Any]:
     """The document connexion routes and validates with.
 
     The media types of `x-also-accepts` join `content`, and a media type marked

@@ -3,6 +3,7 @@ every JSON body once with Solo's strict decoder, and to build each schema's vali
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from connexion.datastructures import MediaTypeDict
@@ -50,7 +51,7 @@ def parse_json(raw: bytes) -> tuple[Any, bytes]:
 def parsed_body(scope: Scope, absent: tuple[Any, bytes] | None = None) -> tuple[Any, bytes]:
     """The JSON body the request validator parsed, with its canonical encoding; `absent`
     when the request had no body (the spec said it was optional)."""
-    body = scope.get("state", {}).get(_BODY, absent)
+    body: tuple[Any, bytes] | None = scope.get("state", {}).get(_BODY, absent)
     if body is None:
         raise InvalidRequest("The request body is required.", field="body")
     return body
@@ -59,11 +60,11 @@ def parsed_body(scope: Scope, absent: tuple[Any, bytes] | None = None) -> tuple[
 class _Cached:
     """jsonschema validators by schema: connexion would build one per request."""
 
-    def __init__(self, validator_class) -> None:
+    def __init__(self, validator_class: type[Draft4Validator]) -> None:
         self._class = validator_class
-        self._by_schema: dict[int, tuple[dict, Any]] = {}
+        self._by_schema: dict[int, tuple[dict[str, Any], Draft4Validator]] = {}
 
-    def __call__(self, schema: dict) -> Any:
+    def __call__(self, schema: dict[str, Any]) -> Draft4Validator:
         held = self._by_schema.get(id(schema))
         if held is not None:
             return held[1]
@@ -91,10 +92,10 @@ class JsonBodyValidator(JSONRequestBodyValidator):
     """
 
     @property
-    def _validator(self):
+    def _validator(self) -> Draft4Validator:
         return _request_validator(self._schema)
 
-    async def _parse(self, stream, scope) -> Any:
+    async def _parse(self, stream: AsyncIterator[bytes], scope: Scope) -> Any:
         self._scope = scope
         raw = b"".join([chunk async for chunk in stream])
         if not raw.strip():
@@ -119,25 +120,27 @@ class JsonBodyValidator(JSONRequestBodyValidator):
         if failures:
             first = min(failures, key=_position)
             code = _deferral(self._schema, first)
+            assert code is not None
             self._scope.setdefault("state", {})[_DEFERRED] = DEFERRED_ERRORS[code](first)
 
 
-def deferred_error(scope) -> SoloError | None:
+def deferred_error(scope: Scope) -> SoloError | None:
     """The 422 a body earned by breaking a part checked after the precondition, if any."""
-    return scope.get("state", {}).get(_DEFERRED)
+    error: SoloError | None = scope.get("state", {}).get(_DEFERRED)
+    return error
 
 
-def _deferral(schema: dict, error: ValidationError) -> str | None:
+def _deferral(schema: dict[str, Any], error: ValidationError) -> str | None:
     """The mark of the first schema on the error's way down that is checked later."""
     node: Any = schema
     keys = iter(error.schema_path)
     while isinstance(node, dict | list):
         if isinstance(node, dict) and CHECKED_AFTER_PRECONDITION in node:
-            return node[CHECKED_AFTER_PRECONDITION]
+            return str(node[CHECKED_AFTER_PRECONDITION])
         key = next(keys, None)
         if key is None:
             return None
-        node = node[key]
+        node = node[key]  # type: ignore[index]  # str into dicts, int into lists
     return None
 
 
@@ -152,10 +155,12 @@ def _invalid_ops(error: ValidationError) -> InvalidOps:
     index = next(i for i, part in enumerate(path) if isinstance(part, int))
     member = "/".join(str(part) for part in path[index + 1 :])
     reason = short_message(error.message)
-    return InvalidOps(op_index=path[index], reason=f"{member}: {reason}" if member else reason)
+    op_index = path[index]
+    assert isinstance(op_index, int)
+    return InvalidOps(op_index=op_index, reason=f"{member}: {reason}" if member else reason)
 
 
-DEFERRED_ERRORS = {
+DEFERRED_ERRORS: dict[str, Callable[[ValidationError], SoloError]] = {
     # The codes `x-checked-after-precondition` may name in the spec.
     "invalid_ops": _invalid_ops,
     "invalid_state": lambda _error: InvalidState(),
@@ -164,22 +169,27 @@ DEFERRED_ERRORS = {
 
 class JsonResponseValidator(JSONResponseBodyValidator):
     @property
-    def validator(self):
+    def validator(self) -> Draft4Validator:
         return _response_validator(self._schema)
 
 
 class SpecParameterValidator(ParameterValidator):
     @staticmethod
-    def validate_parameter(parameter_type, value, param, param_name=None):
+    def validate_parameter(
+        parameter_type: str, value: Any, param: dict[str, Any], param_name: str | None = None
+    ) -> str | None:
         if value is None or (is_nullable(param) and is_null(value)):
-            return ParameterValidator.validate_parameter(parameter_type, value, param, param_name)
+            outcome: str | None = ParameterValidator.validate_parameter(
+                parameter_type, value, param, param_name
+            )
+            return outcome
         try:
             _parameter_validator(param.get("schema", param)).validate(value)
         except ValidationError as exc:
             return short_message(exc.message)
         return None
 
-    def validate_request(self, request) -> None:
+    def validate_request(self, request: Any) -> None:
         if self.strict_validation:
             unknown = self.validate_query_parameter_list(
                 request, security_params=self.security_query_params
@@ -201,7 +211,7 @@ class SpecParameterValidator(ParameterValidator):
                     raise InvalidRequest(f"{name}: {short_message(error)}", field=name)
 
 
-def validator_map() -> dict:
+def validator_map() -> dict[str, Any]:
     body = MediaTypeDict(VALIDATOR_MAP["body"])
     body["*/*json"] = JsonBodyValidator
     response = MediaTypeDict(VALIDATOR_MAP["response"])

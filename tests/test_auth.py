@@ -1,4 +1,5 @@
 import base64
+import dataclasses
 import datetime as dt
 import hashlib
 import hmac
@@ -9,9 +10,11 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from solo import errors, limits
 from solo.auth import TokenVerifier, mint_token
 from solo.errors import Unauthorized
 from solo.settings import Settings
+from tests.support.bodies import error_body
 
 SECRET = "тестовий-секрет-0123456789abcdef0123"
 
@@ -58,3 +61,76 @@ def test_the_public_key_cannot_be_used_as_an_hmac_secret():
     forged = signing_input.decode() + "." + base64.urlsafe_b64encode(signature).decode().rstrip("=")
     with pytest.raises(Unauthorized):
         TokenVerifier(Settings(jwt_secret=SECRET, jwt_public_key=public)).caller(forged)
+
+
+def _token(header: dict, claims: dict, secret: str) -> str:
+    signing_input = f"{_b64(header)}.{_b64(claims)}".encode()
+    signature = hmac.new(secret.encode(), signing_input, hashlib.sha256).digest()
+    return signing_input.decode() + "." + base64.urlsafe_b64encode(signature).decode().rstrip("=")
+
+
+@pytest.mark.parametrize("alg", [["HS256"], {"HS256": True}, None, 256])
+def test_a_header_alg_that_is_not_a_name_is_401_and_costs_no_budget(settings, make_client, alg):
+    limited = dataclasses.replace(settings, rate_limit_read="1/hour")
+    client, _ = make_client(limited)
+    claims = {"sub": "олена", "exp": int(_now().timestamp()) + 60}
+    forged = {"Authorization": "Bearer " + _token({"alg": alg}, claims, settings.jwt_secret)}
+    for _ in range(3):
+        response = client.get("/sessions/", headers=forged)
+        assert response.status_code == 401
+        assert response.json() == error_body(
+            response, errors.Unauthorized("The token's signing algorithm is not accepted.")
+        )
+    assert client.get("/sessions/", headers=client.auth("олена")).status_code == 200
+
+
+@pytest.mark.parametrize("exp", ["завтра", True, [1], {"у": 1}, None])
+def test_an_expiry_that_is_not_a_number_is_401(client, settings, exp):
+    claims = {"sub": "олена", "exp": exp}
+    token = _token({"alg": "HS256", "typ": "JWT"}, claims, settings.jwt_secret)
+    response = client.get("/sessions/", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 401
+    assert response.json()["error"] == "unauthorized"
+    assert response.json()["message"] in (
+        "The token's expiry is not a time.",
+        "The token has expired.",
+        "The token is malformed or its signature is invalid.",
+    )
+
+
+HOSTILE_SUBJECTS = {
+    "nul": "оле\x00на",
+    "control": "олена\x1b[31m",
+    "lone-surrogate": "олена\ud800",
+    "empty": "",
+    "too-many-bytes": "ї" * 128,
+    "too-long-as-a-key": "/" * 100,
+}
+
+
+@pytest.mark.parametrize("subject", list(HOSTILE_SUBJECTS.values()), ids=list(HOSTILE_SUBJECTS))
+@pytest.mark.parametrize(("method", "path"), [("GET", "/sessions/"), ("POST", "/sessions/")])
+def test_a_subject_unsafe_as_a_database_value_or_a_key_is_401(
+    client, settings, subject, method, path
+):
+    claims = {"sub": subject, "exp": int(_now().timestamp()) + 60}
+    token = _token({"alg": "HS256", "typ": "JWT"}, claims, settings.jwt_secret)
+    response = client.request(
+        method, path, json={"state": {}}, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert response.status_code == 401
+    assert response.json() == error_body(
+        response, errors.Unauthorized("The token's subject is not a user id.")
+    )
+
+
+def test_the_longest_subject_allowed_works_everywhere(client):
+    subject = "ї" * (limits.SUBJECT_MAX_BYTES // 2)
+    headers = client.auth(subject)
+    created = client.post("/sessions/", json={"state": {"а": 1}}, headers=headers)
+    assert created.status_code == 201
+    snapshot = client.post(f"/sessions/{created.json()['id']}/snapshot/", headers=headers)
+    assert snapshot.status_code == 201
+    assert [s["id"] for s in client.get("/sessions/", headers=headers).json()["items"]] == [
+        created.json()["id"]
+    ]

@@ -196,3 +196,45 @@ def test_each_server_reads_what_the_other_wrote(servers):
             for _ in range(2):  # both worker processes of the reading server, most likely
                 read = http.get(f"{reader.api_url}/sessions/{session_id}/", headers=headers)
                 assert (read.json()["rev"], read.json()["state"]) == (rev + 1, expected)
+
+
+def test_snapshots_racing_deletes_leave_no_object_and_no_500(servers, tmp_path):
+    started, settings = servers
+    headers = _auth(settings)
+    barrier = threading.Barrier(2)
+    trials, statuses, urls = 15, collections.Counter(), []
+
+    def snapshot(server, session_id):
+        with httpx2.Client(timeout=30) as http:
+            barrier.wait()
+            return http.post(f"{server.api_url}/sessions/{session_id}/snapshot/", headers=headers)
+
+    def delete(server, session_id):
+        with httpx2.Client(timeout=30) as http:
+            barrier.wait()
+            return http.delete(
+                f"{server.api_url}/sessions/{session_id}/", headers={**headers, "If-Match": "*"}
+            )
+
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        for trial in range(trials):
+            session_id = _create(started[trial % 2], headers)
+            first = httpx2.post(
+                f"{started[0].api_url}/sessions/{session_id}/snapshot/", headers=headers
+            )
+            urls.append(first.json()["url"])
+            httpx2.patch(
+                f"{started[1].api_url}/sessions/{session_id}/diff/",
+                json={"ops": [{"op": "add", "path": "/спроба", "value": trial}]},
+                headers={**headers, "If-Match": "*"},
+            )
+            snapshotted = pool.submit(snapshot, started[trial % 2], session_id)
+            deleted = pool.submit(delete, started[(trial + 1) % 2], session_id)
+            assert deleted.result().status_code == 204, deleted.result().text
+            statuses[snapshotted.result().status_code] += 1
+
+    assert set(statuses) <= {201, 404}, statuses
+    root = tmp_path / "snapshots"
+    assert sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()) == []
+    for url in urls:
+        assert httpx2.get(url, timeout=10).status_code == 404

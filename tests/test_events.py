@@ -77,10 +77,10 @@ def test_streams_of_a_session_another_process_deleted_end(deps, other_process, m
                 sessions.delete_session,
                 other_process.unit_of_work(),
                 other_process.states,
-                other_process.blob_store,
                 "олена",
                 session.id,
                 from_headers("*", None),
+                lambda: T0,
             )
             events = []
             while not events or events[-1] is not GONE:

@@ -58,3 +58,15 @@ def test_the_write_budget_covers_every_write():
     }
     assert groups["sendBeacon"] == "beacon"
     assert groups["createSnapshot"] == "snapshot"
+
+
+def test_exactly_the_operations_that_read_a_body_declare_408():
+    with_408 = {op["operationId"] for op in operations(SPEC) if "408" in op["responses"]}
+    assert with_408 == set(body_limits(SPEC))
+
+
+def test_every_operation_but_liveness_may_answer_503_with_retry_after():
+    without_503 = {op["operationId"] for op in operations(SPEC) if "503" not in op["responses"]}
+    assert without_503 == {"getHealth"}
+    unavailable = SPEC["components"]["responses"]["Unavailable"]
+    assert set(unavailable["headers"]) == {"X-Request-ID", "Retry-After"}

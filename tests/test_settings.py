@@ -41,6 +41,10 @@ def test_every_variable_is_read():
         "SOLO_SIGNED_URL_TTL": "60",
         "SOLO_CORS_ORIGINS": "https://a.example, https://b.example",
         "SOLO_PUBLIC_URL": "https://solo.example:8443/",
+        "SOLO_STORAGE_THREADS": "2",
+        "SOLO_BODY_DEADLINE_SECONDS": "90",
+        "SOLO_ACCESS_LOG": "false",
+        "SOLO_METRICS": "false",
     }
     settings = Settings.from_env(env)
     assert settings.database_url == env["SOLO_DATABASE_URL"]
@@ -51,6 +55,8 @@ def test_every_variable_is_read():
     assert settings.signed_url_ttl == 60
     assert settings.cors_origins == ("https://a.example", "https://b.example")
     assert settings.public_url == "https://solo.example:8443"
+    assert (settings.storage_threads, settings.body_deadline_seconds) == (2, 90)
+    assert (settings.access_log, settings.metrics) == (False, False)
     assert not settings.uses_development_secret
 
 
@@ -61,6 +67,8 @@ def test_bad_values_are_all_reported_at_once():
         "SOLO_CORS_ORIGINS": "editor.example",
         "SOLO_STORAGE_URL": "ftp://x",
         "SOLO_PUBLIC_URL": "https://solo.example/api",
+        "SOLO_ACCESS_LOG": "так",
+        "SOLO_BODY_DEADLINE_SECONDS": "0",
     }
     with pytest.raises(SettingsError) as raised:
         Settings.from_env(env)

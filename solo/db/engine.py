@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pathlib
+import sqlite3
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
@@ -10,8 +11,9 @@ from sqlalchemy.engine import make_url
 from solo import limits
 
 
-def make_engine(database_url: str, pool_size: int = 5) -> sa.Engine:
-    """An engine whose pool has one connection for each thread that may use it."""
+def make_engine(database_url: str, pool_size: int = 5, *, bounded: bool = True) -> sa.Engine:
+    """An engine whose pool has one connection for each thread that may use it; `bounded`,
+    no statement waits on PostgreSQL past Solo's limits (migrations may take longer)."""
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(url, pool_size)
@@ -21,7 +23,18 @@ def make_engine(database_url: str, pool_size: int = 5) -> sa.Engine:
         pool_size=pool_size,
         max_overflow=0,
         pool_timeout=limits.DATABASE_WAIT_SECONDS,
+        connect_args=postgresql_timeouts() if bounded else {},
     )
+
+
+def postgresql_timeouts() -> dict[str, object]:
+    """psycopg connection arguments: nothing waits on PostgreSQL past Solo's limits."""
+    lock_ms = limits.DATABASE_WAIT_SECONDS * 1000
+    statement_ms = limits.DATABASE_STATEMENT_SECONDS * 1000
+    return {
+        "connect_timeout": limits.DATABASE_WAIT_SECONDS,
+        "options": f"-c lock_timeout={lock_ms} -c statement_timeout={statement_ms}",
+    }
 
 
 def _sqlite_engine(url: sa.URL, pool_size: int) -> sa.Engine:
@@ -36,7 +49,7 @@ def _sqlite_engine(url: sa.URL, pool_size: int) -> sa.Engine:
     )
 
     @sa.event.listens_for(engine, "connect")
-    def _configure(dbapi_connection, _record):
+    def _configure(dbapi_connection: sqlite3.Connection, _record: object) -> None:
         # Solo issues BEGIN itself (below), so that a write can say IMMEDIATE.
         dbapi_connection.isolation_level = None
         # WAL lets readers run beside the single writer; the rev CAS stays atomic
@@ -46,7 +59,7 @@ def _sqlite_engine(url: sa.URL, pool_size: int) -> sa.Engine:
         dbapi_connection.execute("PRAGMA foreign_keys=ON")
 
     @sa.event.listens_for(engine, "begin")
-    def _begin(connection):
+    def _begin(connection: sa.Connection) -> None:
         mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
         connection.exec_driver_sql(f"BEGIN {mode}")
 

@@ -26,7 +26,7 @@ def revision_listener(
         make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
     )
 
-    def listen(stop: threading.Event, publish: Callable[[uuid.UUID, RevisionEvent], None]):
+    def listen(stop: threading.Event, publish: Callable[[uuid.UUID, RevisionEvent], None]) -> None:
         while not stop.is_set():
             try:
                 with psycopg.connect(

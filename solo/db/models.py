@@ -9,25 +9,36 @@ import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
-class UtcDateTime(sa.types.TypeDecorator):
+class UtcDateTime(sa.types.TypeDecorator[dt.datetime]):
     """Stores naive UTC and returns aware UTC, identically on SQLite and PostgreSQL."""
 
     impl = sa.DateTime
     cache_ok = True
 
-    def process_bind_param(self, value: dt.datetime | None, dialect):
+    def process_bind_param(
+        self, value: dt.datetime | None, dialect: sa.Dialect
+    ) -> dt.datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetimes are ambiguous; pass an aware one")
         return value.astimezone(dt.UTC).replace(tzinfo=None)
 
-    def process_result_value(self, value: dt.datetime | None, dialect):
+    def process_result_value(
+        self, value: dt.datetime | None, dialect: sa.Dialect
+    ) -> dt.datetime | None:
         return None if value is None else value.replace(tzinfo=dt.UTC)
 
 
 class Base(DeclarativeBase):
     pass
+
+
+def table_of(model: type[Base]) -> sa.Table:
+    """A model's table, typed as the Table it is (SQLAlchemy types it as any FromClause)."""
+    table = model.__table__
+    assert isinstance(table, sa.Table)
+    return table
 
 
 class SessionRow(Base):
@@ -95,7 +106,8 @@ class TelemetryEventRow(Base):
 
 
 class SnapshotRow(Base):
-    """A snapshot whose object is known to exist in the blob store."""
+    """A snapshot whose object is known to exist in the blob store, or, while `claim` is
+    set, the claim of a request that is writing it (never listed or served)."""
 
     __tablename__ = "snapshots"
 
@@ -106,6 +118,21 @@ class SnapshotRow(Base):
     key: Mapped[str] = mapped_column(sa.String(1024), nullable=False)
     size: Mapped[int] = mapped_column(sa.Integer, nullable=False)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, nullable=False)
+    claim: Mapped[str | None] = mapped_column(sa.String(32), nullable=True)
+    """The writing request's token until the object is written; NULL once it is."""
+
+
+class PendingDeletionRow(Base):
+    """Objects under `prefix` must go: a deleted session's snapshots, removed by the
+    sweeper once `not_before` has passed (and again until the store answers)."""
+
+    __tablename__ = "pending_deletions"
+
+    prefix: Mapped[str] = mapped_column(sa.String(1024), primary_key=True)
+    not_before: Mapped[dt.datetime] = mapped_column(UtcDateTime, nullable=False)
+    attempts: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+
+    __table_args__ = (sa.Index("ix_pending_deletions_not_before", "not_before"),)
 
 
 class IdempotencyKeyRow(Base):

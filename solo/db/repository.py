@@ -8,20 +8,22 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import uuid
+from typing import Any
 
 import sqlalchemy as sa
 
-from solo.db.models import CheckpointRow, SessionRow, UtcDateTime
+from solo.db.models import CheckpointRow, SessionRow, UtcDateTime, table_of
 from solo.db.revisions import REVISIONS_CHANNEL, announcement
 from solo.domain.model import Session
 
-_sessions = SessionRow.__table__
-_checkpoints = CheckpointRow.__table__
+_sessions = table_of(SessionRow)
+_checkpoints = table_of(CheckpointRow)
 _this_session = sa.and_(
     _sessions.c.id == sa.bindparam("session_id"), _sessions.c.owner == sa.bindparam("session_owner")
 )
 _GET = sa.select(_sessions).where(_this_session)
 _GET_FOR_UPDATE = _GET.with_for_update()
+_GET_HELD = _GET.with_for_update(read=True, key_share=True)
 _ADVANCE = (
     sa.update(_sessions)
     .where(_this_session, _sessions.c.rev == sa.bindparam("expected_rev"))
@@ -71,7 +73,7 @@ class PageCursor:
     id: uuid.UUID
 
 
-def _session(row: sa.Row) -> Session:
+def _session(row: sa.Row[Any]) -> Session:
     return Session(
         id=row.id,
         owner=row.owner,
@@ -111,9 +113,12 @@ class SessionRepository:
             _INSERT_CHECKPOINT, {"session_id": session.id, "rev": session.rev, "state": state}
         )
 
-    def get(self, owner: str, session_id: uuid.UUID, *, for_update: bool = False) -> Session | None:
-        """The session's head; `for_update` also locks its row until the transaction ends."""
-        query = _GET_FOR_UPDATE if for_update else _GET
+    def get(
+        self, owner: str, session_id: uuid.UUID, *, for_update: bool = False, held: bool = False
+    ) -> Session | None:
+        """The session's head; `for_update` also locks its row until the transaction ends,
+        `held` only against its deletion (PostgreSQL `FOR KEY SHARE`: writers go on)."""
+        query = _GET_FOR_UPDATE if for_update else _GET_HELD if held else _GET
         row = self._db.execute(query, {"session_id": session_id, "session_owner": owner}).first()
         return None if row is None else _session(row)
 
@@ -164,7 +169,7 @@ class SessionRepository:
                 "announcement": announced,
             },
         ).one()
-        return row.advanced == 1
+        return bool(row.advanced == 1)
 
     def delete(self, owner: str, session_id: uuid.UUID, expected_rev: int) -> bool:
         """Delete the session (its log, checkpoints, snapshots and telemetry cascade)."""

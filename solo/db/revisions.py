@@ -8,10 +8,10 @@ import uuid
 
 import sqlalchemy as sa
 
-from solo.db.models import ChangeRow, CheckpointRow
+from solo.db.models import ChangeRow, CheckpointRow, table_of
 
-_changes = ChangeRow.__table__
-_checkpoints = CheckpointRow.__table__
+_changes = table_of(ChangeRow)
+_checkpoints = table_of(CheckpointRow)
 _APPEND = sa.insert(_changes)
 _SAVE_CHECKPOINT = sa.insert(_checkpoints)
 _CHECKPOINT = sa.select(_checkpoints.c.state).where(

@@ -5,11 +5,12 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import uuid
+from typing import Any
 
 import sqlalchemy as sa
 
 from solo.db.conflicts import insert_unless_present
-from solo.db.models import IdempotencyKeyRow, SnapshotRow
+from solo.db.models import IdempotencyKeyRow, SnapshotRow, table_of
 
 
 @dataclasses.dataclass(frozen=True)
@@ -27,19 +28,62 @@ class StoredIdempotencyKey:
     body: object
 
 
+@dataclasses.dataclass(frozen=True)
+class SnapshotClaim:
+    """A snapshot row whose object is still being written by the request holding `token`."""
+
+    session_id: uuid.UUID
+    snapshot: StoredSnapshot
+    token: str
+
+
+_snapshots = table_of(SnapshotRow)
+_written = _snapshots.c.claim.is_(None)
+
+
 class SnapshotRepository:
     def __init__(self, db: sa.Connection) -> None:
         self._db = db
 
-    def add(self, session_id: uuid.UUID, snapshot: StoredSnapshot) -> bool:
-        """False if this rev already has a snapshot."""
-        values = {"session_id": session_id, **dataclasses.asdict(snapshot)}
-        return insert_unless_present(self._db, SnapshotRow.__table__, values)
+    def claim(self, session_id: uuid.UUID, snapshot: StoredSnapshot, token: str) -> bool:
+        """Record the snapshot as being written by `token`; False if this rev already has
+        a row (written, or claimed by another request)."""
+        values = {"session_id": session_id, **dataclasses.asdict(snapshot), "claim": token}
+        return insert_unless_present(self._db, _snapshots, values)
+
+    def complete(self, claim: SnapshotClaim) -> bool:
+        """The object is written: the claim becomes the snapshot. False if the claim is
+        gone (its session was deleted meanwhile, or the claim was reaped as stale)."""
+        result = self._db.execute(
+            sa.update(_snapshots)
+            .where(*_claimed(claim.session_id, claim.snapshot.rev, claim.token))
+            .values(claim=None)
+        )
+        return result.rowcount == 1
+
+    def release(self, claim: SnapshotClaim) -> bool:
+        """Drop the claim; False if it was gone already."""
+        result = self._db.execute(
+            sa.delete(_snapshots).where(
+                *_claimed(claim.session_id, claim.snapshot.rev, claim.token)
+            )
+        )
+        return result.rowcount == 1
+
+    def claims_before(self, moment: dt.datetime, limit: int) -> list[SnapshotClaim]:
+        """Claims made before `moment`: their requests are long over (killed, mostly)."""
+        rows = self._db.execute(
+            sa.select(_snapshots)
+            .where(_snapshots.c.claim.is_not(None), _snapshots.c.created_at < moment)
+            .limit(limit)
+        )
+        return [SnapshotClaim(row.session_id, _snapshot(row), row.claim) for row in rows]
 
     def get(self, session_id: uuid.UUID, rev: int) -> StoredSnapshot | None:
+        """The written snapshot of this rev, if any."""
         row = self._db.execute(
-            sa.select(SnapshotRow.__table__).where(
-                SnapshotRow.session_id == session_id, SnapshotRow.rev == rev
+            sa.select(_snapshots).where(
+                _snapshots.c.session_id == session_id, _snapshots.c.rev == rev, _written
             )
         ).first()
         return None if row is None else _snapshot(row)
@@ -47,14 +91,23 @@ class SnapshotRepository:
     def newest(
         self, session_id: uuid.UUID, limit: int, before_rev: int | None = None
     ) -> list[StoredSnapshot]:
-        query = sa.select(SnapshotRow.__table__).where(SnapshotRow.session_id == session_id)
+        """Written snapshots, newest first."""
+        query = sa.select(_snapshots).where(_snapshots.c.session_id == session_id, _written)
         if before_rev is not None:
-            query = query.where(SnapshotRow.rev < before_rev)
-        rows = self._db.execute(query.order_by(SnapshotRow.rev.desc()).limit(limit))
+            query = query.where(_snapshots.c.rev < before_rev)
+        rows = self._db.execute(query.order_by(_snapshots.c.rev.desc()).limit(limit))
         return [_snapshot(row) for row in rows]
 
 
-def _snapshot(row: sa.Row) -> StoredSnapshot:
+def _claimed(session_id: uuid.UUID, rev: int, token: str) -> tuple[sa.ColumnElement[bool], ...]:
+    return (
+        _snapshots.c.session_id == session_id,
+        _snapshots.c.rev == rev,
+        _snapshots.c.claim == token,
+    )
+
+
+def _snapshot(row: sa.Row[Any]) -> StoredSnapshot:
     return StoredSnapshot(row.rev, row.key, row.size, row.created_at)
 
 
@@ -68,7 +121,7 @@ class IdempotencyRepository:
     def claim(self, owner: str, key: str, fingerprint: str, expires_at: dt.datetime) -> bool:
         """Record the key as in progress; False if it is already recorded."""
         values = {"owner": owner, "key": key, "fingerprint": fingerprint, "expires_at": expires_at}
-        return insert_unless_present(self._db, IdempotencyKeyRow.__table__, values)
+        return insert_unless_present(self._db, table_of(IdempotencyKeyRow), values)
 
     def get(self, owner: str, key: str) -> StoredIdempotencyKey | None:
         row = self._db.execute(

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import sqlalchemy as sa
 
+from solo.db.deletions import PendingDeletions
 from solo.db.repository import SessionRepository
 from solo.db.revisions import RevisionLog
 from solo.db.snapshots import IdempotencyRepository, SnapshotRepository
@@ -66,10 +67,11 @@ class UnitOfWork:
         self.telemetry = TelemetryRepository(connection)
         self.snapshots = SnapshotRepository(connection)
         self.idempotency = IdempotencyRepository(connection)
+        self.deletions = PendingDeletions(connection)
         self._connection = connection
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self._exits.close()
 
     def _rollback(self) -> None:

@@ -54,6 +54,7 @@ class WriterLock:
 
     def _file(self) -> int:
         if self._fd is None:
+            assert self._lock_path is not None
             self._fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
         return self._fd
 

@@ -21,6 +21,9 @@ _ENCODER_MAX_DEPTH = 254
 """orjson refuses to encode more nesting than this (its own limit, pinned with the version
 in requirements.lock and checked by tests/domain/test_jsonvalue.py)."""
 
+_DECODER_TOO_DEEP = "depth limit exceeded"
+"""How orjson names a document nested past its own decoding limit (1024 levels)."""
+
 
 class InvalidJsonValue(ValueError):
     """Bytes that are not strict JSON: bad syntax or UTF-8, NaN or Infinity, a number beyond
@@ -36,7 +39,10 @@ def decode(raw: bytes) -> tuple[JsonValue, bytes]:
     try:
         value = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        raise InvalidJsonValue(str(exc).split(":", 1)[0]) from None
+        reason = str(exc).split(":", 1)[0]
+        if reason == _DECODER_TOO_DEEP:
+            raise TooDeep(f"nested deeper than {limits.JSON_DEPTH_LIMIT} levels") from None
+        raise InvalidJsonValue(reason) from None
     return value, encode_within(value, limits.JSON_DEPTH_LIMIT)
 
 

@@ -6,14 +6,15 @@ from starlette.responses import Response
 
 from solo.dependencies import Dependencies
 from solo.errors import Forbidden, NotFound
+from solo.handlers import Answer
 from solo.storage.local import ExpiredOrForged
 
 
-def download_file(token: str, deps: Dependencies):
+async def download_file(token: str, deps: Dependencies) -> Answer:
     if deps.file_server is None:
         raise NotFound()
     try:
-        data = deps.file_server.open_signed(token)
+        data = await deps.storage.call(deps.file_server.open_signed, token)
     except ExpiredOrForged:
         raise Forbidden("This link is expired or was altered.") from None
     except FileNotFoundError:

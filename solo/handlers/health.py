@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from solo.dependencies import Dependencies
-from solo.services.health import readiness
+from solo.handlers import Answer
 
 
-async def get_health():
+async def get_health() -> Answer:
+    """Liveness: answered on the event loop, waiting on no pool and no dependency."""
     return {"status": "ok"}, 200
 
 
-async def get_readiness(deps: Dependencies):
-    checks = await deps.in_database_thread(readiness, deps.unit_of_work(), deps.blob_store)
-    return {"status": "ok", "checks": checks}, 200
+async def get_readiness(deps: Dependencies) -> Answer:
+    return {"status": "ok", "checks": await deps.readiness.checks()}, 200

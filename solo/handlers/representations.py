@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from solo.domain.jsonvalue import timestamp, with_members
 from solo.domain.model import Revision, Session
 
 
-def session_summary(session: Session) -> dict:
+def session_summary(session: Session) -> dict[str, Any]:
     return {
         "id": str(session.id),
         "rev": session.rev,
@@ -26,5 +28,5 @@ def session_document(session: Session, state: bytes, beacon_url: str, events_url
     return with_members(document, state=state)
 
 
-def write_result(revision: Revision) -> dict:
+def write_result(revision: Revision) -> dict[str, Any]:
     return {"rev": revision.rev, "updated_at": timestamp(revision.updated_at)}

@@ -13,10 +13,9 @@ from solo import limits
 from solo.dependencies import Dependencies
 from solo.domain import preconditions
 from solo.domain.jsonvalue import encode, timestamp, with_members
-from solo.domain.model import Revision
 from solo.errors import NotFound
 from solo.events import GONE, RevisionEvent
-from solo.handlers import conditional
+from solo.handlers import Answer, conditional
 from solo.handlers.representations import write_result
 from solo.services import changes as feed
 from solo.services import events as event_service
@@ -26,7 +25,9 @@ from solo.validators import parsed_body
 _STREAM_HEADERS = {"Cache-Control": "no-cache"}
 
 
-async def list_changes(session_id: str, user: str, deps: Dependencies, since: int, limit: int):
+async def list_changes(
+    session_id: str, user: str, deps: Dependencies, since: int, limit: int
+) -> Answer:
     page = await deps.in_database_thread(
         feed.changes_since, deps.unit_of_work(), user, uuid.UUID(session_id), since, limit
     )
@@ -38,14 +39,13 @@ async def list_changes(session_id: str, user: str, deps: Dependencies, since: in
     return Response(body, 200, headers=headers, media_type="application/json")
 
 
-async def restore_session(session_id: str, user: str, deps: Dependencies):
+async def restore_session(session_id: str, user: str, deps: Dependencies) -> Answer:
     body, _ = parsed_body(request.scope)
     precondition = conditional.precondition()
-    revision: Revision = await deps.in_database_thread(
-        restore.restore,
-        deps.unit_of_work(),
+    revision = await restore.restore(
+        deps,
         deps.states,
-        deps.blob_store,
+        deps.storage,
         user,
         uuid.UUID(session_id),
         precondition,
@@ -57,7 +57,7 @@ async def restore_session(session_id: str, user: str, deps: Dependencies):
     return {**write_result(revision), "restored_from": body["rev"]}, 200, headers
 
 
-async def stream_events(session_id: str, user: str, deps: Dependencies):
+async def stream_events(session_id: str, user: str, deps: Dependencies) -> Answer:
     session = uuid.UUID(session_id)
     await deps.in_database_thread(event_service.head, deps.unit_of_work(), user, session)
     return StreamingResponse(

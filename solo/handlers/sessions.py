@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from connexion import NoContent, request
 from starlette.responses import Response
@@ -12,17 +13,19 @@ from solo.dependencies import Dependencies
 from solo.domain import preconditions
 from solo.domain.model import Change, Patch, Refused, Replace, Session
 from solo.events import GONE
-from solo.handlers import conditional
+from solo.handlers import Answer, conditional
 from solo.handlers.representations import session_document, session_summary, write_result
 from solo.handlers.urls import absolute_url
+from solo.services import cleanup, writes
 from solo.services import sessions as service
-from solo.services import writes
 from solo.validators import deferred_error, parsed_body
 
 _REVALIDATE = {"Cache-Control": "private, no-cache"}
 
 
-def _document(session: Session, state: bytes, deps: Dependencies, token_info: dict, url: str):
+def _document(
+    session: Session, state: bytes, deps: Dependencies, token_info: dict[str, Any], url: str
+) -> bytes:
     caller = Caller(token_info["sub"], token_info["exp"])
     beacon, events = (
         deps.session_tokens[purpose].mint(session.id, caller) for purpose in ("beacon", "events")
@@ -35,7 +38,9 @@ def _document(session: Session, state: bytes, deps: Dependencies, token_info: di
     )
 
 
-async def list_sessions(user: str, deps: Dependencies, limit: int, cursor: str | None = None):
+async def list_sessions(
+    user: str, deps: Dependencies, limit: int, cursor: str | None = None
+) -> Answer:
     page = await deps.in_database_thread(
         service.list_sessions, deps.unit_of_work(), user, cursor, limit
     )
@@ -43,7 +48,7 @@ async def list_sessions(user: str, deps: Dependencies, limit: int, cursor: str |
     return body, 200
 
 
-async def create_session(user: str, token_info: dict, deps: Dependencies):
+async def create_session(user: str, token_info: dict[str, Any], deps: Dependencies) -> Answer:
     body, _ = parsed_body(request.scope, absent=({}, b"{}"))
     session, state = await deps.in_database_thread(
         service.create_session,
@@ -59,7 +64,9 @@ async def create_session(user: str, token_info: dict, deps: Dependencies):
     return Response(document, 201, headers=headers, media_type="application/json")
 
 
-async def get_session(session_id: str, user: str, token_info: dict, deps: Dependencies):
+async def get_session(
+    session_id: str, user: str, token_info: dict[str, Any], deps: Dependencies
+) -> Answer:
     if_none_match = request.headers.get("If-None-Match")
     session, state = await deps.in_database_thread(
         service.get_session,
@@ -76,30 +83,35 @@ async def get_session(session_id: str, user: str, token_info: dict, deps: Depend
     return Response(document, 200, headers=headers, media_type="application/json")
 
 
-async def delete_session(session_id: str, user: str, deps: Dependencies):
+async def delete_session(session_id: str, user: str, deps: Dependencies) -> Answer:
     precondition = conditional.precondition()
-    await deps.in_database_thread(
+    sid = uuid.UUID(session_id)
+    prefix = await deps.in_session_thread(
+        sid,
         service.delete_session,
         deps.unit_of_work(),
         deps.states,
-        deps.blob_store,
         user,
-        uuid.UUID(session_id),
+        sid,
         precondition,
+        deps.clock,
     )
-    deps.events.published(uuid.UUID(session_id), GONE)
+    deps.events.published(sid, GONE)
+    await cleanup.remove_objects(deps.storage, prefix)
     return NoContent, 204, {"Deprecation": "true"} if precondition.legacy else {}
 
 
-async def _write(session_id: str, user: str, deps: Dependencies, change: Change):
+async def _write(session_id: str, user: str, deps: Dependencies, change: Change) -> Answer:
     precondition = conditional.precondition()
     error = deferred_error(request.scope)
-    revision = await deps.in_database_thread(
+    sid = uuid.UUID(session_id)
+    revision = await deps.in_session_thread(
+        sid,
         writes.write,
         deps.unit_of_work(),
         deps.states,
         user,
-        uuid.UUID(session_id),
+        sid,
         precondition,
         Refused(error) if error is not None else change,
         deps.clock,
@@ -112,12 +124,12 @@ async def _write(session_id: str, user: str, deps: Dependencies, change: Change)
     )
 
 
-async def diff_session(session_id: str, user: str, deps: Dependencies):
+async def diff_session(session_id: str, user: str, deps: Dependencies) -> Answer:
     body, _ = parsed_body(request.scope)
     ops = body["ops"] if isinstance(body, dict) else body
     return await _write(session_id, user, deps, Patch(ops))
 
 
-async def save_stream(session_id: str, user: str, deps: Dependencies):
+async def save_stream(session_id: str, user: str, deps: Dependencies) -> Answer:
     state, encoded = parsed_body(request.scope)
     return await _write(session_id, user, deps, Replace(state, encoded))

@@ -4,30 +4,33 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Any
 
 from connexion import request
 from starlette.responses import Response
 
+from solo.db.snapshots import StoredSnapshot
 from solo.dependencies import Dependencies
 from solo.domain.jsonvalue import timestamp
+from solo.handlers import Answer
 from solo.handlers.representations import session_summary
 from solo.handlers.urls import absolute_url
-from solo.services import idempotency
+from solo.services import exports, idempotency
 from solo.services import snapshots as service
 
 
-def _link(snapshot, deps: Dependencies) -> dict:
+def _link(snapshot: StoredSnapshot, deps: Dependencies) -> dict[str, Any]:
     ttl = deps.settings.signed_url_ttl
     # Taken before the URL is signed, whole seconds down: the URL lives at least this long.
     expires_at = deps.clock().replace(microsecond=0) + dt.timedelta(seconds=ttl)
     return {
         "rev": snapshot.rev,
-        "url": absolute_url(deps.blob_store.url(snapshot.key, ttl), deps),
+        "url": absolute_url(deps.storage.url(snapshot.key, ttl), deps),
         "expires_at": timestamp(expires_at),
     }
 
 
-def _summary(snapshot) -> dict:
+def _summary(snapshot: StoredSnapshot) -> dict[str, Any]:
     return {
         "rev": snapshot.rev,
         "created_at": timestamp(snapshot.created_at),
@@ -35,38 +38,34 @@ def _summary(snapshot) -> dict:
     }
 
 
-async def create_snapshot(session_id: str, user: str, deps: Dependencies):
-    def work() -> tuple[int, dict]:
-        snapshot, written = service.take_snapshot(
-            deps.unit_of_work(),
-            deps.states,
-            deps.blob_store,
-            user,
-            uuid.UUID(session_id),
-            deps.clock,
+async def create_snapshot(session_id: str, user: str, deps: Dependencies) -> Answer:
+    sid = uuid.UUID(session_id)
+
+    async def work() -> tuple[int, dict[str, Any]]:
+        snapshot, written = await service.take_snapshot(
+            deps, deps.states, deps.storage, user, sid, deps.clock
         )
         return (201 if written else 200), _link(snapshot, deps)
 
     key = request.headers.get("Idempotency-Key")
     if key is None:
-        status, body = await deps.in_database_thread(work)
+        status, body = await work()
         return body, status
-    fingerprint = f"{request.method} {request.url.path}"
-    outcome = await deps.in_database_thread(
-        idempotency.once, deps.unit_of_work(), user, key, fingerprint, deps.clock, work
-    )
+    # The session's canonical (lower-case) UUID: any spelling of it is the same request.
+    fingerprint = f"{request.method} {request.url.path.replace(session_id, str(sid))}"
+    outcome = await idempotency.once(deps, user, key, fingerprint, deps.clock, work)
     headers = {"Idempotent-Replayed": "true"} if outcome.replayed else {}
     return outcome.body, outcome.status, headers
 
 
-async def get_latest_snapshot(session_id: str, user: str, deps: Dependencies):
+async def get_latest_snapshot(session_id: str, user: str, deps: Dependencies) -> Answer:
     snapshot = await deps.in_database_thread(
         service.latest_snapshot, deps.unit_of_work(), user, uuid.UUID(session_id)
     )
     return _link(snapshot, deps), 200
 
 
-async def get_snapshot(session_id: str, rev: int, user: str, deps: Dependencies):
+async def get_snapshot(session_id: str, rev: int, user: str, deps: Dependencies) -> Answer:
     snapshot = await deps.in_database_thread(
         service.snapshot_of_rev, deps.unit_of_work(), user, uuid.UUID(session_id), rev
     )
@@ -75,7 +74,7 @@ async def get_snapshot(session_id: str, rev: int, user: str, deps: Dependencies)
 
 async def list_snapshots(
     session_id: str, user: str, deps: Dependencies, limit: int, before_rev: int | None = None
-):
+) -> Answer:
     page = await deps.in_database_thread(
         service.list_snapshots, deps.unit_of_work(), user, uuid.UUID(session_id), limit, before_rev
     )
@@ -85,12 +84,12 @@ async def list_snapshots(
     }, 200
 
 
-async def export_session(session_id: str, user: str, deps: Dependencies):
+async def export_session(session_id: str, user: str, deps: Dependencies) -> Answer:
     session, state, snapshots = await deps.in_database_thread(
-        service.export_session, deps.unit_of_work(), deps.states, user, uuid.UUID(session_id)
+        exports.export_session, deps.unit_of_work(), deps.states, user, uuid.UUID(session_id)
     )
     disposition = f'attachment; filename="solo-session-{session.id}.json"'
-    body = service.fit_export(
+    body = exports.fit_export(
         {"session": session_summary(session)}, state, [_summary(s) for s in snapshots]
     )
     return Response(

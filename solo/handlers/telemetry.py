@@ -7,11 +7,12 @@ import uuid
 from connexion import NoContent, request
 
 from solo.dependencies import Dependencies
+from solo.handlers import Answer
 from solo.services.telemetry import record_beacon
 from solo.validators import parse_json, parsed_body
 
 
-async def send_beacon(session_id: str, user: str, deps: Dependencies):
+async def send_beacon(session_id: str, user: str, deps: Dependencies) -> Answer:
     # sendBeacon posts JSON as text/plain, which the spec can only call a string: it is
     # read as the JSON it carries, like an application/json body (parsed by the validator).
     if request.mimetype == "text/plain":

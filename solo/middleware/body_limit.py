@@ -1,91 +1,49 @@
-"""Body limits before any parsing (§5): fast fail, counted streams, bounded gzip."""
+"""Body limits before any parsing (§5): fast fail, counted streams, bounded gzip, a deadline."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-import zlib
 from collections.abc import Awaitable, Callable
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from solo import limits
 from solo.dependencies import Dependencies
-from solo.errors import InvalidEncoding, PayloadTooLarge, SoloError, UnsupportedMediaType
+from solo.errors import (
+    PayloadTooLarge,
+    RequestTimeout,
+    SoloError,
+    UnsupportedMediaType,
+)
+from solo.middleware.gzip_body import BoundedInflater, OverLimit
 from solo.services.sessions import ensure_exists
 
 _GZIP = {"gzip", "x-gzip"}
 _IDENTITY = {"", "identity"}
 
 
-class BoundedInflater:
-    """Inflates gzip (several members too) and refuses to produce more than `limit` bytes.
-
-    It never holds more than limit+1 inflated bytes: each step asks zlib for at most
-    what is left of the budget plus one, keeping the rest of the input unconsumed.
-    """
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self.inflated = 0
-        self._inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        self._members = 0
-        self._in_member = False
-
-    def feed(self, data: bytes) -> bytes:
-        out = []
-        while data:
-            self._in_member = True
-            out.append(self._inflate(data))
-            if self._inflater.eof:
-                data = self._inflater.unused_data
-                self._inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-                self._members += 1
-                self._in_member = False
-            else:
-                data = self._inflater.unconsumed_tail
-        return b"".join(out)
-
-    def finish(self) -> bytes:
-        """The output zlib still holds; a body that ends inside a member is truncated."""
-        out = []
-        while self._in_member:
-            chunk = self._inflate(b"")
-            if self._inflater.eof:
-                self._members += 1
-                self._in_member = False
-            elif not chunk:
-                raise InvalidEncoding()
-            out.append(chunk)
-        if self._members == 0:
-            raise InvalidEncoding()
-        return b"".join(out)
-
-    def _inflate(self, data: bytes) -> bytes:
-        try:
-            chunk = self._inflater.decompress(data, self.limit + 1 - self.inflated)
-        except zlib.error:
-            raise InvalidEncoding() from None
-        self.inflated += len(chunk)
-        if self.inflated > self.limit:
-            raise OverLimit()
-        return chunk
-
-
-class OverLimit(Exception):
-    """The body passed its limit; the middleware turns this into a 413."""
-
-
 class BodyLimitMiddleware:
     """Placed after routing and security, before connexion reads the body."""
 
-    def __init__(self, app: ASGIApp, deps: Dependencies, body_limits: dict[str, int]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        deps: Dependencies,
+        body_limits: dict[str, int],
+        body_deadline: int = limits.BODY_DEADLINE_SECONDS,
+    ) -> None:
         self.app = app
         self.deps = deps
         self.body_limits = body_limits
         """Limit by the operation id connexion routes to (the handler's dotted name)."""
+        self.body_deadline = body_deadline
+        """Seconds a body has to arrive whole."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        limit = self.body_limits.get(_operation_id(scope))
+        operation = _operation_id(scope)
+        limit = None if operation is None else self.body_limits.get(operation)
         if scope["type"] != "http" or limit is None:
             await self.app(scope, receive, send)
             return
@@ -110,21 +68,31 @@ class BodyLimitMiddleware:
         if declared is not None and declared.isdigit() and int(declared) > limit:
             raise OverLimit()
         inflater = BoundedInflater(limit) if coding in _GZIP else None
+        deadline = self.body_deadline
         received, parts = 0, []
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return None
-            chunk = message.get("body", b"")
-            received += len(chunk)
-            if received > limit:
-                raise OverLimit()
-            parts.append(inflater.feed(chunk) if inflater else chunk)
-            if not message.get("more_body", False):
-                break
+        try:
+            async with asyncio.timeout(deadline):
+                while True:
+                    message = await receive()
+                    if message["type"] == "http.disconnect":
+                        return None
+                    chunk = message.get("body", b"")
+                    received += len(chunk)
+                    if received > limit:
+                        raise OverLimit()
+                    parts.append(inflater.feed(chunk) if inflater else chunk)
+                    if not message.get("more_body", False):
+                        break
+        except TimeoutError:
+            raise RequestTimeout(deadline) from None
         if inflater is not None:
             parts.append(inflater.finish())
-        return b"".join(parts)
+        body = b"".join(parts)
+        if body and "content-type" not in headers:
+            # RFC 9110 §8.3: an untyped body is application/octet-stream, which no
+            # operation takes; guessing JSON would make the missing header invisible.
+            raise UnsupportedMediaType(media_type="")
+        return body
 
     async def _answer_to(self, scope: Scope, refusal: Exception, limit: int) -> SoloError:
         """The error for a refused body, after the 404 that §6 puts before it."""
@@ -139,6 +107,7 @@ class BodyLimitMiddleware:
             return PayloadTooLarge(
                 limit=limit, encoding="gzip" if coding in _GZIP else "raw", endpoint=scope["path"]
             )
+        assert isinstance(refusal, SoloError)
         return refusal
 
 
@@ -151,7 +120,10 @@ def _is_uuid(text: str) -> bool:
 
 
 def _operation_id(scope: Scope) -> str | None:
-    return scope.get("extensions", {}).get("connexion_routing", {}).get("operation_id")
+    operation: str | None = (
+        scope.get("extensions", {}).get("connexion_routing", {}).get("operation_id")
+    )
+    return operation
 
 
 def _replaying(body: bytes, receive: Receive) -> Callable[[], Awaitable[Message]]:

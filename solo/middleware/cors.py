@@ -57,10 +57,12 @@ class Cors(CORSMiddleware):
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
         headers = Headers(scope=scope)
         preflight = (
-            scope["type"] == "http"
-            and scope["method"] == "OPTIONS"
+            scope["method"] == "OPTIONS"
             and "origin" in headers
             and "access-control-request-method" in headers
         )
@@ -75,7 +77,7 @@ class Cors(CORSMiddleware):
 
 def _refusal(starlette_refusal: Response, request_id: str) -> Response:
     """starlette's "Disallowed CORS origin, headers" as a 403 in the contract's shape."""
-    error = render(Forbidden(starlette_refusal.body.decode() + "."), request_id)
+    error = render(Forbidden(bytes(starlette_refusal.body).decode() + "."), request_id)
     headers = {
         name: value
         for name, value in starlette_refusal.headers.items()

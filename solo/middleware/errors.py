@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
+from typing import Any
 
 from connexion.exceptions import (
     BadRequestProblem,
@@ -15,9 +17,12 @@ from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
 
 from solo import errors
+from solo.db.failures import unavailable as database_unavailable
 from solo.domain import jsonvalue
+from solo.metrics import Metrics
 from solo.middleware.request_context import request_id_of
 from solo.spec import HTTP_METHODS
+from solo.storage import StorageUnavailable
 from solo.validators import short_message
 
 log = logging.getLogger(__name__)
@@ -26,8 +31,8 @@ log = logging.getLogger(__name__)
 class RouteTable:
     """Which methods the spec declares for each path, for 405's `Allow`."""
 
-    def __init__(self, base_path: str, paths: dict) -> None:
-        self._routes: list[tuple[re.Pattern, list[str]]] = []
+    def __init__(self, base_path: str, paths: dict[str, Any]) -> None:
+        self._routes: list[tuple[re.Pattern[str], list[str]]] = []
         for template, item in paths.items():
             pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(base_path + template))
             methods = [m.upper() for m in item if m in HTTP_METHODS]
@@ -45,6 +50,12 @@ class RouteTable:
 def translate(exc: Exception, request: ConnexionRequest, routes: RouteTable) -> errors.SoloError:
     if isinstance(exc, errors.SoloError):
         return exc
+    if isinstance(exc, StorageUnavailable):
+        log.error("the snapshot store does not answer: %s", exc)
+        return errors.Unavailable({"storage": "unavailable"})
+    unavailable = database_unavailable(exc)
+    if unavailable is not None:
+        return unavailable
     if isinstance(exc, NonConformingResponse):
         log.error("response does not conform to the spec: %s", exc.detail)
         return errors.InternalError()
@@ -68,11 +79,16 @@ def translate(exc: Exception, request: ConnexionRequest, routes: RouteTable) -> 
     return errors.InternalError()
 
 
-def exception_handler(routes: RouteTable):
+def exception_handler(
+    routes: RouteTable, metrics: Metrics
+) -> Callable[[ConnexionRequest, Exception], ConnexionResponse]:
     """The handler connexion's exception middlewares call for everything raised."""
 
     def handle(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
-        return render(translate(exc, request, routes), request_id_of(request.scope))
+        error = translate(exc, request, routes)
+        routing = request.scope.get("extensions", {}).get("connexion_routing", {})
+        metrics.error(routing.get("operation_id"), error.code)
+        return render(error, request_id_of(request.scope))
 
     return handle
 

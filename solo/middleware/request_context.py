@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-import random
-import re
-import uuid
+import time
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from solo import limits
+from solo import logs
 from solo.dependencies import Dependencies
 from solo.errors import REQUEST_ID_HEADER
-
-_SANE_REQUEST_ID = re.compile(rf"[A-Za-z0-9._:-]{{1,{limits.REQUEST_ID_MAX_LENGTH}}}")
-
-
-def fresh_request_id() -> str:
-    """A random version-4 UUID. A request id is a correlation label, not a secret: it is
-    drawn from `random`, which, unlike uuid4's os.urandom, never leaves the event loop's
-    thread for a system call."""
-    return str(uuid.UUID(int=random.getrandbits(128), version=4))
+from solo.request_ids import fresh_request_id, is_sane
 
 
 def request_id_of(scope: Scope) -> str:
@@ -38,20 +28,52 @@ class RequestContextMiddleware:
     def __init__(self, app: ASGIApp, deps: Dependencies) -> None:
         self.app = app
         self.deps = deps
+        self.access_log = deps.settings.access_log
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        started = time.perf_counter()
         incoming = Headers(scope=scope).get(REQUEST_ID_HEADER)
-        request_id = incoming if incoming and _SANE_REQUEST_ID.fullmatch(incoming) else None
+        request_id = incoming if incoming and is_sane(incoming) else None
         request_id = request_id or fresh_request_id()
         scope.setdefault("state", {})["request_id"] = request_id
-        context = scope.setdefault("extensions", {}).setdefault("connexion_context", {})
+        extensions = scope.setdefault("extensions", {})
+        context = extensions.setdefault("connexion_context", {})
         context["deps"] = self.deps
         context["request_id"] = request_id
+        logged_as = logs.REQUEST_ID.set(request_id)
+        status = 500  # what uvicorn answers if nothing is sent (ServerError always sends)
 
-        await self.app(scope, receive, stamping(send, {REQUEST_ID_HEADER: request_id}))
+        async def send_stamped(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = MutableHeaders(scope=message)
+                if REQUEST_ID_HEADER not in headers:
+                    headers.append(REQUEST_ID_HEADER, request_id)
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_stamped)
+        finally:
+            seconds = time.perf_counter() - started
+            operation = extensions.get("connexion_routing", {}).get("operation_id")
+            self.deps.metrics.request(operation, status, seconds)
+            if self.access_log:
+                _log_access(scope, operation, status, seconds)
+            logs.REQUEST_ID.reset(logged_as)
+
+
+def _log_access(scope: Scope, operation: str | None, status: int, seconds: float) -> None:
+    logs.access.info(
+        "%s %s %s",
+        scope["method"],
+        scope["path"],
+        status,
+        extra={"operation": operation, "status": status, "ms": round(seconds * 1000, 3)},
+    )
 
 
 class ResponseHeadersMiddleware:

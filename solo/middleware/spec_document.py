@@ -7,6 +7,7 @@ types; this serves the YAML as loaded, so every schema keeps its name.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -15,7 +16,7 @@ SPEC_DOCUMENT = "/openapi.json"
 
 
 class SpecDocumentMiddleware:
-    def __init__(self, app: ASGIApp, spec: dict, base_path: str) -> None:
+    def __init__(self, app: ASGIApp, spec: dict[str, Any], base_path: str) -> None:
         self.app = app
         self.path = base_path + SPEC_DOCUMENT
         self.body = json.dumps(spec, ensure_ascii=False).encode()

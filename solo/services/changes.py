@@ -41,7 +41,8 @@ def changes_since(
         if since < session.rev and (not logged or logged[0].rev != since + 1):
             oldest = uow.log.oldest_kept(session_id)
             raise ChangesCompacted(oldest_rev=session.rev if oldest is None else oldest - 1)
-        changes, budget = [], limits.CHANGES_PAGE_BYTES
+        changes: list[bytes] = []
+        budget = limits.CHANGES_PAGE_BYTES
         for change in logged[:limit]:
             encoded = _encoded(uow, session_id, change)
             budget -= len(encoded) + 1

@@ -4,35 +4,43 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Callable
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from solo import limits
+from solo.db.snapshots import StoredIdempotencyKey
 from solo.db.uow import UnitOfWork
 from solo.domain.model import Clock
 from solo.errors import IdempotencyInProgress, IdempotencyKeyReused
+from solo.services.ports import Database
+
+log = logging.getLogger(__name__)
 
 
 @dataclasses.dataclass(frozen=True)
 class Outcome:
     status: int
-    body: dict
+    body: Any
     replayed: bool
 
 
-def once(
-    uow: UnitOfWork,
+async def once(
+    db: Database,
     owner: str,
     key: str,
     fingerprint: str,
     clock: Clock,
-    work: Callable[[], tuple[int, dict]],
+    work: Callable[[], Awaitable[tuple[int, dict[str, Any]]]],
 ) -> Outcome:
     """Run `work` once per (owner, key) within the TTL; replay its answer after that.
 
     The claim is a row committed before the work starts, so every server process sees
     it. Errors are not kept: the row is released and the key can be retried.
     """
-    existing = _claim(uow, owner, key, fingerprint, clock())
+    existing = await db.in_database_thread(
+        _claim, db.unit_of_work(), owner, key, fingerprint, clock()
+    )
     if existing is not None:
         if existing.fingerprint != fingerprint:
             raise IdempotencyKeyReused()
@@ -40,19 +48,37 @@ def once(
             raise IdempotencyInProgress()
         return Outcome(existing.status_code, existing.body, replayed=True)
     try:
-        status, body = work()
+        status, body = await work()
     except BaseException:
-        with uow.write():
-            uow.idempotency.release(owner, key)
-            uow.commit()
+        await _released(db, owner, key)
         raise
-    with uow.write():
-        uow.idempotency.complete(owner, key, status, body)
-        uow.commit()
+    await db.in_database_thread(_complete, db.unit_of_work(), owner, key, status, body)
     return Outcome(status, body, replayed=False)
 
 
-def _claim(uow: UnitOfWork, owner: str, key: str, fingerprint: str, now: dt.datetime):
+def _complete(uow: UnitOfWork, owner: str, key: str, status: int, body: dict[str, Any]) -> None:
+    with uow.write():
+        uow.idempotency.complete(owner, key, status, body)
+        uow.commit()
+
+
+async def _released(db: Database, owner: str, key: str) -> None:
+    """The key is free again; if even that fails, it expires with its TTL."""
+
+    def release(uow: UnitOfWork) -> None:
+        with uow.write():
+            uow.idempotency.release(owner, key)
+            uow.commit()
+
+    try:
+        await db.in_database_thread(release, db.unit_of_work())
+    except Exception:
+        log.exception("Idempotency-Key %r stays claimed until it expires", key)
+
+
+def _claim(
+    uow: UnitOfWork, owner: str, key: str, fingerprint: str, now: dt.datetime
+) -> StoredIdempotencyKey | None:
     """None once this call holds the key; else the record of whoever holds it."""
     expires_at = now + dt.timedelta(seconds=limits.IDEMPOTENCY_TTL_SECONDS)
     while True:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import logging
+import dataclasses
 import uuid
 
 from solo.db.uow import UnitOfWork
@@ -10,19 +10,26 @@ from solo.domain import jsonvalue
 from solo.domain.model import Clock, Replace, Revision, Session
 from solo.domain.patch import apply_patch
 from solo.domain.preconditions import Precondition
-from solo.errors import NotFound, RevisionUnavailable, Unavailable
+from solo.errors import NotFound, RevisionUnavailable
 from solo.services import writes
+from solo.services.ports import Database
 from solo.services.states import encoded_state
 from solo.state_cache import StateCache
-from solo.storage import BlobStore, StorageUnavailable
-
-log = logging.getLogger(__name__)
+from solo.storage.guarded import GuardedStore
 
 
-def restore(
-    uow: UnitOfWork,
+@dataclasses.dataclass(frozen=True)
+class _Source:
+    """Where the old state is: already rebuilt from the log, or in a snapshot object."""
+
+    encoded: bytes | None
+    snapshot_key: str | None
+
+
+async def restore(
+    db: Database,
     cache: StateCache,
-    store: BlobStore,
+    store: GuardedStore,
     owner: str,
     session_id: uuid.UUID,
     precondition: Precondition,
@@ -33,23 +40,50 @@ def restore(
     """Write the state of `rev` as a new revision, under `precondition` like any write.
 
     The precondition is checked before the old state is looked for (a stale client hears
-    412 before 422), and again when the new revision is written.
+    412 before 422), and again when the new revision is written. The log is asked first;
+    a snapshot object is read from the store outside any database transaction.
     """
+    source = await db.in_session_thread(
+        session_id, _source, db.unit_of_work(), cache, owner, session_id, precondition, rev
+    )
+    encoded = source.encoded
+    if encoded is None and source.snapshot_key is not None:
+        encoded = _state_of_snapshot(await store.get(source.snapshot_key))
+    if encoded is None:
+        raise RevisionUnavailable(rev)
+    change = Replace(jsonvalue.decode_canonical(encoded), encoded)
+    return await db.in_session_thread(
+        session_id,
+        writes.write,
+        db.unit_of_work(),
+        cache,
+        owner,
+        session_id,
+        precondition,
+        change,
+        clock,
+        changes_kept,
+    )
+
+
+def _source(
+    uow: UnitOfWork,
+    cache: StateCache,
+    owner: str,
+    session_id: uuid.UUID,
+    precondition: Precondition,
+    rev: int,
+) -> _Source:
     with uow:
         session = uow.sessions.get(owner, session_id)
         if session is None:
             raise NotFound()
         precondition.check(session.rev)
         encoded = _from_log(uow, cache, session, rev)
-        snapshot = None if encoded is not None else uow.snapshots.get(session_id, rev)
-    if encoded is None and snapshot is not None:
-        encoded = _from_snapshot(store, snapshot.key)
-    if encoded is None:
-        raise RevisionUnavailable(rev)
-    state = jsonvalue.decode_canonical(encoded)
-    return writes.write(
-        uow, cache, owner, session_id, precondition, Replace(state, encoded), clock, changes_kept
-    )
+        if encoded is not None:
+            return _Source(encoded, None)
+        snapshot = uow.snapshots.get(session_id, rev)
+    return _Source(None, None if snapshot is None else snapshot.key)
 
 
 def _from_log(uow: UnitOfWork, cache: StateCache, session: Session, rev: int) -> bytes | None:
@@ -74,13 +108,9 @@ def _from_log(uow: UnitOfWork, cache: StateCache, session: Session, rev: int) ->
     return jsonvalue.encode(state)
 
 
-def _from_snapshot(store: BlobStore, key: str) -> bytes | None:
-    try:
-        document = store.get(key)
-    except StorageUnavailable as exc:
-        log.error("snapshot %s could not be read: %s", key, exc)
-        raise Unavailable({"storage": "unavailable"}) from None
+def _state_of_snapshot(document: bytes | None) -> bytes | None:
     if document is None:
         return None
-    state = jsonvalue.decode(document)[0].get("state")
+    parsed = jsonvalue.decode(document)[0]
+    state = parsed.get("state") if isinstance(parsed, dict) else None
     return jsonvalue.encode(state) if isinstance(state, dict) else None

@@ -7,9 +7,9 @@ import binascii
 import dataclasses
 import datetime as dt
 import json
-import logging
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 from solo import limits
 from solo.db.repository import PageCursor
@@ -17,14 +17,11 @@ from solo.db.uow import UnitOfWork
 from solo.domain import jsonvalue
 from solo.domain.model import Clock, Session
 from solo.domain.preconditions import Precondition
-from solo.errors import InvalidRequest, NotFound, StateTooLarge
-from solo.services.states import LogMovedOn, encoded_state
+from solo.errors import InvalidRequest, NotFound, StateTooLarge, Unavailable
+from solo.services.cleanup import settled
+from solo.services.states import READ_ATTEMPTS, LogMovedOn, encoded_state
 from solo.state_cache import StateCache
-from solo.storage import BlobStore, StorageUnavailable, session_prefix
-
-log = logging.getLogger(__name__)
-
-_READ_ATTEMPTS = 3
+from solo.storage import session_prefix
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,7 +31,7 @@ class SessionPage:
 
 
 def create_session(
-    uow: UnitOfWork, cache: StateCache, owner: str, state: dict, clock: Clock
+    uow: UnitOfWork, cache: StateCache, owner: str, state: dict[str, Any], clock: Clock
 ) -> tuple[Session, bytes]:
     """A new session at rev 0 holding `state`; the session and its state's JSON.
 
@@ -63,7 +60,7 @@ def get_session(
     unless: Callable[[int], bool] = lambda rev: False,
 ) -> tuple[Session, bytes | None]:
     """The session and its state's JSON; no state when `unless(rev)` (the client has it)."""
-    for _attempt in range(_READ_ATTEMPTS):
+    for _attempt in range(READ_ATTEMPTS):
         with uow:
             session = _owned(uow, owner, session_id)
             if unless(session.rev):
@@ -72,7 +69,7 @@ def get_session(
                 return session, encoded_state(uow, cache, session)
             except LogMovedOn:
                 continue
-    raise LogMovedOn()
+    raise Unavailable({"database": "unavailable"})
 
 
 def ensure_exists(uow: UnitOfWork, owner: str, session_id: uuid.UUID) -> None:
@@ -91,25 +88,24 @@ def list_sessions(uow: UnitOfWork, owner: str, cursor: str | None, limit: int) -
 def delete_session(
     uow: UnitOfWork,
     cache: StateCache,
-    store: BlobStore,
     owner: str,
     session_id: uuid.UUID,
     precondition: Precondition,
-) -> None:
-    """Delete the session with everything it owns in the database (cascade), then its
-    snapshot objects: once the rows are gone the objects are unreachable, so a store
-    failure here leaves garbage, never a dangling reference."""
+    clock: Clock,
+) -> str:
+    """Delete the session with everything it owns in the database (cascade), and record
+    that its snapshot objects must go; the prefix of those objects, for the caller to
+    remove now (the sweep removes them again once in-flight snapshots have settled, and
+    until the store answers: no object outlives its session)."""
+    prefix = session_prefix(owner, str(session_id))
     with uow.write():
         current = _owned(uow, owner, session_id, for_update=True)
         precondition.check(current.rev)
         uow.sessions.delete(owner, session_id, current.rev)
+        uow.deletions.add(prefix, not_before=settled(clock()))
         uow.commit()
     cache.discard(session_id)
-    prefix = session_prefix(owner, str(session_id))
-    try:
-        store.delete_prefix(prefix)
-    except StorageUnavailable as exc:
-        log.error("objects under %s were not deleted: %s", prefix, exc)
+    return prefix
 
 
 def _owned(

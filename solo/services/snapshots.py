@@ -1,22 +1,25 @@
-"""Snapshots: the current state written to object storage, listed, exported."""
+"""Snapshots: the current state written to object storage, and listed."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import dataclasses
 import logging
+import secrets
 import uuid
 
-import orjson
-
 from solo import limits
-from solo.db.snapshots import StoredSnapshot
+from solo.db.snapshots import SnapshotClaim, StoredSnapshot
 from solo.db.uow import UnitOfWork
 from solo.domain.jsonvalue import timestamp, with_members
 from solo.domain.model import Clock, Session
 from solo.errors import NotFound, Unavailable
-from solo.services.states import encoded_state
+from solo.services.ports import Database
+from solo.services.states import owned_state
 from solo.state_cache import StateCache
-from solo.storage import BlobStore, StorageUnavailable, snapshot_key
+from solo.storage import StorageUnavailable, snapshot_key
+from solo.storage.guarded import GuardedStore
 
 log = logging.getLogger(__name__)
 
@@ -27,41 +30,115 @@ class SnapshotPage:
     next_before_rev: int | None
 
 
-def take_snapshot(
-    uow: UnitOfWork,
+@dataclasses.dataclass(frozen=True)
+class _Claimed:
+    claim: SnapshotClaim
+    document: bytes
+
+
+class _Pending:
+    """Another request is writing this rev's snapshot."""
+
+
+async def take_snapshot(
+    db: Database,
     cache: StateCache,
-    store: BlobStore,
+    store: GuardedStore,
     owner: str,
     session_id: uuid.UUID,
     clock: Clock,
 ) -> tuple[StoredSnapshot, bool]:
     """The snapshot of the current rev, and whether this call wrote it.
 
-    The object is written before its row, so a listed snapshot always exists.
+    The rev is claimed in the database before its object is written, and the claim
+    becomes the snapshot once the object exists: a listed snapshot always exists, and no
+    object outlives its session. A session deleted meanwhile takes the claim with it; the
+    object just written is then deleted here (or by the deletion's own later sweep, should
+    this process die first). The store is never called inside a database transaction.
     """
-    with uow:
-        session = _owned(uow, owner, session_id)
-        existing = uow.snapshots.get(session_id, session.rev)
-        state = None if existing is not None else encoded_state(uow, cache, session)
-    if existing is not None or state is None:
-        return existing, False
-    now = clock()
-    document = {"session_id": str(session_id), "rev": session.rev, "created_at": timestamp(now)}
-    data = with_members(document, state=state)
-    snapshot = StoredSnapshot(
-        session.rev, snapshot_key(owner, str(session_id), session.rev), len(data), now
-    )
+    loop = asyncio.get_running_loop()
+    give_up_at = loop.time() + limits.STORAGE_DEADLINE_SECONDS
+    while True:
+        found = await db.in_session_thread(
+            session_id, _claim, db.unit_of_work(), cache, owner, session_id, clock
+        )
+        if not isinstance(found, _Pending):
+            break
+        if loop.time() > give_up_at:
+            raise Unavailable({"storage": "unavailable"})
+        await asyncio.sleep(_PENDING_POLL_SECONDS)
+    if isinstance(found, StoredSnapshot):
+        return found, False
+    claim = found.claim
     try:
-        store.put(snapshot.key, data)
+        await store.put(claim.snapshot.key, found.document)
     except StorageUnavailable as exc:
-        log.error("snapshot of %s rev %s not written: %s", session_id, session.rev, exc)
+        if not await _released(db, claim):
+            raise NotFound() from None  # the session was deleted meanwhile, folder and all
+        log.error("snapshot %s not written: %s", claim.snapshot.key, exc)
         raise Unavailable({"storage": "unavailable"}) from None
-    log.info("snapshot written key=%s bytes=%s", snapshot.key, snapshot.size)
+    if not await db.in_database_thread(_complete, db.unit_of_work(), claim):
+        log.info("session %s was deleted while its snapshot was written", session_id)
+        with contextlib.suppress(StorageUnavailable):
+            await store.delete(claim.snapshot.key)
+        raise NotFound()
+    log.info("snapshot written key=%s bytes=%s", claim.snapshot.key, claim.snapshot.size)
+    return claim.snapshot, True
+
+
+_PENDING_POLL_SECONDS = 0.05
+
+
+def _claim(
+    uow: UnitOfWork, cache: StateCache, owner: str, session_id: uuid.UUID, clock: Clock
+) -> StoredSnapshot | _Claimed | _Pending:
+    """The written snapshot of the current rev, or a claim of it with its document, or
+    _Pending. The claim is made with the session's row held against deletion (PostgreSQL
+    `FOR KEY SHARE`, which writers do not wait for): a concurrent delete waits for the
+    claim and removes it with the session, and never meets a foreign-key violation."""
+    session, state = owned_state(uow, cache, owner, session_id)
+    with uow:
+        existing = uow.snapshots.get(session_id, session.rev)
+    if existing is not None:
+        return existing
+    now = clock()
+    header = {"session_id": str(session_id), "rev": session.rev, "created_at": timestamp(now)}
+    document = with_members(header, state=state)
+    snapshot = StoredSnapshot(
+        session.rev, snapshot_key(owner, str(session_id), session.rev), len(document), now
+    )
+    claim = SnapshotClaim(session_id, snapshot, secrets.token_hex(16))
     with uow.write():
-        if not uow.snapshots.add(session_id, snapshot):
-            return uow.snapshots.get(session_id, session.rev), False
+        _owned(uow, owner, session_id, held=True)
+        if not uow.snapshots.claim(session_id, snapshot, claim.token):
+            existing = uow.snapshots.get(session_id, session.rev)
+            return _Pending() if existing is None else existing
         uow.commit()
-    return snapshot, True
+    return _Claimed(claim, document)
+
+
+def _complete(uow: UnitOfWork, claim: SnapshotClaim) -> bool:
+    with uow.write():
+        completed = uow.snapshots.complete(claim)
+        uow.commit()
+    return completed
+
+
+async def _released(db: Database, claim: SnapshotClaim) -> bool:
+    """Give the rev back for another try; False if the claim was gone already (its
+    session deleted). If even that fails, the claim stays until the sweeper reaps it."""
+
+    def release(uow: UnitOfWork) -> bool:
+        with uow.write():
+            released = uow.snapshots.release(claim)
+            uow.commit()
+        return released
+
+    try:
+        return await db.in_database_thread(release, db.unit_of_work())
+    except Exception:
+        log.exception("the claim of snapshot %s stays until it is reaped", claim.snapshot.key)
+        return True
 
 
 def latest_snapshot(uow: UnitOfWork, owner: str, session_id: uuid.UUID) -> StoredSnapshot:
@@ -92,40 +169,8 @@ def list_snapshots(
     return SnapshotPage(items, items[-1].rev if len(rows) > limit else None)
 
 
-def export_session(
-    uow: UnitOfWork, cache: StateCache, owner: str, session_id: uuid.UUID
-) -> tuple[Session, bytes, list[StoredSnapshot]]:
-    """The session, its state's JSON and its snapshots, newest first."""
-    with uow:
-        session = _owned(uow, owner, session_id)
-        state = encoded_state(uow, cache, session)
-        snapshots = uow.snapshots.newest(session_id, limit=session.rev + 1)
-    return session, state, snapshots
-
-
-def fit_export(document: dict, state: bytes, snapshots: list[dict]) -> bytes:
-    """The export as JSON within the export limit: the oldest snapshot entries go first.
-
-    The state (at most the state limit) always fits; the entries are encoded once each
-    and as many of the newest are kept as the rest of the limit allows.
-    """
-    entries = [orjson.dumps(entry) for entry in snapshots]
-    room = limits.EXPORT_RESPONSE_LIMIT - len(
-        with_members({**document, "snapshots": [], "snapshots_truncated": True}, state=state)
-    )
-    kept = 0
-    for entry in entries:
-        room -= len(entry) + (1 if kept else 0)
-        if room < 0:
-            break
-        kept += 1
-    fitted = {**document, "snapshots_truncated": kept < len(entries)}
-    listed = b"[" + b",".join(entries[:kept]) + b"]"
-    return with_members(fitted, state=state, snapshots=listed)
-
-
-def _owned(uow: UnitOfWork, owner: str, session_id: uuid.UUID) -> Session:
-    session = uow.sessions.get(owner, session_id)
+def _owned(uow: UnitOfWork, owner: str, session_id: uuid.UUID, *, held: bool = False) -> Session:
+    session = uow.sessions.get(owner, session_id, held=held)
     if session is None:
         raise NotFound()
     return session

@@ -4,12 +4,14 @@ or loaded from its newest checkpoint. The database's rev always decides."""
 from __future__ import annotations
 
 import logging
+import uuid
+from typing import Any
 
 from solo.db.uow import UnitOfWork
 from solo.domain import jsonvalue
 from solo.domain.model import Session
 from solo.domain.patch import apply_patch
-from solo.errors import InternalError, SoloError
+from solo.errors import InternalError, NotFound, SoloError, Unavailable
 from solo.state_cache import Entry, StateCache
 
 log = logging.getLogger(__name__)
@@ -19,7 +21,30 @@ class LogMovedOn(Exception):
     """The checkpoint a read started from was compacted away meanwhile: read again."""
 
 
-def materialized(uow: UnitOfWork, cache: StateCache, entry: Entry, session: Session) -> dict:
+READ_ATTEMPTS = 3
+"""Reads of a session's state tried before its log is deemed too busy (503)."""
+
+
+def owned_state(
+    uow: UnitOfWork, cache: StateCache, owner: str, session_id: uuid.UUID
+) -> tuple[Session, bytes]:
+    """The owner's session and its state's canonical JSON, read again if the log moved on
+    meanwhile; NotFound once the session is gone (deleted while it was read, too)."""
+    for _attempt in range(READ_ATTEMPTS):
+        with uow:
+            session = uow.sessions.get(owner, session_id)
+            if session is None:
+                raise NotFound()
+            try:
+                return session, encoded_state(uow, cache, session)
+            except LogMovedOn:
+                continue
+    raise Unavailable({"database": "unavailable"})
+
+
+def materialized(
+    uow: UnitOfWork, cache: StateCache, entry: Entry, session: Session
+) -> dict[str, Any]:
     """The state as of `session.rev`, held by `entry` afterwards (hold `entry.lock`)."""
     if entry.rev == session.rev and entry.state is not None:
         cache.hits += 1
@@ -27,6 +52,7 @@ def materialized(uow: UnitOfWork, cache: StateCache, entry: Entry, session: Sess
     cache.misses += 1
     try:
         if _catchable(entry, session) and _caught_up(uow, cache, entry, session):
+            assert entry.state is not None
             return entry.state
         return _loaded(uow, cache, entry, session)
     except (SoloError, LogMovedOn):
@@ -84,11 +110,11 @@ def _caught_up(uow: UnitOfWork, cache: StateCache, entry: Entry, session: Sessio
     return True
 
 
-def _loaded(uow: UnitOfWork, cache: StateCache, entry: Entry, session: Session) -> dict:
+def _loaded(uow: UnitOfWork, cache: StateCache, entry: Entry, session: Session) -> dict[str, Any]:
     data = uow.log.checkpoint(session.id, session.checkpoint_rev)
     if data is None:
         raise LogMovedOn()
-    state = jsonvalue.decode_canonical(data)
+    state: dict[str, Any] = jsonvalue.decode_canonical(data)
     for change in uow.log.changes(session.id, session.checkpoint_rev, session.rev):
         state = _replayed(state, change.ops)
     cache.hold(entry, session, state)
@@ -97,7 +123,7 @@ def _loaded(uow: UnitOfWork, cache: StateCache, entry: Entry, session: Session) 
     return state
 
 
-def _replayed(state: dict, ops: bytes | None) -> dict:
+def _replayed(state: dict[str, Any], ops: bytes | None) -> dict[str, Any]:
     if ops is None:
         raise ValueError("a whole-state change after the newest checkpoint")
     return apply_patch(state, 0, jsonvalue.decode_canonical(ops), checked=False).state

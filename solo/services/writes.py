@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 from solo import limits
 from solo.db.revisions import LoggedChange
@@ -117,14 +118,14 @@ class _Made:
     """A change applied in memory, not yet committed."""
 
     head: Session
-    state: dict
+    state: dict[str, Any]
     logged: LoggedChange
     checkpoint: bytes | None
     undo: Callable[[], None]
 
 
 def _made(
-    current: Session, change: Change, now: dt.datetime, state_of: Callable[[], dict]
+    current: Session, change: Change, now: dt.datetime, state_of: Callable[[], dict[str, Any]]
 ) -> _Made:
     rev = current.next_rev()
     if isinstance(change, Replace):

@@ -15,8 +15,15 @@ class BlobStore(Protocol):
     def url(self, key: str, ttl_seconds: int) -> str:
         """A URL that downloads `key` without a bearer token until it expires."""
 
+    def delete(self, key: str) -> None:
+        """Delete the object at `key`, if there is one."""
+
     def delete_prefix(self, prefix: str) -> None:
         """Delete every object whose key starts with `prefix`."""
+
+    def remove_leftovers(self, older_than_seconds: float) -> int:
+        """Remove what writes interrupted longer ago than that left behind (a killed
+        process's temporary files); how many were removed."""
 
     def check(self) -> None:
         """Raise StorageUnavailable unless the store answers."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pathlib
 
 from solo import API_BASE_PATH
+from solo.domain.model import Clock
 from solo.settings import Settings
 from solo.storage import BlobStore
 from solo.storage.local import LocalBlobStore
@@ -13,7 +14,7 @@ from solo.storage.s3 import S3BlobStore
 FILES_URL = f"{API_BASE_PATH}/files"
 
 
-def open_blob_store(settings: Settings, clock) -> BlobStore:
+def open_blob_store(settings: Settings, clock: Clock) -> BlobStore:
     scheme, _, location = settings.storage_url.partition("://")
     if scheme == "s3":
         bucket, _, prefix = location.partition("/")

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pathlib
 import shutil
 import tempfile
+import time
 from urllib.parse import quote
 
+from solo.domain.model import Clock
 from solo.signing import BadSignature, Signer
 from solo.storage import StorageUnavailable
+
+INCOMING = ".incoming"
+"""The folder of writes in progress; no key starts with it (keys start with `solo/`)."""
 
 
 class ExpiredOrForged(Exception):
@@ -17,8 +23,11 @@ class ExpiredOrForged(Exception):
 
 
 class LocalBlobStore:
-    def __init__(self, root: pathlib.Path, signing_key: bytes, files_url: str, clock) -> None:
+    def __init__(
+        self, root: pathlib.Path, signing_key: bytes, files_url: str, clock: Clock
+    ) -> None:
         self.root = root
+        self._incoming = root / INCOMING
         self._signer = Signer(signing_key, "file")
         self._files_url = files_url
         self._clock = clock
@@ -27,7 +36,10 @@ class LocalBlobStore:
         path = self._path(key)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".incoming-")
+            self._incoming.mkdir(exist_ok=True)
+            # Written aside on the same file system, then renamed into place: a process
+            # killed halfway leaves its file in `.incoming/` only, for remove_leftovers.
+            handle, temporary = tempfile.mkstemp(dir=self._incoming)
         except OSError as exc:
             raise StorageUnavailable(str(exc)) from None
         try:
@@ -53,6 +65,27 @@ class LocalBlobStore:
         expires = int(self._clock().timestamp()) + ttl_seconds
         return f"{self._files_url}/{quote(self._signer.sign([key, expires]), safe='')}"
 
+    def delete(self, key: str) -> None:
+        try:
+            self._path(key).unlink(missing_ok=True)
+        except OSError as exc:
+            raise StorageUnavailable(str(exc)) from None
+
+    def remove_leftovers(self, older_than_seconds: float) -> int:
+        cutoff = time.time() - older_than_seconds
+        removed = 0
+        try:
+            for leftover in self._incoming.iterdir():
+                with contextlib.suppress(FileNotFoundError):
+                    if leftover.stat().st_mtime < cutoff:
+                        leftover.unlink()
+                        removed += 1
+        except FileNotFoundError:
+            return removed
+        except OSError as exc:
+            raise StorageUnavailable(str(exc)) from None
+        return removed
+
     def delete_prefix(self, prefix: str) -> None:
         try:
             shutil.rmtree(self._path(prefix.rstrip("/")))
@@ -63,8 +96,8 @@ class LocalBlobStore:
 
     def check(self) -> None:
         try:
-            self.root.mkdir(parents=True, exist_ok=True)
-            probe = tempfile.NamedTemporaryFile(dir=self.root, prefix=".ready-")  # noqa: SIM115
+            self._incoming.mkdir(parents=True, exist_ok=True)
+            probe = tempfile.NamedTemporaryFile(dir=self._incoming)  # noqa: SIM115
             probe.close()
         except OSError as exc:
             raise StorageUnavailable(str(exc)) from None
@@ -81,7 +114,12 @@ class LocalBlobStore:
             path = self._path(key)
         except ValueError:
             raise FileNotFoundError(key) from None
-        return path.read_bytes()
+        try:
+            return path.read_bytes()
+        except FileNotFoundError:
+            raise
+        except OSError as exc:
+            raise StorageUnavailable(str(exc)) from None
 
     def _path(self, key: str) -> pathlib.Path:
         # Keys are built from key_segment()s, so no part is "", "." or ".."; refuse anything

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+if TYPE_CHECKING:
+    from mypy_boto3_s3.type_defs import ObjectIdentifierTypeDef
+
+from solo import limits
 from solo.storage import StorageUnavailable
 
 _VENDOR_ERRORS = (BotoCoreError, ClientError)
@@ -18,9 +24,9 @@ class S3BlobStore:
         config = Config(
             signature_version="s3v4",
             s3={"addressing_style": "path" if endpoint_url else "auto"},
-            retries={"max_attempts": 3, "mode": "standard"},
-            connect_timeout=5,
-            read_timeout=30,
+            retries={"total_max_attempts": limits.STORAGE_ATTEMPTS, "mode": "standard"},
+            connect_timeout=limits.STORAGE_CONNECT_TIMEOUT_SECONDS,
+            read_timeout=limits.STORAGE_READ_TIMEOUT_SECONDS,
         )
         self._client = boto3.client("s3", endpoint_url=endpoint_url, config=config)
 
@@ -56,13 +62,25 @@ class S3BlobStore:
         except _VENDOR_ERRORS as exc:
             raise StorageUnavailable(_describe(exc)) from None
 
+    def delete(self, key: str) -> None:
+        try:
+            self._client.delete_object(Bucket=self.bucket, Key=self.prefix + key)
+        except _VENDOR_ERRORS as exc:
+            raise StorageUnavailable(_describe(exc)) from None
+
+    def remove_leftovers(self, older_than_seconds: float) -> int:
+        """A PutObject is one request that S3 applies whole: nothing is ever left over."""
+        return 0
+
     def delete_prefix(self, prefix: str) -> None:
         try:
             pages = self._client.get_paginator("list_objects_v2").paginate(
                 Bucket=self.bucket, Prefix=self.prefix + prefix
             )
             for page in pages:
-                keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
+                keys: list[ObjectIdentifierTypeDef] = [
+                    {"Key": item["Key"]} for item in page.get("Contents", [])
+                ]
                 if keys:
                     self._client.delete_objects(Bucket=self.bucket, Delete={"Objects": keys})
         except _VENDOR_ERRORS as exc:

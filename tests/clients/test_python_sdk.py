@@ -29,6 +29,7 @@ ERROR_CLASSES = {
     "RevMismatchError",
     "IdempotencyInProgressError",
     "PreconditionFailedError",
+    "RequestTimeoutError",
     "PayloadTooLargeError",
     "UnsupportedMediaTypeError",
     "InvalidOpsError",

@@ -90,3 +90,9 @@ def test_members_are_spliced_in_as_given():
     spliced = jsonvalue.with_members({"id": "я"}, state=b'{"x":1}', log=b"[]")
     assert spliced == '{"id":"я","state":{"x":1},"log":[]}'.encode()
     assert jsonvalue.with_members({}, state=b"{}") == b'{"state":{}}'
+
+
+@pytest.mark.parametrize("depth", [limits.JSON_DEPTH_LIMIT + 1, 600, 970, 1024, 1025, 100_000])
+def test_any_nesting_past_the_limit_is_too_deep_even_past_the_decoders_own(depth):
+    with pytest.raises(jsonvalue.TooDeep):
+        jsonvalue.decode(b"[" * depth + b"]" * depth)

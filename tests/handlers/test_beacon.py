@@ -189,3 +189,11 @@ def test_any_json_value_is_a_beacon(client, deps, payload):
     )
     assert response.status_code == 204
     assert telemetry(deps, session_id)[0] == [("олена", payload)]
+
+
+def test_a_beacon_token_opens_its_session_however_its_id_is_spelled(client, deps):
+    session_id = create(client)
+    token = beacon_token(client, session_id)
+    response = send_beacon(client, session_id.upper(), token=token)
+    assert response.status_code == 204
+    assert telemetry(deps, session_id)[0] == [("олена", EVENT)]

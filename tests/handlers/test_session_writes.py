@@ -330,3 +330,38 @@ def test_sequential_writes_advance_the_rev_one_by_one(client):
         response = diff(client, session_id, op, **{"If-Match": f'"{rev}"'})
         assert response.json()["rev"] == rev + 1
     assert read(client, session_id)["state"] == {**STATE, "крок0": 0, "крок1": 1, "крок2": 2}
+
+
+@pytest.mark.parametrize(
+    ("method", "suffix", "body"),
+    [
+        ("POST", "", b'{"state": {}}'),
+        ("PATCH", "diff/", b'{"ops": []}'),
+        ("POST", "save-stream/", '{"поле": 1}'.encode()),
+        ("POST", "beacon/", b'{"a": 1}'),
+    ],
+)
+def test_a_body_without_a_content_type_is_415(client, method, suffix, body):
+    session_id = create(client)
+    path = "/sessions/" if not suffix else f"/sessions/{session_id}/{suffix}"
+    headers = {**client.auth("олена"), "If-Match": '"0"'}
+    response = client.request(method, path, content=body, headers=headers)
+    assert response.status_code == 415
+    assert response.json() == error_body(response, errors.UnsupportedMediaType, media_type="")
+    assert read(client, session_id)["rev"] == 0
+
+
+def test_create_without_a_body_needs_no_content_type(client):
+    response = client.post("/sessions/", headers=client.auth("олена"))
+    assert response.status_code == 201
+    assert response.json()["state"] == {}
+
+
+def test_an_untyped_body_for_a_strangers_session_is_404(client):
+    session_id = create(client)
+    response = client.post(
+        f"/sessions/{session_id}/save-stream/",
+        content=b"{}",
+        headers={**client.auth("тарас"), "If-Match": '"0"'},
+    )
+    assert response.status_code == 404

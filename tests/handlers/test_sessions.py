@@ -1,6 +1,8 @@
 """Contract tests: create, read, list and delete sessions."""
 
+import base64
 import datetime as dt
+import json
 import uuid
 
 import jwt
@@ -206,11 +208,21 @@ def test_list_pages_with_an_opaque_cursor(client):
     assert seen == list(reversed(ids))
 
 
+def forged_cursor(created_at: str, last_id: str = "5b0d7a4e-2f6b-4c7e-9a11-3f2d9c8e7a10") -> str:
+    """A cursor in the shape this server issues, holding what it never would."""
+    raw = json.dumps([created_at, last_id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
 @pytest.mark.parametrize(
     ("params", "field"),
     [
         ({"cursor": "сміття"}, "cursor"),
         ({"cursor": "eyJ4Ijoge319"}, "cursor"),
+        ({"cursor": forged_cursor("0001-01-01T00:00:00+14:00")}, "cursor"),
+        ({"cursor": forged_cursor("9999-12-31T23:59:59-12:00")}, "cursor"),
+        ({"cursor": forged_cursor("2026-11-26T09:00:00")}, "cursor"),
+        ({"cursor": forged_cursor("2026-11-26T09:00:00Z", "не-uuid")}, "cursor"),
         ({"limit": 0}, "limit"),
         ({"limit": 201}, "limit"),
         ({"сторінка": 2}, "сторінка"),

@@ -133,3 +133,12 @@ def test_a_malformed_key_is_400(client, key):
     assert body == error_body(
         response, errors.InvalidRequest, message=body["message"], field="Idempotency-Key"
     )
+
+
+def test_any_spelling_of_the_session_id_is_the_same_request(client):
+    session_id = create(client)
+    first = snapshot(client, session_id.upper(), "save-1")
+    repeat = snapshot(client, session_id, "save-1")
+    assert (first.status_code, repeat.status_code) == (201, 201)
+    assert repeat.json() == first.json()
+    assert repeat.headers["Idempotent-Replayed"] == "true"

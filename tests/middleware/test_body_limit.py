@@ -207,3 +207,23 @@ def test_the_connection_stays_usable_after_an_accepted_body(server):
     response = send(server, "diff", body, "chunked", session_id=session_id, wait_for_close=True)
     assert response.status == 200
     assert response.closed_by_server is False
+
+
+def test_a_body_of_many_gzip_members_up_to_the_limit_is_one_body(server):
+    session_id = create_session(server)
+    empty = gzip.compress(b"")
+    compressed = empty * (limits.GZIP_MEMBERS_LIMIT - 1) + gzip.compress(b'{"\xd1\x97": 1}')
+    response = save_gzipped(server, session_id, compressed)
+    assert response.status == 200, response.body
+
+
+@pytest.mark.parametrize("members", [limits.GZIP_MEMBERS_LIMIT + 1, 100_000])
+def test_more_gzip_members_than_the_limit_is_400_invalid_encoding(server, members):
+    session_id = create_session(server)
+    response = save_gzipped(server, session_id, gzip.compress(b"") * members)
+    assert response.status == 400
+    assert response.json() == {
+        "error": "invalid_encoding",
+        "request_id": response.headers["x-request-id"],
+        "message": f"The gzip body has more than {limits.GZIP_MEMBERS_LIMIT} members.",
+    }

@@ -1,14 +1,17 @@
 """A gzip bomb costs the server limit+1 inflated bytes, measured, not timed."""
 
 import asyncio
+import gzip
 import tracemalloc
 import zlib
+from unittest import mock
 
 import pytest
 
 from solo import limits
-from solo.errors import PayloadTooLarge
-from solo.middleware.body_limit import BodyLimitMiddleware, BoundedInflater, OverLimit
+from solo.errors import InvalidEncoding, PayloadTooLarge, RequestTimeout
+from solo.middleware.body_limit import BodyLimitMiddleware
+from solo.middleware.gzip_body import BoundedInflater, OverLimit
 
 GIB = 1024**3
 CHUNK = 64 * 1024
@@ -76,3 +79,57 @@ def test_a_bomb_through_the_middleware_peaks_near_the_limit(bomb):
     assert consumed == CHUNK
     print(f"1 GiB bomb: {consumed} compressed bytes read, peak {peak} bytes traced")
     assert peak < 3 * limits.DIFF_BODY_LIMIT, f"peak {peak} bytes for a 1 GiB bomb"
+
+
+def test_many_empty_members_cost_linear_time_however_the_body_is_chunked():
+    """105,000 empty members in one 2 MiB chunk: refused after the limit, having fed zlib
+    slices, so the copies zlib makes of what follows a member stay small."""
+    body = gzip.compress(b"") * 105_000
+    copied = []
+    real = zlib.decompressobj
+
+    class Counting:
+        def __init__(self, *args):
+            self._inflater = real(*args)
+
+        def decompress(self, data, max_length):
+            copied.append(len(data))
+            return self._inflater.decompress(data, max_length)
+
+        def __getattr__(self, name):
+            return getattr(self._inflater, name)
+
+    inflater = BoundedInflater(limits.STREAM_BODY_LIMIT)
+    with mock.patch.object(zlib, "decompressobj", Counting), pytest.raises(InvalidEncoding):
+        inflater.feed(body)
+    assert len(copied) == limits.GZIP_MEMBERS_LIMIT + 1
+    assert max(copied) <= 16 * 1024
+
+
+def test_a_body_that_stalls_is_408_after_the_deadline():
+    received = []
+
+    async def receive():
+        if received:
+            await asyncio.sleep(3600)
+        received.append(True)
+        return {"type": "http.request", "body": b'{"ops": [', "more_body": True}
+
+    async def app(scope, receive, send):
+        raise AssertionError("a stalled body must never reach the app")
+
+    operation = "diffSession"
+    middleware = BodyLimitMiddleware(
+        app, deps=None, body_limits={operation: limits.DIFF_BODY_LIMIT}, body_deadline=0.05
+    )
+    scope = {
+        "type": "http",
+        "method": "PATCH",
+        "path": "/api/v1/solo/sessions/x/diff/",
+        "headers": [(b"content-type", b"application/json")],
+        "extensions": {"connexion_routing": {"operation_id": operation}},
+    }
+    with pytest.raises(RequestTimeout) as refused:
+        asyncio.run(middleware(scope, receive, None))
+    assert refused.value.details() == {"deadline": 0.05}
+    assert refused.value.headers() == {"Connection": "close"}

@@ -44,7 +44,7 @@ def request(
         sock.sendall(head)
         if send_body:
             _send_body(sock, body, chunked, chunk_size)
-        return _read_response(sock, wait_for_close)
+        return read_response(sock, wait_for_close)
 
 
 def _send_body(sock: socket.socket, body: bytes, chunked: bool, chunk_size: int) -> None:
@@ -60,7 +60,7 @@ def _send_body(sock: socket.socket, body: bytes, chunked: bool, chunk_size: int)
         pass
 
 
-def _read_response(sock: socket.socket, wait_for_close: bool) -> RawResponse:
+def read_response(sock: socket.socket, wait_for_close: bool) -> RawResponse:
     data = b""
     while b"\r\n\r\n" not in data:
         chunk = sock.recv(65536)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import pathlib
+import signal
 import subprocess
 import sys
 import time
@@ -38,6 +39,14 @@ class MotoServer:
         self.stop()
         raise RuntimeError("moto_server did not start")
 
+    def freeze(self) -> None:
+        """SIGSTOP: connections are still accepted by the kernel, and never answered."""
+        self._process.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        self._process.send_signal(signal.SIGCONT)
+
     def stop(self) -> None:
+        self.thaw()
         self._process.terminate()
         self._process.wait(timeout=20)

@@ -2,7 +2,7 @@ import json
 
 from solo import limits
 from solo.domain import jsonvalue
-from solo.services.snapshots import fit_export
+from solo.services.exports import fit_export
 
 SESSION = {"session": {"id": "5b0d7a4e-2f6b-4c7e-9a11-3f2d9c8e7a10", "rev": 100}}
 STATE = {"текст": "ж" * 100}

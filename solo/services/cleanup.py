@@ -1,0 +1,101 @@
+"""What must go from the snapshot store goes, whatever failed or died before.
+
+A deleted session's objects are removed right after the delete; the deletion is also
+recorded, in the delete's own transaction, and swept again once any snapshot that was
+being written at that moment has settled, and until the store answers. Claims of
+snapshots whose request died are reaped with their objects, and a killed process's
+temporary files are removed. Every server process sweeps; leases keep them apart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import random
+
+from solo import limits
+from solo.db.snapshots import SnapshotClaim
+from solo.db.uow import UnitOfWork
+from solo.domain.model import Clock
+from solo.services.ports import Database
+from solo.storage import StorageUnavailable
+from solo.storage.guarded import GuardedStore
+
+log = logging.getLogger(__name__)
+
+_BATCH = 100
+
+
+def settled(now: dt.datetime) -> dt.datetime:
+    """When every snapshot being written at `now` has finished or died."""
+    return now + dt.timedelta(seconds=limits.SNAPSHOT_SETTLE_SECONDS)
+
+
+async def remove_objects(store: GuardedStore, prefix: str) -> None:
+    """Remove a deleted session's objects now; when the store does not answer, the
+    recorded deletion is retried by the sweep."""
+    try:
+        await store.delete_prefix(prefix)
+    except StorageUnavailable as exc:
+        log.error("objects under %s not deleted yet (the sweep retries): %s", prefix, exc)
+
+
+async def sweeping(db: Database, store: GuardedStore, clock: Clock) -> None:
+    """Sweep every SWEEP_SECONDS or so (jittered, so that processes spread out) forever."""
+    while True:
+        await asyncio.sleep(limits.SWEEP_SECONDS * random.uniform(0.5, 1.5))
+        try:
+            await sweep(db, store, clock)
+        except Exception:
+            log.exception("sweeping the snapshot store failed; trying again later")
+
+
+async def sweep(db: Database, store: GuardedStore, clock: Clock) -> None:
+    now = clock()
+    for prefix in await db.in_database_thread(_leased_deletions, db.unit_of_work(), now):
+        try:
+            await store.delete_prefix(prefix)
+        except StorageUnavailable as exc:
+            log.error("objects under %s not deleted yet: %s", prefix, exc)
+            continue
+        await db.in_database_thread(_deleted, db.unit_of_work(), prefix)
+    stale = now - dt.timedelta(seconds=limits.SNAPSHOT_SETTLE_SECONDS)
+    for claim in await db.in_database_thread(_stale_claims, db.unit_of_work(), stale):
+        try:
+            await store.delete(claim.snapshot.key)
+        except StorageUnavailable:
+            continue
+        await db.in_database_thread(_reaped, db.unit_of_work(), claim)
+    removed = await store.call(store.store.remove_leftovers, limits.SNAPSHOT_SETTLE_SECONDS)
+    if removed:
+        log.info("removed %s temporary files left by interrupted writes", removed)
+
+
+def _leased_deletions(uow: UnitOfWork, now: dt.datetime) -> list[str]:
+    lease = now + dt.timedelta(seconds=limits.SWEEP_RETRY_SECONDS)
+    leased = []
+    with uow.write():
+        for prefix, seen in uow.deletions.due(now, _BATCH):
+            if uow.deletions.lease(prefix, seen, lease):
+                leased.append(prefix)
+        uow.commit()
+    return leased
+
+
+def _deleted(uow: UnitOfWork, prefix: str) -> None:
+    with uow.write():
+        uow.deletions.done(prefix)
+        uow.commit()
+
+
+def _stale_claims(uow: UnitOfWork, before: dt.datetime) -> list[SnapshotClaim]:
+    with uow:
+        return uow.snapshots.claims_before(before, _BATCH)
+
+
+def _reaped(uow: UnitOfWork, claim: SnapshotClaim) -> None:
+    log.info("reaped the claim of snapshot %s, whose request died", claim.snapshot.key)
+    with uow.write():
+        uow.snapshots.release(claim)
+        uow.commit()

@@ -1,0 +1,149 @@
+"""What the HTTP layer answers on its own, over real sockets: bounded heads, deadlines, and
+refusals in the contract's shape."""
+
+import contextlib
+import json
+import shutil
+import socket
+import time
+import uuid
+
+import pytest
+
+from solo import limits
+from solo.settings import Settings
+from tests.conftest import TEST_JWT_SECRET, UNTRIPPABLE_RATES, server_env
+from tests.support.clients import SpecCheckedClient
+from tests.support.raw_http import RawResponse, read_response
+from tests.support.server import LiveServer
+
+API = "/api/v1/solo"
+BODY_DEADLINE = 1
+
+
+@pytest.fixture(scope="module")
+def server(sqlite_template, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("http-protocol")
+    shutil.copyfile(sqlite_template, folder / "solo.db")
+    settings = Settings(
+        database_url=f"sqlite:///{folder}/solo.db", jwt_secret=TEST_JWT_SECRET, **UNTRIPPABLE_RATES
+    )
+    env = {**server_env(settings), "SOLO_BODY_DEADLINE_SECONDS": str(BODY_DEADLINE)}
+    live = LiveServer(env, log_path=folder / "server.log")
+    live.settings = settings
+    yield live
+    live.stop()
+
+
+def connect(server) -> socket.socket:
+    return socket.create_connection(("127.0.0.1", server.port), timeout=30)
+
+
+def send_quietly(sock: socket.socket, data: bytes) -> None:
+    """Send what the server may stop reading (it answers and closes first)."""
+    with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+        sock.sendall(data)
+
+
+def assert_refused_in_the_error_shape(response: RawResponse, message: str) -> None:
+    assert response.status == 400
+    assert response.headers["content-type"] == "application/json"
+    assert response.headers["connection"] == "close"
+    request_id = response.headers["x-request-id"]
+    assert uuid.UUID(request_id)
+    assert response.json() == {
+        "error": "invalid_request",
+        "request_id": request_id,
+        "message": message,
+    }
+
+
+def test_a_head_over_the_limit_is_400_in_the_error_shape_and_closed(server):
+    with connect(server) as sock:
+        send_quietly(sock, f"GET {API}/healthz HTTP/1.1\r\nHost: x\r\nX-Pad: ".encode())
+        for _ in range(50):  # up to 50 MiB of one header, as long as the server reads
+            send_quietly(sock, b"a" * (1024 * 1024))
+        response = read_response(sock, wait_for_close=True)
+    assert_refused_in_the_error_shape(
+        response, f"The request line and headers pass {limits.REQUEST_HEAD_LIMIT} bytes."
+    )
+    assert response.closed_by_server
+
+
+def test_a_head_within_the_limit_is_served(server):
+    padding = "ж" * ((limits.REQUEST_HEAD_LIMIT - 200) // 2)
+    with connect(server) as sock:
+        sock.sendall(f"GET {API}/healthz HTTP/1.1\r\nHost: x\r\nX-Pad: {padding}\r\n\r\n".encode())
+        response = read_response(sock, wait_for_close=False)
+    assert response.status == 200
+    assert response.json() == {"status": "ok"}
+
+
+@pytest.mark.parametrize(
+    "request_bytes",
+    [b"GARBAGE\r\n\r\n", b"GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n", b"\x16\x03\x01\x02"],
+    ids=["not-http", "bad-header", "tls-to-a-plain-port"],
+)
+def test_an_unparsable_request_is_400_in_the_error_shape(server, request_bytes):
+    with connect(server) as sock:
+        sock.sendall(request_bytes)
+        response = read_response(sock, wait_for_close=True)
+    assert_refused_in_the_error_shape(response, "The request is not HTTP/1.1 this server can read.")
+
+
+def test_a_connection_whose_head_never_arrives_is_closed(server):
+    with connect(server) as sock:
+        sock.sendall(f"GET {API}/healthz HTTP/1.1\r\nHost: x\r\n".encode())
+        started = time.monotonic()
+        sock.settimeout(limits.REQUEST_HEAD_SECONDS + 10)
+        assert sock.recv(1) == b""
+        waited = time.monotonic() - started
+    assert limits.REQUEST_HEAD_SECONDS - 1 < waited < limits.REQUEST_HEAD_SECONDS + 5
+
+
+def test_a_body_that_does_not_arrive_in_time_is_408_and_closed(server):
+    headers = SpecCheckedClient.token_headers(server.settings, "олена")
+    with connect(server) as sock:
+        head = [
+            f"POST {API}/sessions/ HTTP/1.1",
+            "Host: x",
+            "Content-Type: application/json",
+            "Content-Length: 100",
+            *(f"{name}: {value}" for name, value in headers.items()),
+        ]
+        sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode() + b'{"state": {')
+        started = time.monotonic()
+        response = read_response(sock, wait_for_close=True)
+        waited = time.monotonic() - started
+    assert response.status == 408
+    assert response.headers["connection"] == "close"
+    assert response.json() == {
+        "error": "request_timeout",
+        "request_id": response.headers["x-request-id"],
+        "message": "The request body did not arrive in time.",
+        "deadline": BODY_DEADLINE,
+    }
+    assert response.closed_by_server
+    assert BODY_DEADLINE - 0.5 < waited < BODY_DEADLINE + 5
+
+
+def test_the_connection_serves_the_next_request_after_an_answer(server):
+    request = f"GET {API}/healthz HTTP/1.1\r\nHost: x\r\n\r\n".encode()
+    with connect(server) as sock:
+        for _ in range(3):
+            sock.sendall(request)
+            assert json.loads(read_response(sock, wait_for_close=False).body) == {"status": "ok"}
+
+
+def test_a_websocket_upgrade_is_an_ordinary_request(server):
+    with connect(server) as sock:
+        sock.sendall(
+            (
+                f"GET {API}/healthz HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+                "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                "Sec-WebSocket-Version: 13\r\n\r\n"
+            ).encode()
+        )
+        response = read_response(sock, wait_for_close=False)
+    assert response.status == 200
+    assert response.json() == {"status": "ok"}
