@@ -16,7 +16,7 @@ from solo.domain.jsonvalue import encode, timestamp, with_members
 from solo.errors import NotFound
 from solo.events import GONE, RevisionEvent
 from solo.handlers import Answer, conditional
-from solo.handlers.representations import write_result
+from solo.handlers.representations import json_answer, write_result
 from solo.services import changes as feed
 from solo.services import events as event_service
 from solo.services import restore
@@ -54,7 +54,7 @@ async def restore_session(session_id: str, user: str, deps: Dependencies) -> Ans
         deps.settings.changes_kept,
     )
     headers = conditional.written(deps, session_id, revision, precondition)
-    return {**write_result(revision), "restored_from": body["rev"]}, 200, headers
+    return json_answer({**write_result(revision), "restored_from": body["rev"]}, 200, headers)
 
 
 async def stream_events(session_id: str, user: str, deps: Dependencies) -> Answer:

@@ -14,7 +14,12 @@ from solo.domain import preconditions
 from solo.domain.model import Change, Patch, Refused, Replace, Session
 from solo.events import GONE
 from solo.handlers import Answer, conditional
-from solo.handlers.representations import session_document, session_summary, write_result
+from solo.handlers.representations import (
+    json_answer,
+    session_document,
+    session_summary,
+    write_result,
+)
 from solo.handlers.urls import absolute_url
 from solo.services import cleanup, writes
 from solo.services import sessions as service
@@ -117,10 +122,8 @@ async def _write(session_id: str, user: str, deps: Dependencies, change: Change)
         deps.clock,
         deps.settings.changes_kept,
     )
-    return (
-        write_result(revision),
-        200,
-        conditional.written(deps, session_id, revision, precondition),
+    return json_answer(
+        write_result(revision), 200, conditional.written(deps, session_id, revision, precondition)
     )
 
 
