@@ -131,6 +131,10 @@ DATABASE_THREADS = 16
 """Default threads per process that talk to the database (SOLO_DATABASE_THREADS), and
 so the size of its connection pool."""
 
+ONE_STATEMENT_SWAPS = 2
+"""How often a write tries its one-statement swap (PostgreSQL) before the locked path: a
+swap lost to another process's write catches the cache up and tries once more."""
+
 CHANGES_KEPT = 1000
 """Default revisions whose changes each session keeps at least (SOLO_CHANGES_KEPT)."""
 

@@ -41,7 +41,9 @@ _ADVANCE_AND_LOG = sa.text(
     # One statement, so one round trip in autocommit: the compare-and-swap, the change it
     # logs, and the announcement when the session is watched, all or nothing.
     """
-    WITH advanced AS (
+    WITH found AS (
+        SELECT * FROM sessions WHERE id = :session_id AND owner = :session_owner
+    ), advanced AS (
         UPDATE sessions
         SET rev = :new_rev, size = :new_size, updated_at = :new_updated_at,
             log_bytes = :new_log_bytes
@@ -55,7 +57,9 @@ _ADVANCE_AND_LOG = sa.text(
         WHERE watched_until > :new_updated_at
     )
     SELECT (SELECT count(*) FROM advanced) AS advanced,
-           (SELECT count(*) FROM announced) AS announced
+           (SELECT count(*) FROM announced) AS announced,
+           found.*
+    FROM (SELECT 1) AS one LEFT JOIN found ON true
     """
 ).bindparams(
     sa.bindparam("session_id", type_=sa.Uuid()),
@@ -156,9 +160,12 @@ class SessionRepository:
         )
         return {row.id: (row.rev, row.updated_at) for row in rows}
 
-    def advance_and_log(self, current: Session, new: Session, ops: bytes) -> bool:
+    def advance_and_log(
+        self, current: Session, new: Session, ops: bytes
+    ) -> tuple[bool, Session | None]:
         """PostgreSQL, in autocommit: `advance` to a rev that changes no checkpoint, with the
-        change that made it logged (and announced if watched) in the same statement."""
+        change that made it logged (and announced if watched) in the same statement.
+        Whether it swapped, and the head it found (as it was before the swap)."""
         announced = announcement(current.id, new.rev, new.updated_at)
         row = self._db.execute(
             _ADVANCE_AND_LOG,
@@ -169,7 +176,7 @@ class SessionRepository:
                 "announcement": announced,
             },
         ).one()
-        return bool(row.advanced == 1)
+        return row.advanced == 1, None if row.id is None else _session(row)
 
     def delete(self, owner: str, session_id: uuid.UUID, expected_rev: int) -> bool:
         """Delete the session (its log, checkpoints, snapshots and telemetry cascade)."""

@@ -33,9 +33,12 @@ class UnitOfWork:
         """Whether `advance_and_log` is available (PostgreSQL)."""
         return self._engine.dialect.name == "postgresql"
 
-    def advance_and_log(self, current: Session, new: Session, ops: bytes) -> bool:
+    def advance_and_log(
+        self, current: Session, new: Session, ops: bytes
+    ) -> tuple[bool, Session | None]:
         """The compare-and-swap of a write that needs no checkpoint, with its logged change,
-        as one autocommitted statement: one round trip to the database."""
+        as one autocommitted statement: one round trip to the database. Whether it swapped,
+        and the head it found."""
         with self._engine.connect() as connection:
             autocommit = connection.execution_options(isolation_level="AUTOCOMMIT")
             return SessionRepository(autocommit).advance_and_log(current, new, ops)

@@ -16,7 +16,7 @@ from solo.domain.model import Change, Clock, Patch, Refused, Replace, Revision, 
 from solo.domain.patch import apply_patch
 from solo.domain.preconditions import Precondition
 from solo.errors import InvalidState, NotFound, SoloError, StateTooLarge
-from solo.services.states import materialized
+from solo.services.states import LogMovedOn, materialized
 from solo.state_cache import Entry, StateCache
 
 
@@ -71,9 +71,10 @@ def _swapped_in_one_statement(
     clock: Clock,
 ) -> Revision | None:
     """The common write in one round trip, where the database allows it: a patch to a
-    cached state whose rev the precondition accepts, that needs no checkpoint. None when
-    that is not the case, or the swap lost (another process wrote): the locked path then
-    decides, from the database's own head."""
+    cached state whose rev the precondition accepts, that needs no checkpoint. A swap lost
+    to another process's write answers the head it found: the cache catches up from the
+    log and the swap is tried once more. None when none of this applies or the swap lost
+    again: the locked path then decides, from the database's own head."""
     current, state = entry.head, entry.state
     if (
         not uow.swaps_in_one_statement
@@ -82,29 +83,49 @@ def _swapped_in_one_statement(
         or current is None
         or state is None
         or current.owner != owner
-        or not precondition.allows(current.rev)
     ):
         return None
+    for _attempt in range(limits.ONE_STATEMENT_SWAPS):
+        if not precondition.allows(current.rev):
+            return None
+        swapped, found = _swap_once(uow, current, state, change, clock)
+        if swapped is not None:
+            _hold(cache, entry, swapped)
+            return Revision(swapped.head.rev, swapped.head.updated_at)
+        if found is None or found.rev <= current.rev:
+            return None
+        try:
+            with uow:
+                state = materialized(uow, cache, entry, found)
+        except LogMovedOn:
+            return None
+        current = found
+    return None
+
+
+def _swap_once(
+    uow: UnitOfWork, current: Session, state: dict[str, Any], change: Patch, clock: Clock
+) -> tuple[_Made | None, Session | None]:
+    """The change made on `state` and swapped in; else None, and the head found."""
     try:
         made = _made(current, change, clock(), lambda: state)
     except SoloError:
         # The cached state may be behind the database: only the locked path, which reads
         # the database's own head, may say that a patch cannot apply.
-        return None
+        return None, None
     if made.checkpoint is not None:
         made.undo()
-        return None
+        return None, None
     try:
         assert made.logged.ops is not None
-        swapped = uow.advance_and_log(current, made.head, made.logged.ops)
+        swapped, found = uow.advance_and_log(current, made.head, made.logged.ops)
     except BaseException:
         made.undo()
         raise
     if not swapped:
         made.undo()
-        return None
-    _hold(cache, entry, made)
-    return Revision(made.head.rev, made.head.updated_at)
+        return None, found
+    return made, found
 
 
 def _hold(cache: StateCache, entry: Entry, made: _Made) -> None:
