@@ -34,6 +34,12 @@ class RevisionEvent:
 GONE = RevisionEvent(-1, dt.datetime.min.replace(tzinfo=dt.UTC))
 """Published when a streamed session no longer exists: its streams end."""
 
+
+def event_of(rev: int, updated_at: dt.datetime) -> RevisionEvent:
+    """The event another process announced: a revision, or GONE."""
+    return GONE if rev == GONE.rev else RevisionEvent(rev, updated_at)
+
+
 Watch = Callable[[list[uuid.UUID], dt.datetime], set[uuid.UUID]]
 """Mark sessions as watched until a time; answers those that still exist (blocking)."""
 

@@ -12,7 +12,7 @@ from sqlalchemy.engine import make_url
 
 from solo import limits
 from solo.db.revisions import REVISIONS_CHANNEL, announced
-from solo.events import RevisionEvent
+from solo.events import RevisionEvent, event_of
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ def revision_listener(
                     while not stop.is_set():
                         for notice in connection.notifies(timeout=1.0):
                             session_id, rev, at = announced(notice.payload)
-                            publish(session_id, RevisionEvent(rev, at))
+                            publish(session_id, event_of(rev, at))
             except (psycopg.Error, ValueError):
                 log.exception("listening for revisions failed; listening again shortly")
                 stop.wait(limits.EVENTS_POLL_SECONDS)

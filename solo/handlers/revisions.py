@@ -22,7 +22,7 @@ from solo.services import events as event_service
 from solo.services import restore
 from solo.validators import parsed_body
 
-_STREAM_HEADERS = {"Cache-Control": "no-cache"}
+_STREAM_HEADERS = {"Cache-Control": "private, no-cache"}
 
 
 async def list_changes(

@@ -57,6 +57,11 @@ class BodyLimitMiddleware:
         for name in ("content-encoding", "transfer-encoding", "content-length"):
             del headers[name]
         headers["content-length"] = str(len(body))
+        if "content-type" in headers:
+            # Media types are case-insensitive (RFC 9110 §8.3.1), but connexion picks the
+            # body's schema and parser by the exact string; the parameters Solo's types
+            # take (charset) are case-insensitive too.
+            headers["content-type"] = headers["content-type"].lower()
         await self.app(scope, _replaying(body, receive), send)
 
     async def _read(self, scope: Scope, receive: Receive, limit: int) -> bytes | None:

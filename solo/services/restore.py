@@ -8,12 +8,11 @@ import uuid
 from solo.db.uow import UnitOfWork
 from solo.domain import jsonvalue
 from solo.domain.model import Clock, Replace, Revision, Session
-from solo.domain.patch import apply_patch
 from solo.domain.preconditions import Precondition
 from solo.errors import NotFound, RevisionUnavailable
 from solo.services import writes
 from solo.services.ports import Database
-from solo.services.states import encoded_state
+from solo.services.states import encoded_state, replayed
 from solo.state_cache import StateCache
 from solo.storage.guarded import GuardedStore
 
@@ -104,7 +103,7 @@ def _from_log(uow: UnitOfWork, cache: StateCache, session: Session, rev: int) ->
     for change in changes:
         if change.ops is None:
             return None
-        state = apply_patch(state, 0, jsonvalue.decode_canonical(change.ops), checked=False).state
+        state = replayed(state, change.ops)
     return jsonvalue.encode(state)
 
 

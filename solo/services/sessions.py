@@ -18,6 +18,7 @@ from solo.domain import jsonvalue
 from solo.domain.model import Clock, Session
 from solo.domain.preconditions import Precondition
 from solo.errors import InvalidRequest, NotFound, StateTooLarge, Unavailable
+from solo.events import GONE
 from solo.services.cleanup import settled
 from solo.services.states import READ_ATTEMPTS, LogMovedOn, encoded_state
 from solo.state_cache import StateCache
@@ -102,7 +103,10 @@ def delete_session(
         current = _owned(uow, owner, session_id, for_update=True)
         precondition.check(current.rev)
         uow.sessions.delete(owner, session_id, current.rev)
-        uow.deletions.add(prefix, not_before=settled(clock()))
+        now = clock()
+        uow.deletions.add(prefix, not_before=settled(now))
+        if current.watched(now):
+            uow.log.announce(session_id, GONE.rev, GONE.updated_at)
         uow.commit()
     cache.discard(session_id)
     return prefix

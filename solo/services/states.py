@@ -105,7 +105,7 @@ def _caught_up(uow: UnitOfWork, cache: StateCache, entry: Entry, session: Sessio
         return False
     state = entry.state
     for change in changes:
-        state = _replayed(state, change.ops)
+        state = replayed(state, change.ops)
     cache.hold(entry, session, state)
     return True
 
@@ -116,14 +116,19 @@ def _loaded(uow: UnitOfWork, cache: StateCache, entry: Entry, session: Session) 
         raise LogMovedOn()
     state: dict[str, Any] = jsonvalue.decode_canonical(data)
     for change in uow.log.changes(session.id, session.checkpoint_rev, session.rev):
-        state = _replayed(state, change.ops)
+        state = replayed(state, change.ops)
     cache.hold(entry, session, state)
     if session.rev == session.checkpoint_rev:
         cache.hold_encoded(entry, session.rev, data)
     return state
 
 
-def _replayed(state: dict[str, Any], ops: bytes | None) -> dict[str, Any]:
+def replayed(state: dict[str, Any], ops: bytes | None) -> dict[str, Any]:
+    """`state` with a logged change applied again. A logged change that no longer applies
+    is the server's fault, never the client's: ValueError, not a refusal."""
     if ops is None:
         raise ValueError("a whole-state change after the newest checkpoint")
-    return apply_patch(state, 0, jsonvalue.decode_canonical(ops), checked=False).state
+    try:
+        return apply_patch(state, 0, jsonvalue.decode_canonical(ops), checked=False).state
+    except SoloError as refused:
+        raise ValueError(f"a logged change does not apply again: {refused!r}") from None

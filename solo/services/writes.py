@@ -164,8 +164,10 @@ def _made(
         )
         return _Made(head, change.state, LoggedChange(rev, now, None), change.encoded, _nothing)
     assert isinstance(change, Patch)
-    applied = apply_patch(state_of(), current.size, change.ops)
+    # Encoded before they apply: the values they add go into the state as they are, and a
+    # later op of the same patch may change them there (add an object, then add into it).
     ops = jsonvalue.encode(change.ops)
+    applied = apply_patch(state_of(), current.size, change.ops)
     log_bytes = current.log_bytes + len(ops)
     checkpoint = None
     if log_bytes > applied.size or rev - current.checkpoint_rev >= limits.CHECKPOINT_MAX_CHANGES:

@@ -138,7 +138,7 @@ def test_the_stream_answers_as_the_spec_says_and_ends_with_its_session(servers, 
         operation = load_spec()["paths"]["/sessions/{session_id}/events/"]["get"]
         declared = operation["responses"]["200"]["headers"]
         assert {name.lower() for name in declared} <= set(response.headers)
-        assert response.headers["cache-control"] == "no-cache"
+        assert response.headers["cache-control"] == "private, no-cache"
         deleted = httpx2.delete(
             f"{server.api_url}/sessions/{created['id']}/",
             headers={**headers, "If-Match": "*"},
@@ -147,6 +147,27 @@ def test_the_stream_answers_as_the_spec_says_and_ends_with_its_session(servers, 
         assert stream.next() is None
     finally:
         stream.close()
+
+
+def test_a_deleted_session_ends_its_streams_on_every_server_at_once(servers, settings):
+    headers = SpecCheckedClient.token_headers(settings, "олена")
+    created = create(servers[0], headers)
+    streams = [
+        Stream(f"{server.api_url}/sessions/{created['id']}/events/", headers) for server in servers
+    ]
+    try:
+        assert [stream.next()["id"] for stream in streams] == ["0", "0"]
+        started = time.monotonic()
+        deleted = httpx2.delete(
+            f"{servers[0].api_url}/sessions/{created['id']}/",
+            headers={**headers, "If-Match": "*"},
+        )
+        assert deleted.status_code == 204
+        assert [stream.next() for stream in streams] == [None, None]
+        assert time.monotonic() - started < SECOND * 2
+    finally:
+        for stream in streams:
+            stream.close()
 
 
 def test_the_events_token_opens_that_sessions_events_and_nothing_else(servers, settings):

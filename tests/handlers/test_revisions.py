@@ -4,8 +4,10 @@ import dataclasses
 import datetime as dt
 
 import pytest
+import sqlalchemy as sa
 
 from solo import errors, limits
+from solo.db.models import ChangeRow
 from tests.support.bodies import error_body, precondition_body
 
 STATE = {"назва": "Чернетка", "абзаци": ["перший"]}
@@ -194,3 +196,31 @@ def test_a_restore_body_over_its_limit_is_413(client):
     )
     assert response.status_code == 413
     assert response.json()["limit"] == limits.RESTORE_BODY_LIMIT
+
+
+def test_a_logged_change_that_no_longer_applies_is_the_servers_500_not_a_422(
+    settings, clocked, clock, make_client
+):
+    """A log that cannot be replayed (here: altered in the database) is never blamed on the
+    client: a process that must rebuild the state answers 500, in the error shape."""
+    client, deps = clocked
+    large = {**STATE, "заповнення": "ж" * 5000}
+    session_id = client.post(
+        "/sessions/", json={"state": large}, headers=client.auth("олена")
+    ).json()["id"]
+    assert diff(client, session_id, RENAME).status_code == 200
+    assert diff(client, session_id, APPEND).status_code == 200
+    with deps.engine.begin() as connection:
+        altered = connection.execute(
+            sa.update(ChangeRow)
+            .where(ChangeRow.rev == 1)
+            .values(ops='[{"op": "remove", "path": "/нема"}]'.encode())
+        )
+        assert altered.rowcount == 1
+    cold, _ = make_client(dataclasses.replace(settings, changes_kept=3), clock)
+    read = cold.get(f"/sessions/{session_id}/", headers=cold.auth("олена"))
+    restored = restore(cold, session_id, 1, **{"If-Match": '"2"'})
+    assert (read.status_code, restored.status_code) == (500, 500)
+    assert read.json() == error_body(read, errors.InternalError)
+    assert restored.json() == error_body(restored, errors.InternalError)
+    assert client.get(f"/sessions/{session_id}/", headers=client.auth("олена")).json()["rev"] == 2

@@ -278,6 +278,32 @@ def test_bad_ops_on_a_strangers_session_are_404(client):
     assert response.json() == error_body(response, errors.NotFound)
 
 
+@pytest.mark.parametrize(
+    ("suffix", "content_type", "body", "expected"),
+    [
+        ("diff/", "Application/JSON", {"ops": ADD_TITLE}, {**STATE, "назва": "Остаточна"}),
+        (
+            "diff/",
+            "APPLICATION/JSON-PATCH+JSON; charset=UTF-8",
+            [{"op": "add", "path": "/теги/-", "value": "в"}],
+            {**STATE, "теги": ["а", "б", "в"]},
+        ),
+        ("save-stream/", "application/JSON;charset=utf-8", {"ціле": "нове"}, {"ціле": "нове"}),
+    ],
+)
+def test_media_types_match_whatever_their_case(client, suffix, content_type, body, expected):
+    """RFC 9110 §8.3.1: type, subtype and parameter names are case-insensitive."""
+    session_id = create(client)
+    response = client.request(
+        "PATCH" if suffix == "diff/" else "POST",
+        f"/sessions/{session_id}/{suffix}",
+        content=json.dumps(body, ensure_ascii=False).encode(),
+        headers={**client.auth("олена"), "If-Match": '"0"', "Content-Type": content_type},
+    )
+    assert (response.status_code, response.headers["ETag"]) == (200, '"1"')
+    assert read(client, session_id)["state"] == expected
+
+
 def test_save_stream_replaces_the_whole_state(client):
     session_id = create(client)
     new_state = {"зовсім": "нове", "числа": [1, 2.5, None, True]}

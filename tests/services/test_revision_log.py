@@ -23,11 +23,30 @@ KEYS = st.sampled_from(["абзац", "назва", "теги", "0"])
 VALUES = json_values(
     KEYS, st.one_of(st.integers(2, 99), st.text("жовтень", max_size=4), st.none()), 6
 )
-OPS = operations(pointers(st.one_of(KEYS, st.sampled_from(["1", "-"])), min_size=1), VALUES, False)
+TOKENS = st.one_of(KEYS, st.sampled_from(["1", "-"]))
+INTO_WHAT_IT_ADDS = KEYS.flatmap(
+    lambda key: st.tuples(
+        st.just({"op": "add", "path": f"/{key}"}),
+        st.dictionaries(KEYS, VALUES, min_size=1, max_size=3),
+        st.lists(
+            operations(pointers(TOKENS, min_size=1).map(lambda p: f"/{key}{p}"), VALUES, False),
+            min_size=1,
+            max_size=2,
+        ),
+    )
+).map(lambda made: Patch([{**made[0], "value": made[1]}, *made[2]]))
+"""A patch that adds an object, then changes inside it."""
+OPS = operations(pointers(TOKENS, min_size=1), VALUES, False)
+FILLER = {"заповнення": "ж" * 2000}
+"""Outside every generated path: it keeps each state larger than the ops logged since its
+checkpoint, so that states are rebuilt from the log, not only from checkpoints."""
 WRITES = st.lists(
     st.one_of(
         st.lists(OPS, min_size=1, max_size=3).map(Patch),
-        st.dictionaries(KEYS, VALUES, max_size=3).map(lambda s: Replace(s, jsonvalue.encode(s))),
+        INTO_WHAT_IT_ADDS,
+        st.dictionaries(KEYS, VALUES, max_size=3)
+        .map(lambda s: {**s, **FILLER})
+        .map(lambda s: Replace(s, jsonvalue.encode(s))),
     ),
     min_size=1,
     max_size=12,
@@ -63,16 +82,16 @@ def test_log_checkpoints_and_caches_agree_with_a_plain_dict(
     deps, second_process, settings, monkeypatch, writes_made, kept
 ):
     monkeypatch.setattr(limits, "CHECKPOINT_MAX_CHANGES", 3)
-    start = {"назва": "чернетка"}
+    start = {"назва": "чернетка", **FILLER}
     session, _ = sessions.create_session(
         deps.unit_of_work(), deps.states, "олена", copy.deepcopy(start), lambda: T0
     )
-    expected = start
+    expected, sent = start, {}
     for index, change in enumerate(writes_made):
         writer = (deps, second_process)[index % 2]
         fresh_change = copy.deepcopy(change)
         with contextlib.suppress(InvalidOps):
-            writes.write(
+            made = writes.write(
                 writer.unit_of_work(),
                 writer.states,
                 "олена",
@@ -82,6 +101,7 @@ def test_log_checkpoints_and_caches_agree_with_a_plain_dict(
                 lambda: T0,
                 kept,
             )
+            sent[made.rev] = change.ops if isinstance(change, Patch) else None
         expected = expected_after(expected, change)
         assert read((second_process, deps)[index % 2], session.id) == expected
     cold = Dependencies.build(settings)
@@ -90,3 +110,10 @@ def test_log_checkpoints_and_caches_agree_with_a_plain_dict(
     finally:
         cold.close()
     assert read(deps, session.id) == read(second_process, session.id) == expected
+    with deps.unit_of_work() as uow:
+        logged = uow.log.changes(session.id, 0, max(sent, default=0))
+    oldest_kept = logged[0].rev if logged else 0
+    assert {
+        change.rev: None if change.ops is None else jsonvalue.decode_canonical(change.ops)
+        for change in logged
+    } == {rev: ops for rev, ops in sent.items() if rev >= oldest_kept}

@@ -232,3 +232,42 @@ def test_a_patch_that_only_a_stale_cache_refuses_applies_to_the_real_head(deps, 
         assert read(other, session.id)[1] == {}
     finally:
         other.close()
+
+
+def test_the_log_keeps_each_patch_as_sent_though_later_ops_change_what_earlier_ones_added(
+    deps, other_process
+):
+    """Ops that add a value and then change inside it: the log (what other processes, the
+    change feed and restore replay) holds the ops as they were sent, not the values as the
+    later ops left them. The state is large enough that neither write is a checkpoint."""
+    filler = "ж" * 5000
+    session, _ = sessions.create_session(
+        deps.unit_of_work(), deps.states, "олена", {**START, "заповнення": filler}, fixed_clock
+    )
+    grows = [
+        {"op": "add", "path": "/об'єкт", "value": {"список": [1]}},
+        {"op": "add", "path": "/об'єкт/список/-", "value": 2},
+    ]
+    shrinks = [
+        {"op": "add", "path": "/пара", "value": {"ліво": 1, "право": 2}},
+        {"op": "remove", "path": "/пара/право"},
+        {"op": "replace", "path": "/почато", "value": {"глибоко": []}},
+        {"op": "add", "path": "/почато/глибоко/0", "value": "ще"},
+    ]
+    assert read(other_process, session.id)[0].rev == 0
+    write(deps, Patch(copy.deepcopy(grows)), '"0"', session_id=session.id)
+    write(deps, Patch(copy.deepcopy(shrinks)), '"1"', session_id=session.id)
+    expected = {
+        "почато": {"глибоко": ["ще"]},
+        "список": ["а", "б"],
+        "заповнення": filler,
+        "об'єкт": {"список": [1, 2]},
+        "пара": {"ліво": 1},
+    }
+    with deps.unit_of_work() as uow:
+        logged = uow.log.changes(session.id, 0, 2)
+        checkpoint_rev = uow.sessions.get("олена", session.id).checkpoint_rev
+    assert [jsonvalue.decode_canonical(change.ops) for change in logged] == [grows, shrinks]
+    assert checkpoint_rev == 0
+    assert read(deps, session.id)[1] == expected
+    assert read(other_process, session.id)[1] == expected
