@@ -24,10 +24,6 @@ def client(clocked):
     return clocked[0]
 
 
-def at(clock) -> str:
-    return clock.now.isoformat().replace("+00:00", "Z")
-
-
 def create(client, user="олена"):
     return client.post("/sessions/", json={"state": STATE}, headers=client.auth(user)).json()["id"]
 
@@ -71,7 +67,7 @@ APPEND = [{"op": "add", "path": "/абзаци/-", "value": "другий"}]
 def test_the_feed_lists_each_change_as_applied_and_whole_states_as_one_replace(client, clock):
     session_id = create(client)
     clock.now += dt.timedelta(seconds=1)
-    first_at = at(clock)
+    first_at = clock.stamp
     diff(client, session_id, RENAME)
     clock.now += dt.timedelta(seconds=1)
     save(client, session_id, WHOLE)
@@ -83,7 +79,7 @@ def test_the_feed_lists_each_change_as_applied_and_whole_states_as_one_replace(c
         "rev": 2,
         "changes": [
             {"rev": 1, "at": first_at, "ops": RENAME},
-            {"rev": 2, "at": at(clock), "ops": [{"op": "replace", "path": "", "value": WHOLE}]},
+            {"rev": 2, "at": clock.stamp, "ops": [{"op": "replace", "path": "", "value": WHOLE}]},
         ],
         "more": False,
     }
@@ -141,14 +137,14 @@ def test_restore_makes_an_old_state_a_new_revision_in_the_feed(client, clock):
     clock.now += dt.timedelta(minutes=1)
     response = restore(client, session_id, 0, **{"If-Match": '"2"'})
     assert response.status_code == 200
-    assert response.json() == {"rev": 3, "updated_at": at(clock), "restored_from": 0}
+    assert response.json() == {"rev": 3, "updated_at": clock.stamp, "restored_from": 0}
     assert response.headers["ETag"] == '"3"'
     assert "Deprecation" not in response.headers
     session = client.get(f"/sessions/{session_id}/", headers=client.auth("олена")).json()
     assert (session["rev"], session["state"]) == (3, STATE)
     feed = changes(client, session_id, since=2).json()
     assert feed["changes"] == [
-        {"rev": 3, "at": at(clock), "ops": [{"op": "replace", "path": "", "value": STATE}]}
+        {"rev": 3, "at": clock.stamp, "ops": [{"op": "replace", "path": "", "value": STATE}]}
     ]
 
 

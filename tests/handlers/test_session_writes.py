@@ -1,5 +1,6 @@
 """Contract tests: diff and save-stream, with optimistic locking in the §6 order."""
 
+import datetime as dt
 import json
 
 import pytest
@@ -8,6 +9,11 @@ from solo import errors, limits
 from tests.support.bodies import error_body, precondition_body
 
 STATE = {"назва": "Чернетка", "теги": ["а", "б"], "вкладено": {"рівень": 1}}
+
+
+@pytest.fixture
+def client(settings, clock, make_client):
+    return make_client(settings, clock)[0]
 
 
 def create(client, user="олена", state=STATE) -> str:
@@ -41,17 +47,17 @@ def save(client, session_id, state, user="олена", **headers):
 ADD_TITLE = [{"op": "replace", "path": "/назва", "value": "Остаточна"}]
 
 
-def test_diff_applies_and_answers_the_new_rev_and_etag(client):
-    session_id = create(client)
+def test_diff_applies_and_answers_the_new_rev_and_etag(client, clock):
+    session_id, created_at = create(client), clock.stamp
+    clock.now += dt.timedelta(seconds=5)
     response = diff(client, session_id, ADD_TITLE, **{"If-Match": '"0"'})
     assert response.status_code == 200
-    body = response.json()
-    assert body == {"rev": 1, "updated_at": body["updated_at"]}
+    assert response.json() == {"rev": 1, "updated_at": clock.stamp}
     assert response.headers["ETag"] == '"1"'
     assert "Deprecation" not in response.headers
     session = read(client, session_id)
     assert session["state"] == {**STATE, "назва": "Остаточна"}
-    assert session["updated_at"] == body["updated_at"]
+    assert (session["created_at"], session["updated_at"]) == (created_at, clock.stamp)
 
 
 def test_diff_takes_a_bare_rfc6902_array_as_json_patch(client):
@@ -304,12 +310,13 @@ def test_media_types_match_whatever_their_case(client, suffix, content_type, bod
     assert read(client, session_id)["state"] == expected
 
 
-def test_save_stream_replaces_the_whole_state(client):
+def test_save_stream_replaces_the_whole_state(client, clock):
     session_id = create(client)
+    clock.now += dt.timedelta(seconds=5)
     new_state = {"зовсім": "нове", "числа": [1, 2.5, None, True]}
     response = save(client, session_id, new_state, **{"If-Match": '"0"'})
     assert response.status_code == 200
-    assert response.json() == {"rev": 1, "updated_at": response.json()["updated_at"]}
+    assert response.json() == {"rev": 1, "updated_at": clock.stamp}
     assert response.headers["ETag"] == '"1"'
     assert read(client, session_id)["state"] == new_state
 

@@ -11,3 +11,8 @@ class FakeClock:
 
     def __call__(self) -> dt.datetime:
         return self.now
+
+    @property
+    def stamp(self) -> str:
+        """`now` as the API writes a timestamp (RFC 3339, UTC as `Z`)."""
+        return self.now.isoformat().replace("+00:00", "Z")
