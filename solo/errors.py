@@ -17,7 +17,7 @@ SoloError                       base: an answer in the contract's error shape (�
 ├── UnsupportedMediaType  415   a Content-Type or Content-Encoding the operation does not take
 ├── InvalidOps            422   a JSON Patch op is malformed or cannot apply
 ├── InvalidState          422   a full state that is not a JSON object
-├── StateTooLarge         422   a diff would grow the state past the state limit
+├── StateTooLarge         422   a state (made by a diff, or sent whole) would pass the state limit
 ├── IdempotencyKeyReused  422   an Idempotency-Key reused for another session or path
 ├── RevisionUnavailable   422   a restore names a rev that no snapshot or kept change can rebuild
 ├── RateLimited           429   the user's budget for this endpoint group is spent

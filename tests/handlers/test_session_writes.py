@@ -321,6 +321,24 @@ def test_save_stream_replaces_the_whole_state(client, clock):
     assert read(client, session_id)["state"] == new_state
 
 
+def test_a_whole_state_whose_stored_form_outgrows_the_limit_is_422(client):
+    """Numbers are stored canonically: `1E2` (3 bytes) as `100.0` (5)."""
+    session_id = create(client)
+    numbers = ",".join(["1E2"] * 400_000)
+    body = f'{{"числа": [{numbers}]}}'.encode()
+    assert len(body) <= limits.STATE_SIZE_LIMIT
+    response = client.post(
+        f"/sessions/{session_id}/save-stream/",
+        content=body,
+        headers={**client.auth("олена"), "Content-Type": "application/json", "If-Match": '"0"'},
+    )
+    assert response.status_code == 422
+    assert response.json() == error_body(
+        response, errors.StateTooLarge, limit=limits.STATE_SIZE_LIMIT
+    )
+    assert read(client, session_id)["rev"] == 0
+
+
 @pytest.mark.parametrize("state", [[1, 2], "рядок", 42, None])
 def test_save_stream_of_anything_but_an_object_is_422_invalid_state(client, state):
     session_id = create(client)

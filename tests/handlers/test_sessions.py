@@ -8,7 +8,7 @@ import uuid
 import jwt
 import pytest
 
-from solo import errors
+from solo import errors, limits
 from tests.conftest import TEST_JWT_SECRET
 from tests.support.bodies import error_body, precondition_body
 from tests.support.clients import ORIGIN
@@ -42,6 +42,24 @@ def test_create_answers_the_whole_session_with_location_and_etag(settings, clock
     assert body["events_url"] != events_prefix
     assert response.headers["Location"] == f"{ORIGIN}/api/v1/solo/sessions/{session_id}/"
     assert response.headers["ETag"] == '"0"'
+
+
+def test_a_state_whose_stored_form_outgrows_the_limit_is_422_though_its_body_fits(client):
+    """Numbers are stored canonically: `1E2` (3 bytes) as `100.0` (5)."""
+    numbers = ",".join(["1E2"] * 400_000)
+    body = f'{{"state": {{"числа": [{numbers}]}}}}'.encode()
+    assert len(body) <= limits.STATE_SIZE_LIMIT
+    response = client.post(
+        "/sessions/",
+        content=body,
+        headers={**client.auth("олена"), "Content-Type": "application/json"},
+    )
+    assert response.status_code == 422
+    assert response.json() == error_body(
+        response, errors.StateTooLarge, limit=limits.STATE_SIZE_LIMIT
+    )
+    listed = client.get("/sessions/", headers=client.auth("олена"))
+    assert listed.json() == {"items": [], "next_cursor": None}
 
 
 def test_create_without_a_body_starts_from_an_empty_state(client):
