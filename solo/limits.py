@@ -136,7 +136,20 @@ ONE_STATEMENT_SWAPS = 2
 swap lost to another process's write catches the cache up and tries once more."""
 
 CHANGES_KEPT = 1000
-"""Default revisions whose changes each session keeps at least (SOLO_CHANGES_KEPT)."""
+"""Default number of newest changes each session keeps (SOLO_CHANGES_KEPT), unless they
+pass CHANGES_KEPT_MB: the change feed, restore and idempotency keys reach that far back."""
+
+CHANGES_KEPT_MB = 32
+"""Default bound, in MiB, of each session's kept log, its changes and the checkpoints they
+start from (SOLO_CHANGES_KEPT_MB): a thousand diffs of half a megabyte each would
+otherwise keep half a gigabyte for a state of a few bytes."""
+
+CHANGES_KEPT_MB_MIN = 3
+"""The least SOLO_CHANGES_KEPT_MB may be: room for a whole state's checkpoint and a diff."""
+
+CHANGES_SLICE_BYTES = 1 * MIB
+"""The change feed reads a page's content in slices of about this many bytes, so that a
+request holds little more than the page it sends."""
 
 CHANGES_PAGE_DEFAULT = 100
 CHANGES_PAGE_MAX = 1000

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from limits import parse as parse_rate_limit
 
 from solo import limits
+from solo.domain.model import KeptLog
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,7 @@ class Settings:
     """The origin clients reach the server at, for absolute URLs; else the request's own."""
     beacon_events_kept: int = limits.BEACON_EVENTS_KEPT
     changes_kept: int = limits.CHANGES_KEPT
+    changes_kept_mb: int = limits.CHANGES_KEPT_MB
     state_cache_mb: int = limits.STATE_CACHE_MB
     database_threads: int = limits.DATABASE_THREADS
     storage_threads: int = limits.STORAGE_THREADS
@@ -54,6 +56,10 @@ class Settings:
     validate_responses: bool = False
     """Check every answer against the spec (tests and schemathesis turn it on; it costs
     a parse of every response body, see bench/RESULTS.md)."""
+
+    @property
+    def kept_log(self) -> KeptLog:
+        return KeptLog(changes=self.changes_kept, bytes=self.changes_kept_mb * limits.MIB)
 
     @property
     def uses_development_secret(self) -> bool:
@@ -95,6 +101,7 @@ _WHOLE_NUMBERS = {
     "signed_url_ttl",
     "beacon_events_kept",
     "changes_kept",
+    "changes_kept_mb",
     "state_cache_mb",
     "database_threads",
     "storage_threads",
@@ -106,6 +113,10 @@ def _convert(name: str, raw: str) -> object:
     if name in _WHOLE_NUMBERS:
         if not raw.isdigit() or int(raw) <= 0:
             raise ValueError(f"expected a positive whole number, got {raw!r}")
+        if name == "changes_kept_mb" and int(raw) < limits.CHANGES_KEPT_MB_MIN:
+            raise ValueError(
+                f"expected at least {limits.CHANGES_KEPT_MB_MIN} (a whole state and a diff)"
+            )
         return int(raw)
     if name in ("validate_responses", "access_log", "metrics"):
         if raw not in ("true", "false"):

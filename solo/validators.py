@@ -3,7 +3,7 @@ every JSON body once with Solo's strict decoder, and to build each schema's vali
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 from connexion.datastructures import MediaTypeDict
@@ -21,8 +21,7 @@ from starlette.types import Scope
 
 from solo import limits
 from solo.domain import jsonvalue
-from solo.errors import InvalidJson, InvalidOps, InvalidRequest, InvalidState, SoloError
-from solo.spec import CHECKED_AFTER_PRECONDITION
+from solo.errors import InvalidJson, InvalidRequest
 
 _MESSAGE_MAX = 200
 _SCHEMAS_CACHED = 1024
@@ -80,23 +79,18 @@ _response_validator = _Cached(Draft4ResponseValidator)
 _parameter_validator = _Cached(Draft4Validator)
 
 _EMPTY = object()
-_DEFERRED = "deferred_error"
 
 
 class JsonBodyValidator(JSONRequestBodyValidator):
     """Strict JSON; an empty body is fine exactly when the spec does not require one.
-
-    What breaks only a part marked `x-checked-after-precondition` is not refused here:
-    the error is kept in the scope for the handler, which answers it after the
-    precondition (§6), with `deferred_error`.
-    """
+    (What the spec marks `x-checked-after-precondition` is not in the schema connexion
+    is given: the domain checks it, after the precondition; see solo.spec.for_connexion.)"""
 
     @property
     def _validator(self) -> Draft4Validator:
         return _request_validator(self._schema)
 
     async def _parse(self, stream: AsyncIterator[bytes], scope: Scope) -> Any:
-        self._scope = scope
         raw = b"".join([chunk async for chunk in stream])
         if not raw.strip():
             return _EMPTY
@@ -110,61 +104,12 @@ class JsonBodyValidator(JSONRequestBodyValidator):
                 raise InvalidRequest("The request body is required.", field="body")
             return
         failures = list(self._validator.iter_errors(body))
-        refused = [error for error in failures if _deferral(self._schema, error) is None]
-        if refused and body is None:
+        if failures and body is None:
             raise InvalidRequest("body: null is not allowed here", field="body")
-        if refused:
-            error = best_match(refused)
+        if failures:
+            error = best_match(failures)
             field = "/".join(str(part) for part in error.absolute_path) or "body"
             raise InvalidRequest(f"{field}: {short_message(error.message)}", field=field)
-        if failures:
-            first = min(failures, key=_position)
-            code = _deferral(self._schema, first)
-            assert code is not None
-            self._scope.setdefault("state", {})[_DEFERRED] = DEFERRED_ERRORS[code](first)
-
-
-def deferred_error(scope: Scope) -> SoloError | None:
-    """The 422 a body earned by breaking a part checked after the precondition, if any."""
-    error: SoloError | None = scope.get("state", {}).get(_DEFERRED)
-    return error
-
-
-def _deferral(schema: dict[str, Any], error: ValidationError) -> str | None:
-    """The mark of the first schema on the error's way down that is checked later."""
-    node: Any = schema
-    keys = iter(error.schema_path)
-    while isinstance(node, dict | list):
-        if isinstance(node, dict) and CHECKED_AFTER_PRECONDITION in node:
-            return str(node[CHECKED_AFTER_PRECONDITION])
-        key = next(keys, None)
-        if key is None:
-            return None
-        node = node[key]  # type: ignore[index]  # str into dicts, int into lists
-    return None
-
-
-def _position(error: ValidationError) -> list[tuple[bool, int | str]]:
-    """Orders errors by where they are in the body, array indexes numerically."""
-    return [(isinstance(part, str), part) for part in error.absolute_path]
-
-
-def _invalid_ops(error: ValidationError) -> InvalidOps:
-    """The op is the first array index on the error's path (`ops/3/op`, or `3/op`)."""
-    path = list(error.absolute_path)
-    index = next(i for i, part in enumerate(path) if isinstance(part, int))
-    member = "/".join(str(part) for part in path[index + 1 :])
-    reason = short_message(error.message)
-    op_index = path[index]
-    assert isinstance(op_index, int)
-    return InvalidOps(op_index=op_index, reason=f"{member}: {reason}" if member else reason)
-
-
-DEFERRED_ERRORS: dict[str, Callable[[ValidationError], SoloError]] = {
-    # The codes `x-checked-after-precondition` may name in the spec.
-    "invalid_ops": _invalid_ops,
-    "invalid_state": lambda _error: InvalidState(),
-}
 
 
 class JsonResponseValidator(JSONResponseBodyValidator):

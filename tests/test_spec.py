@@ -6,8 +6,13 @@ import re
 
 from solo import errors
 from solo.routing import handler_name
-from solo.spec import ALSO_ACCEPTS, CHECKED_AFTER_PRECONDITION, load_spec, operations
-from solo.validators import DEFERRED_ERRORS
+from solo.spec import (
+    ALSO_ACCEPTS,
+    CHECKED_AFTER_PRECONDITION,
+    for_connexion,
+    load_spec,
+    operations,
+)
 
 SPEC = load_spec()
 
@@ -54,13 +59,33 @@ def test_every_request_and_response_body_has_an_example():
                 assert "example" in media, (*path, media_type)
 
 
-def test_the_marks_name_only_errors_the_server_defers():
+def test_the_marks_name_the_errors_the_domain_answers_after_the_precondition():
     marks = {
         node[CHECKED_AFTER_PRECONDITION]
         for _, node in _walk(SPEC)
         if isinstance(node, dict) and CHECKED_AFTER_PRECONDITION in node
     }
-    assert marks == set(DEFERRED_ERRORS) == {"invalid_ops", "invalid_state"}
+    assert marks == {errors.InvalidOps.code, errors.InvalidState.code}
+
+
+def test_connexion_checks_no_marked_part_and_every_other_part_of_a_request_body():
+    served = for_connexion(SPEC)
+    diff = served["paths"]["/sessions/{session_id}/diff/"]["patch"]["requestBody"]["content"]
+    save = served["paths"]["/sessions/{session_id}/save-stream/"]["post"]["requestBody"]
+    assert diff["application/json"]["schema"] == {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["ops"],
+        "properties": {"ops": {"type": "array", "description": "An RFC 6902 JSON Patch document."}},
+    }
+    assert "items" not in diff["application/json-patch+json"]["schema"]
+    assert save["content"]["application/json"]["schema"] == {}
+    assert not any(
+        "$ref" in node or CHECKED_AFTER_PRECONDITION in node
+        for op in operations(served)
+        for _, node in _walk(op.get("requestBody", {}))
+        if isinstance(node, dict)
+    )
 
 
 def test_each_error_code_has_one_schema():

@@ -54,7 +54,11 @@ class SessionRow(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, nullable=False)
     last_seen_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
     checkpoint_rev: Mapped[int] = mapped_column(sa.Integer, nullable=False)
-    log_bytes: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    replay_cost: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    """Work units of rebuilding the head from its checkpoint: the logged ops' bytes and
+    the work the patches did (solo.domain.patch)."""
+    kept_bytes: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+    """Bytes of the session's kept log: its changes' ops and its checkpoints' states."""
     watched_until: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
     """Until when some server process streams this session's revisions to a client."""
 

@@ -32,7 +32,8 @@ _ADVANCE = (
         size=sa.bindparam("new_size"),
         updated_at=sa.bindparam("new_updated_at"),
         checkpoint_rev=sa.bindparam("new_checkpoint_rev"),
-        log_bytes=sa.bindparam("new_log_bytes"),
+        replay_cost=sa.bindparam("new_replay_cost"),
+        kept_bytes=sa.bindparam("new_kept_bytes"),
     )
 )
 _DELETE = sa.delete(_sessions).where(_this_session, _sessions.c.rev == sa.bindparam("expected_rev"))
@@ -46,7 +47,7 @@ _ADVANCE_AND_LOG = sa.text(
     ), advanced AS (
         UPDATE sessions
         SET rev = :new_rev, size = :new_size, updated_at = :new_updated_at,
-            log_bytes = :new_log_bytes
+            replay_cost = :new_replay_cost, kept_bytes = :new_kept_bytes
         WHERE id = :session_id AND owner = :session_owner AND rev = :expected_rev
         RETURNING watched_until
     ), logged AS (
@@ -87,7 +88,8 @@ def _session(row: sa.Row[Any]) -> Session:
         updated_at=row.updated_at,
         last_seen_at=row.last_seen_at,
         checkpoint_rev=row.checkpoint_rev,
-        log_bytes=row.log_bytes,
+        replay_cost=row.replay_cost,
+        kept_bytes=row.kept_bytes,
         watched_until=row.watched_until,
     )
 
@@ -102,7 +104,8 @@ def _swap(current: Session, new: Session) -> dict[str, object]:
         "new_size": new.size,
         "new_updated_at": new.updated_at,
         "new_checkpoint_rev": new.checkpoint_rev,
-        "new_log_bytes": new.log_bytes,
+        "new_replay_cost": new.replay_cost,
+        "new_kept_bytes": new.kept_bytes,
     }
 
 

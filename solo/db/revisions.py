@@ -9,15 +9,97 @@ import uuid
 import sqlalchemy as sa
 
 from solo.db.models import ChangeRow, CheckpointRow, table_of
+from solo.domain.model import KeptLog
 
 _changes = table_of(ChangeRow)
 _checkpoints = table_of(CheckpointRow)
 _APPEND = sa.insert(_changes)
 _SAVE_CHECKPOINT = sa.insert(_checkpoints)
+_SIZES = (
+    sa.select(
+        _changes.c.rev,
+        _changes.c.at,
+        sa.func.coalesce(
+            sa.func.length(_changes.c.ops), sa.func.length(_checkpoints.c.state)
+        ).label("size"),
+        _changes.c.ops.is_(None).label("whole"),
+    )
+    .select_from(
+        _changes.outerjoin(
+            _checkpoints,
+            sa.and_(
+                _changes.c.ops.is_(None),
+                _checkpoints.c.session_id == _changes.c.session_id,
+                _checkpoints.c.rev == _changes.c.rev,
+            ),
+        )
+    )
+    .where(
+        _changes.c.session_id == sa.bindparam("session_id"),
+        _changes.c.rev > sa.bindparam("after"),
+        _changes.c.rev <= sa.bindparam("up_to"),
+    )
+    .order_by(_changes.c.rev)
+    .limit(sa.bindparam("n"))
+)
+_OPS_BETWEEN = sa.select(_changes.c.rev, _changes.c.ops).where(
+    _changes.c.session_id == sa.bindparam("session_id"),
+    _changes.c.rev >= sa.bindparam("first"),
+    _changes.c.rev <= sa.bindparam("last"),
+)
+_CHECKPOINT_SIZES = (
+    sa.select(_checkpoints.c.rev, sa.func.length(_checkpoints.c.state).label("size"))
+    .where(_checkpoints.c.session_id == sa.bindparam("session_id"))
+    .order_by(_checkpoints.c.rev)
+)
+_CHANGE_SIZES = (
+    sa.select(_changes.c.rev, sa.func.coalesce(sa.func.length(_changes.c.ops), 0).label("size"))
+    .where(_changes.c.session_id == sa.bindparam("session_id"))
+    .order_by(_changes.c.rev)
+)
+_FREED = sa.select(
+    sa.func.coalesce(
+        sa.select(sa.func.sum(sa.func.length(_changes.c.ops)))
+        .where(
+            _changes.c.session_id == sa.bindparam("session_id"),
+            _changes.c.rev <= sa.bindparam("cut"),
+        )
+        .scalar_subquery(),
+        0,
+    )
+    + sa.func.coalesce(
+        sa.select(sa.func.sum(sa.func.length(_checkpoints.c.state)))
+        .where(
+            _checkpoints.c.session_id == sa.bindparam("session_id"),
+            _checkpoints.c.rev < sa.bindparam("cut"),
+        )
+        .scalar_subquery(),
+        0,
+    )
+)
+_FORGET_CHANGES = sa.delete(_changes).where(
+    _changes.c.session_id == sa.bindparam("session_id"), _changes.c.rev <= sa.bindparam("cut")
+)
+_FORGET_CHECKPOINTS = sa.delete(_checkpoints).where(
+    _checkpoints.c.session_id == sa.bindparam("session_id"),
+    _checkpoints.c.rev < sa.bindparam("cut"),
+)
 _CHECKPOINT = sa.select(_checkpoints.c.state).where(
     _checkpoints.c.session_id == sa.bindparam("session_id"),
     _checkpoints.c.rev == sa.bindparam("rev"),
 )
+
+
+@dataclasses.dataclass(frozen=True)
+class ChangeSize:
+    """A kept change without its content: what a page of the change feed is cut by."""
+
+    rev: int
+    at: dt.datetime
+    size: int
+    """Bytes of its ops; of its state when it replaced the whole state."""
+    whole: bool
+    """It replaced the whole state: its content is the checkpoint of its rev."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -85,6 +167,25 @@ class RevisionLog:
             query = query.limit(limit)
         return [LoggedChange(row.rev, row.at, row.ops) for row in self._db.execute(query)]
 
+    def sizes(
+        self, session_id: uuid.UUID, after_rev: int, up_to_rev: int, limit: int
+    ) -> list[ChangeSize]:
+        """The kept changes after `after_rev`, in order, with the size of their content
+        measured by the database: nothing of the content is loaded."""
+        rows = self._db.execute(
+            _SIZES, {"session_id": session_id, "after": after_rev, "up_to": up_to_rev, "n": limit}
+        )
+        return [ChangeSize(row.rev, row.at, row.size, row.whole) for row in rows]
+
+    def ops_between(
+        self, session_id: uuid.UUID, first_rev: int, last_rev: int
+    ) -> dict[int, bytes | None]:
+        """The ops of the kept changes first_rev … last_rev (None for whole-state ones)."""
+        rows = self._db.execute(
+            _OPS_BETWEEN, {"session_id": session_id, "first": first_rev, "last": last_rev}
+        )
+        return {row.rev: row.ops for row in rows}
+
     def revisions(
         self, session_id: uuid.UUID, after_rev: int, up_to_rev: int
     ) -> list[tuple[int, dt.datetime]]:
@@ -116,21 +217,48 @@ class RevisionLog:
         ).first()
         return None if row is None else (row.rev, row.state)
 
-    def compact(self, session_id: uuid.UUID, keep_after: int) -> None:
-        """Forget what only revs up to `keep_after` need: the newest checkpoint at or
-        before it stays as the base the kept log starts from."""
-        base = self._db.execute(
+    def compact(
+        self, session_id: uuid.UUID, *, head_rev: int, keep: KeptLog, kept_bytes: int
+    ) -> int:
+        """Forget what the kept log no longer needs; the bytes freed.
+
+        The newest `keep.changes` changes stay, unless with their checkpoints they hold
+        more than `keep.bytes`: then fewer do. The log is cut at a checkpoint, which stays
+        as the base the kept log starts from; the newest one (of `head_rev`, just written)
+        is always a possible cut, so the bound holds after every write.
+        """
+        count_cut = self._newest_checkpoint_rev(session_id, at_most=head_rev - keep.changes)
+        cut = count_cut
+        if kept_bytes > keep.bytes:
+            bytes_cut = self._bytes_cut(session_id, keep.bytes)
+            cut = bytes_cut if cut is None else max(cut, bytes_cut)
+        if cut is None:
+            return 0
+        where = {"session_id": session_id, "cut": cut}
+        freed: int = self._db.execute(_FREED, where).scalar_one()
+        self._db.execute(_FORGET_CHANGES, where)
+        self._db.execute(_FORGET_CHECKPOINTS, where)
+        return freed
+
+    def _newest_checkpoint_rev(self, session_id: uuid.UUID, at_most: int) -> int | None:
+        return self._db.execute(
             sa.select(sa.func.max(_checkpoints.c.rev)).where(
-                _checkpoints.c.session_id == session_id, _checkpoints.c.rev <= keep_after
+                _checkpoints.c.session_id == session_id, _checkpoints.c.rev <= at_most
             )
         ).scalar_one_or_none()
-        if base is None:
-            return
-        self._db.execute(
-            sa.delete(_changes).where(_changes.c.session_id == session_id, _changes.c.rev <= base)
-        )
-        self._db.execute(
-            sa.delete(_checkpoints).where(
-                _checkpoints.c.session_id == session_id, _checkpoints.c.rev < base
-            )
-        )
+
+    def _bytes_cut(self, session_id: uuid.UUID, budget: int) -> int:
+        """The oldest checkpoint from which the kept log fits in `budget` bytes."""
+        checkpoints = self._db.execute(_CHECKPOINT_SIZES, {"session_id": session_id}).all()
+        changes = self._db.execute(_CHANGE_SIZES, {"session_id": session_id}).all()
+        # Walking from the newest: what is kept if the log is cut at each checkpoint.
+        kept, pending = 0, list(changes)
+        cut = checkpoints[-1].rev
+        for checkpoint in reversed(checkpoints):
+            while pending and pending[-1].rev > checkpoint.rev:
+                kept += pending.pop().size
+            kept += checkpoint.size
+            if kept > budget:
+                break
+            cut = checkpoint.rev
+        return int(cut)

@@ -28,8 +28,11 @@ class Session:
     last_seen_at: dt.datetime | None
     checkpoint_rev: int
     """The newest revision whose whole state is stored; the log holds what came after."""
-    log_bytes: int
-    """Bytes of the ops logged since that checkpoint."""
+    replay_cost: int
+    """Work units of replaying the changes logged since that checkpoint (their ops' bytes
+    and the work the patches did): past the state's size, a new checkpoint is cheaper."""
+    kept_bytes: int
+    """Bytes the session's kept log holds (changes and checkpoints): bounded per session."""
     watched_until: dt.datetime | None = None
     """Until when some server process streams its revisions (writers then announce them)."""
 
@@ -39,6 +42,15 @@ class Session:
     def next_rev(self) -> int:
         """The revision a successful write makes: the one place `rev + 1` is computed."""
         return self.rev + 1
+
+
+@dataclasses.dataclass(frozen=True)
+class KeptLog:
+    """What each session's change log keeps: its newest `changes` changes, unless they
+    (with the checkpoints they start from) hold more than `bytes`; then fewer."""
+
+    changes: int
+    bytes: int
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,12 +78,4 @@ class Replace:
     """Its canonical JSON, already made by the decoder."""
 
 
-@dataclasses.dataclass(frozen=True)
-class Refused:
-    """A change whose body is already known to be invalid: refused after the precondition,
-    as every answer about ops or a state is."""
-
-    error: Exception
-
-
-Change = Patch | Replace | Refused
+Change = Patch | Replace

@@ -32,7 +32,13 @@ def parsed_op(op: Any) -> tuple[str, tuple[str, ...]]:
             raise Refused(f"the '{kind}' operation needs a '{member}' string")
     if kind in _NEEDS_VALUE and "value" not in op:
         raise Refused(f"the '{kind}' operation needs a 'value' member")
-    return kind, tokens_of(op["path"])
+    tokens = tokens_of(op["path"])
+    if "from" in op:
+        # Typed once for every op in the spec: where present, a pointer, even where unused.
+        if not isinstance(op["from"], str):
+            raise Refused("'from' must be a JSON Pointer string")
+        tokens_of(op["from"])
+    return kind, tokens
 
 
 def tokens_of(path: str) -> tuple[str, ...]:

@@ -3,9 +3,12 @@
 The applier mutates the state it is given and keeps an undo log, so a patch costs what
 its ops touch, never a copy of the document. The state's canonical size is kept up to
 date op by op: the op that would carry the state past `STATE_SIZE_LIMIT`, or nest it past
-`JSON_DEPTH_LIMIT`, is refused before anything of that size exists. Work on existing
-values (measuring what a remove drops, cloning what a copy duplicates) is bounded per
-patch by `PATCH_WORK_LIMIT`, so no sequence of ops costs more than a few milliseconds.
+`JSON_DEPTH_LIMIT`, is refused before anything of that size exists. The work an op does
+beyond its own value is bounded per patch by `PATCH_WORK_LIMIT`, so no sequence of ops
+costs more than a few milliseconds: a byte of existing state measured (what a replace or
+remove drops) or cloned (what a copy duplicates) is one unit, and so is an array item that
+an insert or a removal shifts (`list.insert(0, …)` on a million items moves a million
+pointers; thousands of them took seconds before they were counted).
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ class Applied:
 
     state: dict[str, JsonValue]
     size: int
+    work: int
+    """Work units the patch spent (see the module's docstring): what replaying it costs."""
     undo: Callable[[], None]
 
 
@@ -58,7 +63,7 @@ def apply_patch(
         raise InvalidOps(
             op_index=document.root_set_at, reason="the state must remain a JSON object"
         )
-    return Applied(document.root, document.size, document.undo)
+    return Applied(document.root, document.size, document.work, document.undo)
 
 
 class _Document:
@@ -146,9 +151,10 @@ class _Document:
 
     def _spend(self, work: int) -> None:
         self.work += work
-        if self.work > limits.PATCH_WORK_LIMIT:
+        if self.checked and self.work > limits.PATCH_WORK_LIMIT:
             raise _Refused(
-                f"the patch copies or drops more than {limits.PATCH_WORK_LIMIT} bytes in all"
+                f"the patch does more than {limits.PATCH_WORK_LIMIT} units of work in all "
+                "(bytes it copies or drops, array items it shifts)"
             )
 
     def _grow(self, delta: int) -> None:
@@ -190,6 +196,7 @@ class _Document:
             container[key] = value
             self._steps.append(lambda: container.__delitem__(key))
         else:
+            self._spend(len(container) - key)
             container.insert(key, value)
             self._steps.append(lambda: container.pop(key))
 
@@ -220,6 +227,7 @@ class _Document:
             del container[key]
             self._steps.append(lambda: container.__setitem__(key, value))
         else:
+            self._spend(len(container) - key - 1)
             del container[key]
             self._steps.append(lambda: container.insert(key, value))
 

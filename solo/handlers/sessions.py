@@ -11,7 +11,7 @@ from starlette.responses import Response
 from solo.auth import Caller
 from solo.dependencies import Dependencies
 from solo.domain import preconditions
-from solo.domain.model import Change, Patch, Refused, Replace, Session
+from solo.domain.model import Change, Patch, Replace, Session
 from solo.events import GONE
 from solo.handlers import Answer, conditional
 from solo.handlers.representations import (
@@ -23,7 +23,7 @@ from solo.handlers.representations import (
 from solo.handlers.urls import absolute_url
 from solo.services import cleanup, writes
 from solo.services import sessions as service
-from solo.validators import deferred_error, parsed_body
+from solo.validators import parsed_body
 
 _REVALIDATE = {"Cache-Control": "private, no-cache"}
 
@@ -108,7 +108,6 @@ async def delete_session(session_id: str, user: str, deps: Dependencies) -> Answ
 
 async def _write(session_id: str, user: str, deps: Dependencies, change: Change) -> Answer:
     precondition = conditional.precondition()
-    error = deferred_error(request.scope)
     sid = uuid.UUID(session_id)
     revision = await deps.in_session_thread(
         sid,
@@ -118,9 +117,9 @@ async def _write(session_id: str, user: str, deps: Dependencies, change: Change)
         user,
         sid,
         precondition,
-        Refused(error) if error is not None else change,
+        change,
         deps.clock,
-        deps.settings.changes_kept,
+        deps.settings.kept_log,
     )
     return json_answer(
         write_result(revision), 200, conditional.written(deps, session_id, revision, precondition)

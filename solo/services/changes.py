@@ -1,16 +1,23 @@
-"""The change feed: what made each kept rev, as RFC 6902 ops, in order."""
+"""The change feed: what made each kept rev, as RFC 6902 ops, in order.
+
+A page is cut by the sizes the database reports before any content is loaded, then read in
+slices of about CHANGES_SLICE_BYTES: a request holds little more than the page it sends,
+however large the changes in the log are.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import uuid
+from collections.abc import Iterator
 
 from solo import limits
-from solo.db.revisions import LoggedChange
+from solo.db.revisions import ChangeSize
 from solo.db.uow import UnitOfWork
-from solo.domain.jsonvalue import timestamp, with_members
+from solo.domain.jsonvalue import timestamp
 from solo.domain.model import Session
-from solo.errors import ChangesCompacted, InvalidRequest, NotFound
+from solo.errors import ChangesCompacted, InvalidRequest, NotFound, Unavailable
+from solo.services.states import READ_ATTEMPTS, LogMovedOn
 
 _REPLACE_PREFIX = b'[{"op":"replace","path":"","value":'
 _REPLACE_SUFFIX = b"}]"
@@ -19,44 +26,93 @@ _REPLACE_SUFFIX = b"}]"
 @dataclasses.dataclass(frozen=True)
 class ChangePage:
     session: Session
-    changes: list[bytes]
-    """Each change as its JSON object `{"rev","at","ops"}`."""
+    parts: list[bytes]
+    """The page's changes as a JSON array `[{"rev","at","ops"}, …]`, in pieces to join."""
     more: bool
 
 
 def changes_since(
     uow: UnitOfWork, owner: str, session_id: uuid.UUID, since: int, limit: int
 ) -> ChangePage:
-    """The changes after rev `since`, at most `limit` of them and about a page's bytes."""
-    with uow:
-        session = uow.sessions.get(owner, session_id)
-        if session is None:
-            raise NotFound()
-        if since > session.rev:
-            raise InvalidRequest(
-                f"since: the session is at rev {session.rev}; ask for changes since at most that",
-                field="since",
-            )
-        logged = uow.log.changes(session_id, since, session.rev, limit + 1)
-        if since < session.rev and (not logged or logged[0].rev != since + 1):
-            oldest = uow.log.oldest_kept(session_id)
-            raise ChangesCompacted(oldest_rev=session.rev if oldest is None else oldest - 1)
-        changes: list[bytes] = []
-        budget = limits.CHANGES_PAGE_BYTES
-        for change in logged[:limit]:
-            encoded = _encoded(uow, session_id, change)
-            budget -= len(encoded) + 1
-            if changes and budget < 0:
-                break
-            changes.append(encoded)
-    return ChangePage(session, changes, more=len(changes) < len(logged))
+    """The changes after rev `since`, at most `limit` of them and about a page's bytes;
+    read again if the log was compacted meanwhile."""
+    for _attempt in range(READ_ATTEMPTS):
+        with uow:
+            try:
+                return _page(uow, owner, session_id, since, limit)
+            except LogMovedOn:
+                continue
+    raise Unavailable({"database": "unavailable"})
 
 
-def _encoded(uow: UnitOfWork, session_id: uuid.UUID, change: LoggedChange) -> bytes:
-    ops = change.ops
-    if ops is None:
-        state = uow.log.checkpoint(session_id, change.rev)
-        if state is None:
-            raise RuntimeError(f"the checkpoint of whole-state rev {change.rev} is missing")
-        ops = _REPLACE_PREFIX + state + _REPLACE_SUFFIX
-    return with_members({"rev": change.rev, "at": timestamp(change.at)}, ops=ops)
+def _page(uow: UnitOfWork, owner: str, session_id: uuid.UUID, since: int, limit: int) -> ChangePage:
+    session = uow.sessions.get(owner, session_id)
+    if session is None:
+        raise NotFound()
+    if since > session.rev:
+        raise InvalidRequest(
+            f"since: the session is at rev {session.rev}; ask for changes since at most that",
+            field="since",
+        )
+    sizes = uow.log.sizes(session_id, since, session.rev, limit + 1)
+    if since < session.rev and (not sizes or sizes[0].rev != since + 1):
+        oldest = uow.log.oldest_kept(session_id)
+        raise ChangesCompacted(oldest_rev=session.rev if oldest is None else oldest - 1)
+    page = _cut(sizes[:limit])
+    parts = [b"["]
+    for index, piece in enumerate(_contents(uow, session_id, page)):
+        parts += [b"," if index else b"", *piece]
+    parts.append(b"]")
+    return ChangePage(session, parts, more=len(page) < len(sizes))
+
+
+def _cut(sizes: list[ChangeSize]) -> list[ChangeSize]:
+    """The changes that fit in a page's bytes (always the first)."""
+    budget = limits.CHANGES_PAGE_BYTES
+    for count, change in enumerate(sizes):
+        budget -= len(_head(change)) + change.size + _tail_bytes(change) + 1
+        if count and budget < 0:
+            return sizes[:count]
+    return sizes
+
+
+def _contents(
+    uow: UnitOfWork, session_id: uuid.UUID, page: list[ChangeSize]
+) -> Iterator[list[bytes]]:
+    """Each change of the page as the pieces of its JSON, read a slice at a time."""
+    for slice_ in _slices(page):
+        ops = uow.log.ops_between(session_id, slice_[0].rev, slice_[-1].rev)
+        for change in slice_:
+            if change.rev not in ops:
+                raise LogMovedOn()
+            content = ops.pop(change.rev)
+            if content is None:
+                content = uow.log.checkpoint(session_id, change.rev)
+                if content is None:
+                    raise LogMovedOn()
+                yield [_head(change), _REPLACE_PREFIX, content, _REPLACE_SUFFIX, b"}"]
+            else:
+                yield [_head(change), content, b"}"]
+
+
+def _slices(page: list[ChangeSize]) -> Iterator[list[ChangeSize]]:
+    """Runs of consecutive changes of about CHANGES_SLICE_BYTES of ops (whole states are
+    read one by one, as checkpoints)."""
+    run: list[ChangeSize] = []
+    weight = 0
+    for change in page:
+        weight += 0 if change.whole else change.size
+        if run and weight > limits.CHANGES_SLICE_BYTES:
+            yield run
+            run, weight = [], 0 if change.whole else change.size
+        run.append(change)
+    if run:
+        yield run
+
+
+def _head(change: ChangeSize) -> bytes:
+    return b'{"rev":%d,"at":"%s","ops":' % (change.rev, timestamp(change.at).encode())
+
+
+def _tail_bytes(change: ChangeSize) -> int:
+    return 1 + (len(_REPLACE_PREFIX) + len(_REPLACE_SUFFIX) if change.whole else 0)

@@ -7,7 +7,7 @@ import uuid
 
 from solo.db.uow import UnitOfWork
 from solo.domain import jsonvalue
-from solo.domain.model import Clock, Replace, Revision, Session
+from solo.domain.model import Clock, KeptLog, Replace, Revision, Session
 from solo.domain.preconditions import Precondition
 from solo.errors import NotFound, RevisionUnavailable
 from solo.services import writes
@@ -34,7 +34,7 @@ async def restore(
     precondition: Precondition,
     rev: int,
     clock: Clock,
-    changes_kept: int,
+    kept: KeptLog,
 ) -> Revision:
     """Write the state of `rev` as a new revision, under `precondition` like any write.
 
@@ -61,7 +61,7 @@ async def restore(
         precondition,
         change,
         clock,
-        changes_kept,
+        kept,
     )
 
 

@@ -42,7 +42,18 @@ def create_session(
     if len(encoded) > limits.STATE_SIZE_LIMIT:
         raise StateTooLarge(limits.STATE_SIZE_LIMIT)
     now = clock()
-    session = Session(uuid.uuid4(), owner, 0, len(encoded), now, now, None, 0, 0)
+    session = Session(
+        id=uuid.uuid4(),
+        owner=owner,
+        rev=0,
+        size=len(encoded),
+        created_at=now,
+        updated_at=now,
+        last_seen_at=None,
+        checkpoint_rev=0,
+        replay_cost=0,
+        kept_bytes=len(encoded),
+    )
     with uow.write():
         uow.sessions.add(session, encoded)
         uow.commit()

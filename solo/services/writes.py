@@ -12,7 +12,15 @@ from solo import limits
 from solo.db.revisions import LoggedChange
 from solo.db.uow import UnitOfWork
 from solo.domain import jsonvalue
-from solo.domain.model import Change, Clock, Patch, Refused, Replace, Revision, Session
+from solo.domain.model import (
+    Change,
+    Clock,
+    KeptLog,
+    Patch,
+    Replace,
+    Revision,
+    Session,
+)
 from solo.domain.patch import apply_patch
 from solo.domain.preconditions import Precondition
 from solo.errors import InvalidState, NotFound, SoloError, StateTooLarge
@@ -28,7 +36,7 @@ def write(
     precondition: Precondition,
     change: Change,
     clock: Clock,
-    changes_kept: int,
+    kept: KeptLog,
 ) -> Revision:
     """The write path: lock the session, check the precondition, apply the change to the
     cached state within its budgets, then compare-and-swap the rev and log the change in
@@ -36,7 +44,9 @@ def write(
     handed over to the cache, like create's."""
     entry = cache.entry(session_id)
     with entry.lock:
-        quick = _swapped_in_one_statement(uow, cache, entry, owner, precondition, change, clock)
+        quick = _swapped_in_one_statement(
+            uow, cache, entry, owner, precondition, change, clock, kept
+        )
         if quick is not None:
             return quick
         with uow.write():
@@ -44,13 +54,13 @@ def write(
             if current is None:
                 raise NotFound()
             precondition.check(current.rev)
-            if isinstance(change, Refused):
-                raise change.error
             if isinstance(change, Patch) and not change.ops:
                 return Revision(current.rev, current.updated_at)
-            made = _made(current, change, clock(), lambda: materialized(uow, cache, entry, current))
+            made = _made(
+                current, change, clock(), kept, lambda: materialized(uow, cache, entry, current)
+            )
             try:
-                _record(uow, current, made, changes_kept)
+                made = _record(uow, current, made, kept)
                 if current.watched(made.head.updated_at):
                     uow.log.announce(session_id, made.head.rev, made.head.updated_at)
                 uow.commit()
@@ -69,6 +79,7 @@ def _swapped_in_one_statement(
     precondition: Precondition,
     change: Change,
     clock: Clock,
+    kept: KeptLog,
 ) -> Revision | None:
     """The common write in one round trip, where the database allows it: a patch to a
     cached state whose rev the precondition accepts, that needs no checkpoint. A swap lost
@@ -88,7 +99,7 @@ def _swapped_in_one_statement(
     for _attempt in range(limits.ONE_STATEMENT_SWAPS):
         if not precondition.allows(current.rev):
             return None
-        swapped, found = _swap_once(uow, current, state, change, clock)
+        swapped, found = _swap_once(uow, current, state, change, clock, kept)
         if swapped is not None:
             _hold(cache, entry, swapped)
             return Revision(swapped.head.rev, swapped.head.updated_at)
@@ -104,11 +115,16 @@ def _swapped_in_one_statement(
 
 
 def _swap_once(
-    uow: UnitOfWork, current: Session, state: dict[str, Any], change: Patch, clock: Clock
+    uow: UnitOfWork,
+    current: Session,
+    state: dict[str, Any],
+    change: Patch,
+    clock: Clock,
+    kept: KeptLog,
 ) -> tuple[_Made | None, Session | None]:
     """The change made on `state` and swapped in; else None, and the head found."""
     try:
-        made = _made(current, change, clock(), lambda: state)
+        made = _made(current, change, clock(), kept, lambda: state)
     except SoloError:
         # The cached state may be behind the database: only the locked path, which reads
         # the database's own head, may say that a patch cannot apply.
@@ -146,7 +162,11 @@ class _Made:
 
 
 def _made(
-    current: Session, change: Change, now: dt.datetime, state_of: Callable[[], dict[str, Any]]
+    current: Session,
+    change: Change,
+    now: dt.datetime,
+    kept: KeptLog,
+    state_of: Callable[[], dict[str, Any]],
 ) -> _Made:
     rev = current.next_rev()
     if isinstance(change, Replace):
@@ -160,7 +180,8 @@ def _made(
             size=len(change.encoded),
             updated_at=now,
             checkpoint_rev=rev,
-            log_bytes=0,
+            replay_cost=0,
+            kept_bytes=current.kept_bytes + len(change.encoded),
         )
         return _Made(head, change.state, LoggedChange(rev, now, None), change.encoded, _nothing)
     assert isinstance(change, Patch)
@@ -168,17 +189,26 @@ def _made(
     # later op of the same patch may change them there (add an object, then add into it).
     ops = jsonvalue.encode(change.ops)
     applied = apply_patch(state_of(), current.size, change.ops)
-    log_bytes = current.log_bytes + len(ops)
+    replay_cost = current.replay_cost + len(ops) + applied.work
+    kept_bytes = current.kept_bytes + len(ops)
     checkpoint = None
-    if log_bytes > applied.size or rev - current.checkpoint_rev >= limits.CHECKPOINT_MAX_CHANGES:
-        checkpoint, log_bytes = jsonvalue.encode(applied.state), 0
+    if (
+        replay_cost > applied.size
+        or rev - current.checkpoint_rev >= limits.CHECKPOINT_MAX_CHANGES
+        or kept_bytes > kept.bytes
+    ):
+        # Replaying the log would cost more than loading a new checkpoint, or the log is
+        # due for compaction, which can only cut it at a checkpoint.
+        checkpoint, replay_cost = jsonvalue.encode(applied.state), 0
+        kept_bytes += len(checkpoint)
     head = dataclasses.replace(
         current,
         rev=rev,
         size=applied.size,
         updated_at=now,
         checkpoint_rev=rev if checkpoint is not None else current.checkpoint_rev,
-        log_bytes=log_bytes,
+        replay_cost=replay_cost,
+        kept_bytes=kept_bytes,
     )
     return _Made(head, applied.state, LoggedChange(rev, now, ops), checkpoint, applied.undo)
 
@@ -187,10 +217,17 @@ def _nothing() -> None:
     """Undoing a whole-state change: the cached state was never touched."""
 
 
-def _record(uow: UnitOfWork, current: Session, made: _Made, changes_kept: int) -> None:
-    if not uow.sessions.advance(current, made.head):
-        raise RuntimeError("the session's row changed under its row lock")
+def _record(uow: UnitOfWork, current: Session, made: _Made, kept: KeptLog) -> _Made:
+    """Log the change and swap the head in; a checkpoint compacts the log. What was
+    recorded: `made`, with the bytes the compaction freed taken off its head."""
     uow.log.append(current.id, made.logged)
     if made.checkpoint is not None:
         uow.log.save_checkpoint(current.id, made.head.rev, made.checkpoint)
-        uow.log.compact(current.id, keep_after=made.head.rev - changes_kept)
+        freed = uow.log.compact(
+            current.id, head_rev=made.head.rev, keep=kept, kept_bytes=made.head.kept_bytes
+        )
+        head = dataclasses.replace(made.head, kept_bytes=made.head.kept_bytes - freed)
+        made = dataclasses.replace(made, head=head)
+    if not uow.sessions.advance(current, made.head):
+        raise RuntimeError("the session's row changed under its row lock")
+    return made

@@ -85,7 +85,7 @@ def test_upgrading_carries_existing_sessions_into_the_revision_log(empty_databas
                 from_headers("*", None),
                 Patch([{"op": "add", "path": "/після", "value": rev}]),
                 lambda: T0,
-                1000,
+                Settings().kept_log,
             )
     finally:
         deps.close()

@@ -155,21 +155,17 @@ def test_the_precondition_is_checked_before_the_ops(client):
     assert response.json() == precondition_body(response, "missing")
 
 
-OPS = "['add', 'remove', 'replace', 'move', 'copy', 'test']"
-POINTER = "'^(/([^~]|~[01])*)*$'"
-
-
 @pytest.mark.parametrize(
     ("ops", "op_index", "reason"),
     [
-        ([{"op": "зламати", "path": "/x"}], 0, f"op: 'зламати' is not one of {OPS}"),
-        ([ADD_TITLE[0], {"op": "add", "value": 1}], 1, "'path' is a required property"),
-        ([ADD_TITLE[0], "не-об'єкт"], 1, """"не-об'єкт" is not of type 'object'"""),
-        ([{"op": "add", "path": 5, "value": 1}], 0, "path: 5 is not of type 'string'"),
+        ([{"op": "зламати", "path": "/x"}], 0, 'unknown operation "зламати"'),
+        ([ADD_TITLE[0], {"op": "add", "value": 1}], 1, "the 'add' operation needs a 'path' string"),
+        ([ADD_TITLE[0], "не-об'єкт"], 1, "an operation must be an object"),
+        ([{"op": "add", "path": 5, "value": 1}], 0, "the 'add' operation needs a 'path' string"),
         (
             [{"op": "add", "path": "/x", "value": 1, "from": ["/y"]}],
             0,
-            "from: ['/y'] is not of type 'string'",
+            "'from' must be a JSON Pointer string",
         ),
         (
             [{"op": "add", "path": "/x"}],
@@ -180,7 +176,7 @@ POINTER = "'^(/([^~]|~[01])*)*$'"
         (
             [{"op": "add", "path": "без-слеша", "value": 1}],
             0,
-            f"path: 'без-слеша' does not match {POINTER}",
+            "the pointer 'без-слеша' must be empty or start with '/'",
         ),
         ([{"op": "remove", "path": "/немає"}], 0, "'/немає' does not exist"),
         (

@@ -6,13 +6,14 @@ import copy
 import datetime as dt
 
 import pytest
+import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from solo import limits
 from solo.dependencies import Dependencies
 from solo.domain import jsonvalue
-from solo.domain.model import Patch, Replace
+from solo.domain.model import KeptLog, Patch, Replace
 from solo.domain.preconditions import from_headers
 from solo.errors import InvalidOps
 from solo.services import sessions, writes
@@ -77,7 +78,10 @@ def second_process(settings):
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(writes_made=WRITES, kept=st.integers(1, 4))
+@given(
+    writes_made=WRITES,
+    kept=st.builds(KeptLog, changes=st.integers(1, 4), bytes=st.sampled_from([2500, 6000, 10**9])),
+)
 def test_log_checkpoints_and_caches_agree_with_a_plain_dict(
     deps, second_process, settings, monkeypatch, writes_made, kept
 ):
@@ -112,8 +116,26 @@ def test_log_checkpoints_and_caches_agree_with_a_plain_dict(
     assert read(deps, session.id) == read(second_process, session.id) == expected
     with deps.unit_of_work() as uow:
         logged = uow.log.changes(session.id, 0, max(sent, default=0))
-    oldest_kept = logged[0].rev if logged else 0
+    # A log compacted down to its newest checkpoint keeps no change at all.
+    oldest_kept = logged[0].rev if logged else max(sent, default=0) + 1
     assert {
         change.rev: None if change.ops is None else jsonvalue.decode_canonical(change.ops)
         for change in logged
     } == {rev: ops for rev, ops in sent.items() if rev >= oldest_kept}
+    head = sessions.get_session(deps.unit_of_work(), deps.states, "олена", session.id)[0]
+    assert head.kept_bytes == kept_bytes_of(deps, session.id)
+    assert head.kept_bytes <= max(kept.bytes, head.size)
+
+
+def kept_bytes_of(deps, session_id) -> int:
+    """What the session's log holds, counted by the database."""
+    with deps.engine.connect() as connection:
+        return sum(
+            connection.execute(
+                sa.text(
+                    f"SELECT COALESCE(SUM(LENGTH({column})), 0) FROM {table} WHERE session_id = :id"
+                ),
+                {"id": session_id if deps.engine.dialect.name == "postgresql" else session_id.hex},
+            ).scalar_one()
+            for table, column in (("changes", "ops"), ("checkpoints", "state"))
+        )
