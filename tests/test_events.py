@@ -13,6 +13,7 @@ from solo.domain.model import Patch
 from solo.domain.preconditions import from_headers
 from solo.events import GONE
 from solo.services import sessions, writes
+from solo.settings import Settings
 
 T0 = dt.datetime(2026, 11, 26, 8, 0, tzinfo=dt.UTC)
 
@@ -33,7 +34,7 @@ def write(deps, session_id, key):
         from_headers("*", None),
         Patch([{"op": "add", "path": f"/{key}", "value": True}]),
         lambda: T0,
-        1000,
+        Settings().kept_log,
     )
 
 
