@@ -8,7 +8,7 @@ import datetime as dt
 
 import httpx2
 
-from solo.auth import mint_token
+from solo.security.bearer import mint_token
 from solo.settings import Settings
 
 TOKEN_TTL_SECONDS = 3 * 3600

@@ -42,7 +42,7 @@ def _report(what: str, seconds: float, calls: int) -> None:
 
 
 def _metrics(mode: str) -> None:
-    from solo.metrics import Metrics
+    from solo.runtime.metrics import Metrics
 
     metrics = Metrics()
     elapsed = timeit.timeit(lambda: metrics.request("diffSession", 200, 0.0123), number=CALLS)
@@ -54,7 +54,7 @@ def _metrics(mode: str) -> None:
 def _access_log() -> None:
     from uvicorn.logging import AccessFormatter
 
-    from solo import logs
+    from solo.runtime import logs
 
     def logger(name: str, formatter: logging.Formatter) -> logging.Logger:
         handler = logging.StreamHandler(open(os.devnull, "w"))  # noqa: SIM115
@@ -83,7 +83,7 @@ def _access_log() -> None:
 
 
 async def _async_parts() -> None:
-    from solo.bulkheads import KeyedGate, started_within
+    from solo.runtime.bulkheads import KeyedGate, started_within
 
     loop = asyncio.get_running_loop()
     threads = concurrent.futures.ThreadPoolExecutor(4)

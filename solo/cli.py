@@ -11,7 +11,8 @@ import sys
 import tempfile
 from collections.abc import Iterator
 
-from solo import PROMETHEUS_MULTIPROC_DIR, limits, logs
+from solo import PROMETHEUS_MULTIPROC_DIR, limits
+from solo.runtime import logs
 from solo.settings import Settings, SettingsError
 
 
@@ -45,8 +46,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _token(settings: Settings, user_id: str, ttl: int) -> int:
-    from solo.auth import mint_token
     from solo.dependencies import utc_now
+    from solo.security.bearer import mint_token
 
     print(mint_token(settings, user_id, ttl, utc_now()))
     return 0
@@ -58,12 +59,12 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
         import uvicorn
 
         from solo.db.migrate import upgrade
-        from solo.http_protocol import SoloHttpToolsProtocol
+        from solo.web.http_protocol import SoloHttpToolsProtocol
 
         if settings.database_url.startswith("sqlite"):
             upgrade(settings.database_url)
         uvicorn.run(
-            "solo.app:create_app_from_env",
+            "solo.web.app:create_app_from_env",
             host=host,
             port=port,
             workers=workers,

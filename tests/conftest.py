@@ -13,10 +13,10 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from solo.app import create_app
 from solo.db.migrate import upgrade
 from solo.dependencies import Dependencies, utc_now
 from solo.settings import Settings
+from solo.web.app import create_app
 from tests.support.clients import SpecCheckedClient
 from tests.support.clock import FakeClock
 from tests.support.s3 import CREDENTIALS, MotoServer
@@ -211,8 +211,10 @@ def make_client():
     """Build a spec-checked client on other settings or a fake clock; closed afterwards."""
     built: list[Dependencies] = []
 
-    def make(settings: Settings, clock=utc_now) -> tuple[SpecCheckedClient, Dependencies]:
-        deps = Dependencies.build(settings, clock=clock)
+    def make(
+        settings: Settings, clock=utc_now, blob_store=None
+    ) -> tuple[SpecCheckedClient, Dependencies]:
+        deps = Dependencies.build(settings, clock=clock, blob_store=blob_store)
         built.append(deps)
         return SpecCheckedClient(create_app(settings, deps), settings), deps
 

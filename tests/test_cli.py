@@ -5,7 +5,7 @@ import sys
 
 import sqlalchemy as sa
 
-from solo.auth import TokenVerifier
+from solo.security.bearer import TokenVerifier
 from solo.settings import Settings
 
 SOLO = pathlib.Path(sys.executable).with_name("solo")

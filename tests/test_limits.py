@@ -1,9 +1,9 @@
 """The spec's per-operation policy and solo/limits.py are one truth."""
 
 from solo import limits
-from solo.rate_limits import RateLimits
+from solo.runtime.rate_limits import RateLimits
 from solo.settings import Settings
-from solo.spec import body_limits, load_spec, operations, rate_limit_groups
+from solo.web.spec import body_limits, load_spec, operations, rate_limit_groups
 
 SPEC = load_spec()
 SCHEMAS = SPEC["components"]["schemas"]

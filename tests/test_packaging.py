@@ -9,7 +9,7 @@ import zipfile
 
 import httpx2
 
-from solo.spec import load_spec
+from solo.web.spec import load_spec
 from tests.conftest import TEST_JWT_SECRET
 from tests.support.server import LiveServer
 

@@ -6,7 +6,7 @@ import pathlib
 import subprocess
 import sys
 
-from solo.auth import mint_token
+from solo.security.bearer import mint_token
 from tests.conftest import server_env
 from tests.support.server import LiveServer
 

@@ -6,7 +6,7 @@ import logging
 
 import sqlalchemy.exc
 
-from solo.errors import Unavailable
+from solo.domain.errors import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -19,11 +19,10 @@ _UNAVAILABLE = (
 )
 
 
-def unavailable(exc: BaseException) -> Unavailable | None:
+def unavailable(exc: BaseException) -> DatabaseUnavailable | None:
     """The 503 that a database failure answers, or None when it is not one."""
     disconnected = isinstance(exc, sqlalchemy.exc.DBAPIError) and exc.connection_invalidated
     if not isinstance(exc, _UNAVAILABLE) and not disconnected:
         return None
     reason = getattr(exc, "orig", None) or exc
-    log.error("the database does not answer: %s: %s", type(reason).__name__, reason)
-    return Unavailable({"database": "unavailable"})
+    return DatabaseUnavailable(f"{type(reason).__name__}: {reason}")

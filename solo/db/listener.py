@@ -12,7 +12,7 @@ from sqlalchemy.engine import make_url
 
 from solo import limits
 from solo.db.revisions import REVISIONS_CHANNEL, announced
-from solo.events import RevisionEvent, event_of
+from solo.runtime.revision_feed import RevisionEvent, event_of
 
 log = logging.getLogger(__name__)
 

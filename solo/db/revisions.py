@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import uuid
 
 import sqlalchemy as sa
 
 from solo.db.models import ChangeRow, CheckpointRow, table_of
-from solo.domain.model import KeptLog
+from solo.domain.model import ChangeSize, KeptLog, LoggedChange
 
 _changes = table_of(ChangeRow)
 _checkpoints = table_of(CheckpointRow)
@@ -90,31 +89,14 @@ _CHECKPOINT = sa.select(_checkpoints.c.state).where(
 )
 
 
-@dataclasses.dataclass(frozen=True)
-class ChangeSize:
-    """A kept change without its content: what a page of the change feed is cut by."""
-
-    rev: int
-    at: dt.datetime
-    size: int
-    """Bytes of its ops; of its state when it replaced the whole state."""
-    whole: bool
-    """It replaced the whole state: its content is the checkpoint of its rev."""
-
-
-@dataclasses.dataclass(frozen=True)
-class LoggedChange:
-    rev: int
-    at: dt.datetime
-    ops: bytes | None
-    """Canonical JSON of the ops; None when the rev replaced the whole state (its
-    checkpoint then holds that state)."""
-
-
 REVISIONS_CHANNEL = "solo_revisions"
 """The PostgreSQL NOTIFY channel on which writers announce revisions of watched sessions."""
 
 _ANNOUNCE = sa.select(sa.func.pg_notify(REVISIONS_CHANNEL, sa.bindparam("payload")))
+
+
+DELETED_REV = -1
+"""The rev an announcement carries for a deleted session."""
 
 
 def announcement(session_id: uuid.UUID, rev: int, at: dt.datetime) -> str:
@@ -135,6 +117,10 @@ class RevisionLog:
         on SQLite they poll instead."""
         if self._db.dialect.name == "postgresql":
             self._db.execute(_ANNOUNCE, {"payload": announcement(session_id, rev, at)})
+
+    def announce_deletion(self, session_id: uuid.UUID) -> None:
+        """Announce that the session is gone (rev -1): its streams end everywhere."""
+        self.announce(session_id, DELETED_REV, dt.datetime.min.replace(tzinfo=dt.UTC))
 
     def append(self, session_id: uuid.UUID, change: LoggedChange) -> None:
         self._db.execute(

@@ -1,4 +1,4 @@
-"""SQL for snapshots and Idempotency-Keys."""
+"""SQL for snapshots: claimed while their object is written, then listed."""
 
 from __future__ import annotations
 
@@ -10,32 +10,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from solo.db.conflicts import insert_unless_present
-from solo.db.models import IdempotencyKeyRow, SnapshotRow, table_of
-
-
-@dataclasses.dataclass(frozen=True)
-class StoredSnapshot:
-    rev: int
-    key: str
-    size: int
-    created_at: dt.datetime
-
-
-@dataclasses.dataclass(frozen=True)
-class StoredIdempotencyKey:
-    fingerprint: str
-    status_code: int | None
-    body: object
-
-
-@dataclasses.dataclass(frozen=True)
-class SnapshotClaim:
-    """A snapshot row whose object is still being written by the request holding `token`."""
-
-    session_id: uuid.UUID
-    snapshot: StoredSnapshot
-    token: str
-
+from solo.db.models import SnapshotRow, table_of
+from solo.domain.model import SnapshotClaim, StoredSnapshot
 
 _snapshots = table_of(SnapshotRow)
 _written = _snapshots.c.claim.is_(None)
@@ -109,38 +85,3 @@ def _claimed(session_id: uuid.UUID, rev: int, token: str) -> tuple[sa.ColumnElem
 
 def _snapshot(row: sa.Row[Any]) -> StoredSnapshot:
     return StoredSnapshot(row.rev, row.key, row.size, row.created_at)
-
-
-class IdempotencyRepository:
-    def __init__(self, db: sa.Connection) -> None:
-        self._db = db
-
-    def purge_expired(self, now: dt.datetime) -> None:
-        self._db.execute(sa.delete(IdempotencyKeyRow).where(IdempotencyKeyRow.expires_at <= now))
-
-    def claim(self, owner: str, key: str, fingerprint: str, expires_at: dt.datetime) -> bool:
-        """Record the key as in progress; False if it is already recorded."""
-        values = {"owner": owner, "key": key, "fingerprint": fingerprint, "expires_at": expires_at}
-        return insert_unless_present(self._db, table_of(IdempotencyKeyRow), values)
-
-    def get(self, owner: str, key: str) -> StoredIdempotencyKey | None:
-        row = self._db.execute(
-            sa.select(
-                IdempotencyKeyRow.fingerprint, IdempotencyKeyRow.status_code, IdempotencyKeyRow.body
-            ).where(IdempotencyKeyRow.owner == owner, IdempotencyKeyRow.key == key)
-        ).first()
-        return None if row is None else StoredIdempotencyKey(*row)
-
-    def complete(self, owner: str, key: str, status_code: int, body: object) -> None:
-        self._db.execute(
-            sa.update(IdempotencyKeyRow)
-            .where(IdempotencyKeyRow.owner == owner, IdempotencyKeyRow.key == key)
-            .values(status_code=status_code, body=body)
-        )
-
-    def release(self, owner: str, key: str) -> None:
-        self._db.execute(
-            sa.delete(IdempotencyKeyRow).where(
-                IdempotencyKeyRow.owner == owner, IdempotencyKeyRow.key == key
-            )
-        )

@@ -8,9 +8,10 @@ from collections.abc import Iterator
 import sqlalchemy as sa
 
 from solo.db.deletions import PendingDeletions
-from solo.db.repository import SessionRepository
+from solo.db.idempotency import IdempotencyRepository
 from solo.db.revisions import RevisionLog
-from solo.db.snapshots import IdempotencyRepository, SnapshotRepository
+from solo.db.sessions import SessionRepository
+from solo.db.snapshots import SnapshotRepository
 from solo.db.telemetry import TelemetryRepository
 from solo.db.writer_lock import WriterLock
 from solo.domain.model import Session

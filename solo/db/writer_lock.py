@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Iterator
 
-from solo.errors import Unavailable
+from solo.domain.errors import DatabaseUnavailable
 
 _POLL_SECONDS = 0.0005
 
@@ -31,7 +31,7 @@ class WriterLock:
     def held(self) -> Iterator[None]:
         deadline = time.monotonic() + self._timeout
         if not self._threads.acquire(timeout=self._timeout):
-            raise Unavailable({"database": "unavailable"})
+            raise DatabaseUnavailable("the SQLite writer lock is held too long")
         try:
             if self._lock_path is None:
                 yield
@@ -43,7 +43,9 @@ class WriterLock:
                     break
                 except BlockingIOError:
                     if time.monotonic() > deadline:
-                        raise Unavailable({"database": "unavailable"}) from None
+                        raise DatabaseUnavailable(
+                            "the SQLite writer lock is held too long"
+                        ) from None
                     time.sleep(_POLL_SECONDS)
             try:
                 yield

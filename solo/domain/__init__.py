@@ -1,2 +1,3 @@
 """The nouns and rules of Solo, with no I/O: sessions, revisions, changes, JSON values,
-preconditions and the patch applier. Imports only `solo.errors` and `solo.limits`."""
+preconditions, the patch applier, storage keys, and the errors they raise (plain
+exceptions with their data). Imports nothing of Solo but `solo.limits`."""

@@ -79,3 +79,59 @@ class Replace:
 
 
 Change = Patch | Replace
+
+
+@dataclasses.dataclass(frozen=True)
+class LoggedChange:
+    """The change that made a rev, as the log keeps it."""
+
+    rev: int
+    at: dt.datetime
+    ops: bytes | None
+    """Canonical JSON of the ops; None when the rev replaced the whole state (its
+    checkpoint then holds that state)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class ChangeSize:
+    """A kept change without its content: what a page of the change feed is cut by."""
+
+    rev: int
+    at: dt.datetime
+    size: int
+    """Bytes of its ops; of its state when it replaced the whole state."""
+    whole: bool
+    """It replaced the whole state: its content is the checkpoint of its rev."""
+
+
+@dataclasses.dataclass(frozen=True)
+class PageCursor:
+    """Keyset position in a user's session list: the last (created_at, id) seen."""
+
+    created_at: dt.datetime
+    id: uuid.UUID
+
+
+@dataclasses.dataclass(frozen=True)
+class StoredSnapshot:
+    rev: int
+    key: str
+    size: int
+    created_at: dt.datetime
+
+
+@dataclasses.dataclass(frozen=True)
+class SnapshotClaim:
+    """A snapshot whose object is still being written by the request holding `token`."""
+
+    session_id: uuid.UUID
+    snapshot: StoredSnapshot
+    token: str
+
+
+@dataclasses.dataclass(frozen=True)
+class StoredIdempotencyKey:
+    fingerprint: str
+    status_code: int | None
+    """None while the first request is still running."""
+    body: object

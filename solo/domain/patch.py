@@ -19,10 +19,9 @@ from typing import Any
 
 from solo import limits
 from solo.domain import jsonvalue, pointer
+from solo.domain.errors import InvalidOps, StateTooLarge
 from solo.domain.jsonvalue import JsonValue
-from solo.domain.operations import Refused as _Refused
-from solo.domain.operations import parsed_op, path_of, tokens_of
-from solo.errors import InvalidOps, StateTooLarge
+from solo.domain.operations import BadOp, parsed_op, path_of, tokens_of
 
 _REASON_MAX = 300
 
@@ -52,7 +51,7 @@ def apply_patch(
     for index, op in enumerate(ops):
         try:
             document.apply(op)
-        except _Refused as refusal:
+        except BadOp as refusal:
             document.undo()
             raise InvalidOps(op_index=index, reason=_short(str(refusal))) from None
         except StateTooLarge:
@@ -92,7 +91,7 @@ class _Document:
             self._replace(container, key, op["value"], self._measured_value(op["value"], tokens))
         elif kind == "test":
             if not jsonvalue.equal(self._get(tokens), op["value"]):
-                raise _Refused(
+                raise BadOp(
                     f"test failed: the value at '{path_of(tokens)}' is not the tested value"
                 )
         elif kind == "move":
@@ -121,7 +120,7 @@ class _Document:
         if source == target:
             return
         if target[: len(source)] == source:
-            raise _Refused("a value cannot be moved into one of its own children")
+            raise BadOp("a value cannot be moved into one of its own children")
         if not target:
             self._replace(self.holder, 0, value, self._size(value, target))
             return
@@ -145,14 +144,14 @@ class _Document:
         try:
             return jsonvalue.size_within(value, room)
         except jsonvalue.TooDeep:
-            raise _Refused(
+            raise BadOp(
                 f"the state would nest deeper than {limits.JSON_DEPTH_LIMIT} levels"
             ) from None
 
     def _spend(self, work: int) -> None:
         self.work += work
         if self.checked and self.work > limits.PATCH_WORK_LIMIT:
-            raise _Refused(
+            raise BadOp(
                 f"the patch does more than {limits.PATCH_WORK_LIMIT} units of work in all "
                 "(bytes it copies or drops, array items it shifts)"
             )
@@ -174,15 +173,15 @@ class _Document:
             last = depth == len(tokens) - 1
             if isinstance(node, dict):
                 if token not in node and not (last and for_insert):
-                    raise _Refused(f"'{path_of(tokens[: depth + 1])}' does not exist")
+                    raise BadOp(f"'{path_of(tokens[: depth + 1])}' does not exist")
                 key = token
             elif isinstance(node, list):
                 try:
                     key = pointer.array_index(token, len(node), allow_end=last and for_insert)
                 except LookupError as exc:
-                    raise _Refused(f"'{path_of(tokens[: depth + 1])}': {exc}") from None
+                    raise BadOp(f"'{path_of(tokens[: depth + 1])}': {exc}") from None
             else:
-                raise _Refused(f"'{path_of(tokens[:depth])}' is not an object or an array")
+                raise BadOp(f"'{path_of(tokens[:depth])}' is not an object or an array")
         return node, key
 
     def _insert(self, tokens: tuple[str, ...], value: JsonValue, value_size: int | None) -> None:
@@ -213,7 +212,7 @@ class _Document:
 
     def _remove(self, tokens: tuple[str, ...], *, measure: bool) -> None:
         if not tokens:
-            raise _Refused("the whole state cannot be removed")
+            raise BadOp("the whole state cannot be removed")
         container, key = self._slot(tokens, for_insert=False)
         value = container[key]
         value_size = 0

@@ -3,21 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-import enum
 import re
 
-from solo.errors import PreconditionFailed, RevMismatch
+from solo.domain.errors import PreconditionFailed, Reason, RevMismatch
 
 _ENTITY_TAG = re.compile(r'\s*(W/)?"([\x21\x23-\x7e\x80-\xff]*)"\s*')
 _REV = re.compile(r"[0-9]{1,18}")
-
-
-class Reason(enum.StrEnum):
-    """Why a write's precondition failed (the 412 body's `reason`)."""
-
-    MISSING = "missing"
-    UNPARSABLE = "unparsable"
-    MISMATCH = "mismatch"
 
 
 def etag(rev: int) -> str:

@@ -12,15 +12,14 @@ from starlette.responses import Response, StreamingResponse
 from solo import limits
 from solo.dependencies import Dependencies
 from solo.domain import preconditions
+from solo.domain.errors import NotFound
 from solo.domain.jsonvalue import encode, timestamp
-from solo.errors import NotFound
-from solo.events import GONE, RevisionEvent
-from solo.handlers import Answer, conditional
-from solo.handlers.representations import json_answer, write_result
-from solo.services import changes as feed
-from solo.services import events as event_service
-from solo.services import restore
-from solo.validators import parsed_body
+from solo.handlers import Answer
+from solo.http import conditional
+from solo.http.documents import json_answer, write_result
+from solo.runtime.revision_feed import GONE, RevisionEvent
+from solo.services import changes, restore, streams
+from solo.web.validators import parsed_body
 
 _STREAM_HEADERS = {"Cache-Control": "private, no-cache"}
 
@@ -28,8 +27,13 @@ _STREAM_HEADERS = {"Cache-Control": "private, no-cache"}
 async def list_changes(
     session_id: str, user: str, deps: Dependencies, since: int, limit: int
 ) -> Answer:
-    page = await deps.in_database_thread(
-        feed.changes_since, deps.unit_of_work(), user, uuid.UUID(session_id), since, limit
+    page = await deps.database.in_database_thread(
+        changes.changes_since,
+        deps.database.unit_of_work(),
+        owner=user,
+        session_id=uuid.UUID(session_id),
+        since=since,
+        limit=limit,
     )
     document = encode({"since": since, "rev": page.session.rev, "more": page.more})
     # Joined once: a page of up to 10 MiB is never copied piece by piece.
@@ -42,15 +46,15 @@ async def restore_session(session_id: str, user: str, deps: Dependencies) -> Ans
     body, _ = parsed_body(request.scope)
     precondition = conditional.precondition()
     revision = await restore.restore(
-        deps,
+        deps.database,
         deps.states,
-        deps.storage,
-        user,
-        uuid.UUID(session_id),
-        precondition,
-        body["rev"],
-        deps.clock,
-        deps.settings.kept_log,
+        deps.store,
+        owner=user,
+        session_id=uuid.UUID(session_id),
+        precondition=precondition,
+        rev=body["rev"],
+        clock=deps.clock,
+        kept=deps.settings.kept_log,
     )
     headers = conditional.written(deps, session_id, revision, precondition)
     return json_answer({**write_result(revision), "restored_from": body["rev"]}, 200, headers)
@@ -58,7 +62,9 @@ async def restore_session(session_id: str, user: str, deps: Dependencies) -> Ans
 
 async def stream_events(session_id: str, user: str, deps: Dependencies) -> Answer:
     session = uuid.UUID(session_id)
-    await deps.in_database_thread(event_service.head, deps.unit_of_work(), user, session)
+    await deps.database.in_database_thread(
+        streams.head, deps.database.unit_of_work(), user, session
+    )
     return StreamingResponse(
         _events(deps, user, session), media_type="text/event-stream", headers=_STREAM_HEADERS
     )
@@ -67,10 +73,10 @@ async def stream_events(session_id: str, user: str, deps: Dependencies) -> Answe
 async def _events(deps: Dependencies, user: str, session_id: uuid.UUID) -> AsyncIterator[bytes]:
     """The current revision, then each new one, with heartbeats, until the session goes.
     Subscribed before the current revision is read, so no revision falls in between."""
-    async with deps.events.subscribed(session_id) as queue:
+    async with deps.feed.subscribed(session_id) as queue:
         try:
-            session = await deps.in_database_thread(
-                event_service.head, deps.unit_of_work(), user, session_id
+            session = await deps.database.in_database_thread(
+                streams.head, deps.database.unit_of_work(), user, session_id
             )
         except NotFound:
             return

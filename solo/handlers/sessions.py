@@ -8,22 +8,18 @@ from typing import Any
 from connexion import NoContent, request
 from starlette.responses import Response
 
-from solo.auth import Caller
 from solo.dependencies import Dependencies
 from solo.domain import preconditions
 from solo.domain.model import Change, Patch, Replace, Session
-from solo.events import GONE
-from solo.handlers import Answer, conditional
-from solo.handlers.representations import (
-    json_answer,
-    session_document,
-    session_summary,
-    write_result,
-)
-from solo.handlers.urls import absolute_url
+from solo.handlers import Answer
+from solo.http import conditional
+from solo.http.documents import json_answer, session_document, session_summary, write_result
+from solo.http.urls import absolute_url
+from solo.runtime.revision_feed import GONE
+from solo.security.bearer import Caller
 from solo.services import cleanup, writes
 from solo.services import sessions as service
-from solo.validators import parsed_body
+from solo.web.validators import parsed_body
 
 _REVALIDATE = {"Cache-Control": "private, no-cache"}
 
@@ -46,8 +42,8 @@ def _document(
 async def list_sessions(
     user: str, deps: Dependencies, limit: int, cursor: str | None = None
 ) -> Answer:
-    page = await deps.in_database_thread(
-        service.list_sessions, deps.unit_of_work(), user, cursor, limit
+    page = await deps.database.in_database_thread(
+        service.list_sessions, deps.database.unit_of_work(), owner=user, cursor=cursor, limit=limit
     )
     body = {"items": [session_summary(s) for s in page.items], "next_cursor": page.next_cursor}
     return body, 200
@@ -55,15 +51,15 @@ async def list_sessions(
 
 async def create_session(user: str, token_info: dict[str, Any], deps: Dependencies) -> Answer:
     body, _ = parsed_body(request.scope, absent=({}, b"{}"))
-    session, state = await deps.in_database_thread(
+    session, state = await deps.database.in_database_thread(
         service.create_session,
-        deps.unit_of_work(),
+        deps.database.unit_of_work(),
         deps.states,
-        user,
-        body.get("state", {}),
-        deps.clock,
+        owner=user,
+        state=body.get("state", {}),
+        clock=deps.clock,
     )
-    location = absolute_url(f"{request.url.path.rstrip('/')}/{session.id}/", deps)
+    location = absolute_url(f"{request.url.path.rstrip('/')}/{session.id}/", deps.settings)
     headers = {"Location": location, "ETag": preconditions.etag(session.rev)}
     document = _document(session, state, deps, token_info, location)
     return Response(document, 201, headers=headers, media_type="application/json")
@@ -73,57 +69,58 @@ async def get_session(
     session_id: str, user: str, token_info: dict[str, Any], deps: Dependencies
 ) -> Answer:
     if_none_match = request.headers.get("If-None-Match")
-    session, state = await deps.in_database_thread(
+    session, state = await deps.database.in_database_thread(
         service.get_session,
-        deps.unit_of_work(),
+        deps.database.unit_of_work(),
         deps.states,
-        user,
-        uuid.UUID(session_id),
+        owner=user,
+        session_id=uuid.UUID(session_id),
         unless=lambda rev: preconditions.none_match(if_none_match, rev),
     )
     headers = {"ETag": preconditions.etag(session.rev), **_REVALIDATE}
     if state is None:
         return NoContent, 304, headers
-    document = _document(session, state, deps, token_info, absolute_url(request.url.path, deps))
-    return Response(document, 200, headers=headers, media_type="application/json")
+    url = absolute_url(request.url.path, deps.settings)
+    return Response(
+        _document(session, state, deps, token_info, url),
+        200,
+        headers=headers,
+        media_type="application/json",
+    )
 
 
 async def delete_session(session_id: str, user: str, deps: Dependencies) -> Answer:
     precondition = conditional.precondition()
     sid = uuid.UUID(session_id)
-    prefix = await deps.in_session_thread(
+    prefix = await deps.database.in_session_thread(
         sid,
         service.delete_session,
-        deps.unit_of_work(),
+        deps.database.unit_of_work(),
         deps.states,
-        user,
-        sid,
-        precondition,
-        deps.clock,
+        owner=user,
+        session_id=sid,
+        precondition=precondition,
+        clock=deps.clock,
     )
-    deps.events.published(sid, GONE)
-    await cleanup.remove_objects(deps.storage, prefix)
+    deps.feed.published(sid, GONE)
+    await cleanup.remove_objects(deps.store, prefix)
     return NoContent, 204, {"Deprecation": "true"} if precondition.legacy else {}
 
 
 async def _write(session_id: str, user: str, deps: Dependencies, change: Change) -> Answer:
-    precondition = conditional.precondition()
     sid = uuid.UUID(session_id)
-    revision = await deps.in_session_thread(
+    request_ = writes.Write(user, sid, conditional.precondition(), change)
+    revision = await deps.database.in_session_thread(
         sid,
         writes.write,
-        deps.unit_of_work(),
+        deps.database.unit_of_work(),
         deps.states,
-        user,
-        sid,
-        precondition,
-        change,
-        deps.clock,
-        deps.settings.kept_log,
+        request_,
+        clock=deps.clock,
+        kept=deps.settings.kept_log,
     )
-    return json_answer(
-        write_result(revision), 200, conditional.written(deps, session_id, revision, precondition)
-    )
+    headers = conditional.written(deps, session_id, revision, request_.precondition)
+    return json_answer(write_result(revision), 200, headers)
 
 
 async def diff_session(session_id: str, user: str, deps: Dependencies) -> Answer:

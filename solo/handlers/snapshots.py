@@ -9,12 +9,12 @@ from typing import Any
 from connexion import request
 from starlette.responses import Response
 
-from solo.db.snapshots import StoredSnapshot
 from solo.dependencies import Dependencies
 from solo.domain.jsonvalue import timestamp
+from solo.domain.model import StoredSnapshot
 from solo.handlers import Answer
-from solo.handlers.representations import session_summary
-from solo.handlers.urls import absolute_url
+from solo.http.documents import session_summary
+from solo.http.urls import absolute_url
 from solo.services import exports, idempotency
 from solo.services import snapshots as service
 
@@ -25,7 +25,7 @@ def _link(snapshot: StoredSnapshot, deps: Dependencies) -> dict[str, Any]:
     expires_at = deps.clock().replace(microsecond=0) + dt.timedelta(seconds=ttl)
     return {
         "rev": snapshot.rev,
-        "url": absolute_url(deps.storage.url(snapshot.key, ttl), deps),
+        "url": absolute_url(deps.store.url(snapshot.key, ttl), deps.settings),
         "expires_at": timestamp(expires_at),
     }
 
@@ -43,7 +43,7 @@ async def create_snapshot(session_id: str, user: str, deps: Dependencies) -> Ans
 
     async def work() -> tuple[int, dict[str, Any]]:
         snapshot, written = await service.take_snapshot(
-            deps, deps.states, deps.storage, user, sid, deps.clock
+            deps.database, deps.states, deps.store, owner=user, session_id=sid, clock=deps.clock
         )
         return (201 if written else 200), _link(snapshot, deps)
 
@@ -53,21 +53,30 @@ async def create_snapshot(session_id: str, user: str, deps: Dependencies) -> Ans
         return body, status
     # The session's canonical (lower-case) UUID: any spelling of it is the same request.
     fingerprint = f"{request.method} {request.url.path.replace(session_id, str(sid))}"
-    outcome = await idempotency.once(deps, user, key, fingerprint, deps.clock, work)
+    outcome = await idempotency.once(
+        deps.database, owner=user, key=key, fingerprint=fingerprint, clock=deps.clock, work=work
+    )
     headers = {"Idempotent-Replayed": "true"} if outcome.replayed else {}
     return outcome.body, outcome.status, headers
 
 
 async def get_latest_snapshot(session_id: str, user: str, deps: Dependencies) -> Answer:
-    snapshot = await deps.in_database_thread(
-        service.latest_snapshot, deps.unit_of_work(), user, uuid.UUID(session_id)
+    snapshot = await deps.database.in_database_thread(
+        service.latest_snapshot,
+        deps.database.unit_of_work(),
+        owner=user,
+        session_id=uuid.UUID(session_id),
     )
     return _link(snapshot, deps), 200
 
 
 async def get_snapshot(session_id: str, rev: int, user: str, deps: Dependencies) -> Answer:
-    snapshot = await deps.in_database_thread(
-        service.snapshot_of_rev, deps.unit_of_work(), user, uuid.UUID(session_id), rev
+    snapshot = await deps.database.in_database_thread(
+        service.snapshot_of_rev,
+        deps.database.unit_of_work(),
+        owner=user,
+        session_id=uuid.UUID(session_id),
+        rev=rev,
     )
     return _link(snapshot, deps), 200
 
@@ -75,8 +84,13 @@ async def get_snapshot(session_id: str, rev: int, user: str, deps: Dependencies)
 async def list_snapshots(
     session_id: str, user: str, deps: Dependencies, limit: int, before_rev: int | None = None
 ) -> Answer:
-    page = await deps.in_database_thread(
-        service.list_snapshots, deps.unit_of_work(), user, uuid.UUID(session_id), limit, before_rev
+    page = await deps.database.in_database_thread(
+        service.list_snapshots,
+        deps.database.unit_of_work(),
+        owner=user,
+        session_id=uuid.UUID(session_id),
+        limit=limit,
+        before_rev=before_rev,
     )
     return {
         "items": [_summary(s) for s in page.items],
@@ -85,8 +99,12 @@ async def list_snapshots(
 
 
 async def export_session(session_id: str, user: str, deps: Dependencies) -> Answer:
-    session, state, snapshots = await deps.in_database_thread(
-        exports.export_session, deps.unit_of_work(), deps.states, user, uuid.UUID(session_id)
+    session, state, snapshots = await deps.database.in_database_thread(
+        exports.export_session,
+        deps.database.unit_of_work(),
+        deps.states,
+        owner=user,
+        session_id=uuid.UUID(session_id),
     )
     disposition = f'attachment; filename="solo-session-{session.id}.json"'
     body = exports.fit_export(

@@ -9,7 +9,7 @@ from connexion import NoContent, request
 from solo.dependencies import Dependencies
 from solo.handlers import Answer
 from solo.services.telemetry import record_beacon
-from solo.validators import parse_json, parsed_body
+from solo.web.validators import parse_json, parsed_body
 
 
 async def send_beacon(session_id: str, user: str, deps: Dependencies) -> Answer:
@@ -19,13 +19,13 @@ async def send_beacon(session_id: str, user: str, deps: Dependencies) -> Answer:
         payload, _ = parse_json(await request.body())
     else:
         payload, _ = parsed_body(request.scope)
-    await deps.in_database_thread(
+    await deps.database.in_database_thread(
         record_beacon,
-        deps.unit_of_work(),
-        user,
-        uuid.UUID(session_id),
-        payload,
-        deps.clock,
-        deps.settings.beacon_events_kept,
+        deps.database.unit_of_work(),
+        owner=user,
+        session_id=uuid.UUID(session_id),
+        payload=payload,
+        clock=deps.clock,
+        keep=deps.settings.beacon_events_kept,
     )
     return NoContent, 204

@@ -1,1 +1,2 @@
-"""Domain services: plain functions over a unit of work, raising solo.errors."""
+"""The use cases: plain functions over the ports of solo.services.ports, raising the
+domain's errors; keyword-only past their first few parameters."""

@@ -12,11 +12,11 @@ import uuid
 from collections.abc import Iterator
 
 from solo import limits
-from solo.db.revisions import ChangeSize
-from solo.db.uow import UnitOfWork
+from solo.domain.errors import ChangesCompacted, DatabaseUnavailable, InvalidParameter
 from solo.domain.jsonvalue import timestamp
-from solo.domain.model import Session
-from solo.errors import ChangesCompacted, InvalidRequest, NotFound, Unavailable
+from solo.domain.model import ChangeSize, Session
+from solo.services.ownership import owned
+from solo.services.ports import UnitOfWork
 from solo.services.states import READ_ATTEMPTS, LogMovedOn
 
 _REPLACE_PREFIX = b'[{"op":"replace","path":"","value":'
@@ -32,25 +32,23 @@ class ChangePage:
 
 
 def changes_since(
-    uow: UnitOfWork, owner: str, session_id: uuid.UUID, since: int, limit: int
+    uow: UnitOfWork, *, owner: str, session_id: uuid.UUID, since: int, limit: int
 ) -> ChangePage:
     """The changes after rev `since`, at most `limit` of them and about a page's bytes;
     read again if the log was compacted meanwhile."""
     for _attempt in range(READ_ATTEMPTS):
         with uow:
             try:
-                return _page(uow, owner, session_id, since, limit)
+                return _page(uow, owned(uow, owner=owner, session_id=session_id), since, limit)
             except LogMovedOn:
                 continue
-    raise Unavailable({"database": "unavailable"})
+    raise DatabaseUnavailable("the log moved on under every read")
 
 
-def _page(uow: UnitOfWork, owner: str, session_id: uuid.UUID, since: int, limit: int) -> ChangePage:
-    session = uow.sessions.get(owner, session_id)
-    if session is None:
-        raise NotFound()
+def _page(uow: UnitOfWork, session: Session, since: int, limit: int) -> ChangePage:
+    session_id = session.id
     if since > session.rev:
-        raise InvalidRequest(
+        raise InvalidParameter(
             f"since: the session is at rev {session.rev}; ask for changes since at most that",
             field="since",
         )

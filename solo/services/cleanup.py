@@ -15,12 +15,9 @@ import logging
 import random
 
 from solo import limits
-from solo.db.snapshots import SnapshotClaim
-from solo.db.uow import UnitOfWork
-from solo.domain.model import Clock
-from solo.services.ports import Database
-from solo.storage import StorageUnavailable
-from solo.storage.guarded import GuardedStore
+from solo.domain.errors import StorageUnavailable
+from solo.domain.model import Clock, SnapshotClaim
+from solo.services.ports import Database, Store, UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +29,7 @@ def settled(now: dt.datetime) -> dt.datetime:
     return now + dt.timedelta(seconds=limits.SNAPSHOT_SETTLE_SECONDS)
 
 
-async def remove_objects(store: GuardedStore, prefix: str) -> None:
+async def remove_objects(store: Store, prefix: str) -> None:
     """Remove a deleted session's objects now; when the store does not answer, the
     recorded deletion is retried by the sweep."""
     try:
@@ -41,7 +38,7 @@ async def remove_objects(store: GuardedStore, prefix: str) -> None:
         log.error("objects under %s not deleted yet (the sweep retries): %s", prefix, exc)
 
 
-async def sweeping(db: Database, store: GuardedStore, clock: Clock) -> None:
+async def sweeping(db: Database, store: Store, clock: Clock) -> None:
     """Sweep every SWEEP_SECONDS or so (jittered, so that processes spread out) forever."""
     while True:
         await asyncio.sleep(limits.SWEEP_SECONDS * random.uniform(0.5, 1.5))
@@ -51,7 +48,7 @@ async def sweeping(db: Database, store: GuardedStore, clock: Clock) -> None:
             log.exception("sweeping the snapshot store failed; trying again later")
 
 
-async def sweep(db: Database, store: GuardedStore, clock: Clock) -> None:
+async def sweep(db: Database, store: Store, clock: Clock) -> None:
     now = clock()
     for prefix in await db.in_database_thread(_leased_deletions, db.unit_of_work(), now):
         try:
@@ -67,7 +64,7 @@ async def sweep(db: Database, store: GuardedStore, clock: Clock) -> None:
         except StorageUnavailable:
             continue
         await db.in_database_thread(_reaped, db.unit_of_work(), claim)
-    removed = await store.call(store.store.remove_leftovers, limits.SNAPSHOT_SETTLE_SECONDS)
+    removed = await store.remove_leftovers(limits.SNAPSHOT_SETTLE_SECONDS)
     if removed:
         log.info("removed %s temporary files left by interrupted writes", removed)
 

@@ -8,19 +8,18 @@ from typing import Any
 import orjson
 
 from solo import limits
-from solo.db.snapshots import StoredSnapshot
-from solo.db.uow import UnitOfWork
 from solo.domain.jsonvalue import with_members
-from solo.domain.model import Session
+from solo.domain.model import Session, StoredSnapshot
+from solo.runtime.state_cache import StateCache
+from solo.services.ports import UnitOfWork
 from solo.services.states import owned_state
-from solo.state_cache import StateCache
 
 
 def export_session(
-    uow: UnitOfWork, cache: StateCache, owner: str, session_id: uuid.UUID
+    uow: UnitOfWork, cache: StateCache, *, owner: str, session_id: uuid.UUID
 ) -> tuple[Session, bytes, list[StoredSnapshot]]:
     """The session, its state's JSON and its snapshots, newest first."""
-    session, state = owned_state(uow, cache, owner, session_id)
+    session, state = owned_state(uow, cache, owner=owner, session_id=session_id)
     with uow:
         snapshots = uow.snapshots.newest(session_id, limit=session.rev + 1)
     return session, state, snapshots

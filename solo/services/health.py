@@ -6,11 +6,8 @@ import asyncio
 import logging
 
 from solo import limits
-from solo.db.uow import UnitOfWork
-from solo.errors import Unavailable
-from solo.services.ports import Database
-from solo.storage import StorageUnavailable
-from solo.storage.guarded import GuardedStore
+from solo.domain.errors import StorageUnavailable, Unavailable
+from solo.services.ports import Database, Store, UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +17,7 @@ class Readiness:
     and probes that arrive while a check runs wait for that one: any number of probes
     cost one check a second, and none waits longer than the deadline."""
 
-    def __init__(self, db: Database, store: GuardedStore) -> None:
+    def __init__(self, db: Database, store: Store) -> None:
         self._db = db
         self._store = store
         self._checking: asyncio.Task[dict[str, str]] | None = None

@@ -9,11 +9,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from solo import limits
-from solo.db.snapshots import StoredIdempotencyKey
-from solo.db.uow import UnitOfWork
-from solo.domain.model import Clock
-from solo.errors import IdempotencyInProgress, IdempotencyKeyReused
-from solo.services.ports import Database
+from solo.domain.errors import IdempotencyInProgress, IdempotencyKeyReused
+from solo.domain.model import Clock, StoredIdempotencyKey
+from solo.services.ports import Database, UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +25,7 @@ class Outcome:
 
 async def once(
     db: Database,
+    *,
     owner: str,
     key: str,
     fingerprint: str,

@@ -1,29 +1,228 @@
-"""What the services that await their dependencies are handed (solo.dependencies has it)."""
+"""What the services need from the world, as Protocols: a unit of work with its
+repositories, a way to run blocking database work, and the snapshot store.
+
+solo.db implements the unit of work (SQLAlchemy Core), solo.storage the store, and
+solo.dependencies hands them in; tests/support/fakes.py implements the unit of work in
+memory for fast service tests. Nothing here imports an implementation.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import uuid
 from collections.abc import Callable
 from typing import ParamSpec, Protocol, TypeVar
 
-from solo.db.uow import UnitOfWork
+from solo.domain.model import (
+    ChangeSize,
+    KeptLog,
+    LoggedChange,
+    PageCursor,
+    Session,
+    SnapshotClaim,
+    StoredIdempotencyKey,
+    StoredSnapshot,
+)
 
 P = ParamSpec("P")
 T = TypeVar("T")
 
 
+class SessionRepository(Protocol):
+    def add(self, session: Session, state: bytes) -> None:
+        """A new session, with its state as the checkpoint of its first rev."""
+
+    def get(
+        self, owner: str, session_id: uuid.UUID, *, for_update: bool = False, held: bool = False
+    ) -> Session | None:
+        """The owner's session's head; `for_update` locks its row for the transaction,
+        `held` only against its deletion."""
+
+    def list_page(self, owner: str, after: PageCursor | None, limit: int) -> list[Session]:
+        """The owner's sessions, newest first, after the cursor."""
+
+    def advance(self, current: Session, new: Session) -> bool:
+        """The compare-and-swap: the head becomes `new` only if it is still `current`."""
+
+    def watch(self, session_ids: list[uuid.UUID], until: dt.datetime) -> None:
+        """Mark the sessions as streamed to some client until `until`."""
+
+    def heads(self, session_ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[int, dt.datetime]]:
+        """(rev, updated_at) of each of these sessions that exists, whoever owns it."""
+
+    def delete(self, owner: str, session_id: uuid.UUID, expected_rev: int) -> bool:
+        """Delete the session and everything it owns, if still at `expected_rev`."""
+
+
+class RevisionLog(Protocol):
+    def announce(self, session_id: uuid.UUID, rev: int, at: dt.datetime) -> None:
+        """Tell the other server processes about a revision of a watched session."""
+
+    def announce_deletion(self, session_id: uuid.UUID) -> None:
+        """Tell the other server processes that a watched session is gone."""
+
+    def append(self, session_id: uuid.UUID, change: LoggedChange) -> None: ...
+
+    def save_checkpoint(self, session_id: uuid.UUID, rev: int, state: bytes) -> None: ...
+
+    def checkpoint(self, session_id: uuid.UUID, rev: int) -> bytes | None: ...
+
+    def newest_checkpoint(self, session_id: uuid.UUID, at_most: int) -> tuple[int, bytes] | None:
+        """The newest checkpoint of a rev no later than `at_most`, with its rev."""
+
+    def changes(
+        self, session_id: uuid.UUID, after_rev: int, up_to_rev: int, limit: int | None = None
+    ) -> list[LoggedChange]:
+        """The kept changes after `after_rev` up to `up_to_rev`, in order."""
+
+    def sizes(
+        self, session_id: uuid.UUID, after_rev: int, up_to_rev: int, limit: int
+    ) -> list[ChangeSize]:
+        """The same, without their content: only how big each is."""
+
+    def ops_between(
+        self, session_id: uuid.UUID, first_rev: int, last_rev: int
+    ) -> dict[int, bytes | None]:
+        """The ops of the kept changes first_rev … last_rev (None for whole states)."""
+
+    def revisions(
+        self, session_id: uuid.UUID, after_rev: int, up_to_rev: int
+    ) -> list[tuple[int, dt.datetime]]:
+        """(rev, at) of the kept changes after `after_rev` up to `up_to_rev`."""
+
+    def oldest_kept(self, session_id: uuid.UUID) -> int | None: ...
+
+    def compact(
+        self, session_id: uuid.UUID, *, head_rev: int, keep: KeptLog, kept_bytes: int
+    ) -> int:
+        """Forget what the kept log no longer needs; the bytes freed."""
+
+
+class TelemetryRepository(Protocol):
+    def record(self, owner: str, session_id: uuid.UUID, payload: object, now: dt.datetime) -> bool:
+        """Store a beacon and touch last_seen_at; False if the session is not the owner's."""
+
+    def keep_newest(self, session_id: uuid.UUID, keep: int) -> None: ...
+
+
+class SnapshotRepository(Protocol):
+    def claim(self, session_id: uuid.UUID, snapshot: StoredSnapshot, token: str) -> bool:
+        """Record the snapshot as being written; False if its rev already has a row."""
+
+    def complete(self, claim: SnapshotClaim) -> bool:
+        """The object is written: the claim becomes the snapshot; False if it is gone."""
+
+    def release(self, claim: SnapshotClaim) -> bool: ...
+
+    def claims_before(self, moment: dt.datetime, limit: int) -> list[SnapshotClaim]: ...
+
+    def get(self, session_id: uuid.UUID, rev: int) -> StoredSnapshot | None: ...
+
+    def newest(
+        self, session_id: uuid.UUID, limit: int, before_rev: int | None = None
+    ) -> list[StoredSnapshot]: ...
+
+
+class IdempotencyRepository(Protocol):
+    def purge_expired(self, now: dt.datetime) -> None: ...
+
+    def claim(self, owner: str, key: str, fingerprint: str, expires_at: dt.datetime) -> bool:
+        """Record the key as in progress; False if it is already recorded."""
+
+    def get(self, owner: str, key: str) -> StoredIdempotencyKey | None: ...
+
+    def complete(self, owner: str, key: str, status_code: int, body: object) -> None: ...
+
+    def release(self, owner: str, key: str) -> None: ...
+
+
+class PendingDeletions(Protocol):
+    def add(self, prefix: str, not_before: dt.datetime) -> None: ...
+
+    def due(self, now: dt.datetime, limit: int) -> list[tuple[str, dt.datetime]]: ...
+
+    def lease(self, prefix: str, seen: dt.datetime, until: dt.datetime) -> bool: ...
+
+    def done(self, prefix: str) -> None: ...
+
+
+class UnitOfWork(Protocol):
+    """`with uow:` is a read transaction, `with uow.write():` a write transaction; leaving
+    either without `commit()` rolls it back."""
+
+    @property
+    def sessions(self) -> SessionRepository: ...
+
+    @property
+    def log(self) -> RevisionLog: ...
+
+    @property
+    def telemetry(self) -> TelemetryRepository: ...
+
+    @property
+    def snapshots(self) -> SnapshotRepository: ...
+
+    @property
+    def idempotency(self) -> IdempotencyRepository: ...
+
+    @property
+    def deletions(self) -> PendingDeletions: ...
+
+    def __enter__(self) -> UnitOfWork: ...
+
+    def __exit__(self, *exc_info: object) -> None: ...
+
+    def write(self) -> contextlib.AbstractContextManager[UnitOfWork]: ...
+
+    def commit(self) -> None: ...
+
+    def ping(self) -> None: ...
+
+    @property
+    def swaps_in_one_statement(self) -> bool:
+        """Whether `advance_and_log` is available (PostgreSQL)."""
+
+    def advance_and_log(
+        self, current: Session, new: Session, ops: bytes
+    ) -> tuple[bool, Session | None]:
+        """A swap that needs no checkpoint, with its logged change, in one autocommitted
+        statement: whether it swapped, and the head it found."""
+
+
 class Database(Protocol):
+    """Blocking database work, run off the event loop on the database's own threads."""
+
     def unit_of_work(self) -> UnitOfWork: ...
 
     async def in_database_thread(
-        self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs
+        self, function: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs
     ) -> T:
-        """Run blocking database work off the event loop (503 if no thread takes it)."""
-        ...
+        """Run on a database thread; DatabaseUnavailable if none takes it in time."""
 
     async def in_session_thread(
-        self, session_id: uuid.UUID, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs
+        self, session_id: uuid.UUID, function: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs
     ) -> T:
         """The same, for work that may wait on the session's row: a session whose row is
         locked holds only a few threads."""
-        ...
+
+
+class Store(Protocol):
+    """The snapshot store, each call on the store's own threads within a deadline
+    (StorageUnavailable past it)."""
+
+    async def put(self, key: str, data: bytes) -> None: ...
+
+    async def get(self, key: str) -> bytes | None: ...
+
+    async def delete(self, key: str) -> None: ...
+
+    async def delete_prefix(self, prefix: str) -> None: ...
+
+    async def download(self, token: str) -> bytes: ...
+
+    async def remove_leftovers(self, older_than_seconds: float) -> int: ...
+
+    async def check(self, deadline_seconds: float) -> None: ...
+
+    def url(self, key: str, ttl_seconds: int) -> str: ...

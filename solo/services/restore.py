@@ -5,16 +5,15 @@ from __future__ import annotations
 import dataclasses
 import uuid
 
-from solo.db.uow import UnitOfWork
 from solo.domain import jsonvalue
+from solo.domain.errors import RevisionUnavailable
 from solo.domain.model import Clock, KeptLog, Replace, Revision, Session
 from solo.domain.preconditions import Precondition
-from solo.errors import NotFound, RevisionUnavailable
+from solo.runtime.state_cache import StateCache
 from solo.services import writes
-from solo.services.ports import Database
+from solo.services.ownership import owned
+from solo.services.ports import Database, Store, UnitOfWork
 from solo.services.states import encoded_state, replayed
-from solo.state_cache import StateCache
-from solo.storage.guarded import GuardedStore
 
 
 @dataclasses.dataclass(frozen=True)
@@ -28,7 +27,8 @@ class _Source:
 async def restore(
     db: Database,
     cache: StateCache,
-    store: GuardedStore,
+    store: Store,
+    *,
     owner: str,
     session_id: uuid.UUID,
     precondition: Precondition,
@@ -43,7 +43,14 @@ async def restore(
     a snapshot object is read from the store outside any database transaction.
     """
     source = await db.in_session_thread(
-        session_id, _source, db.unit_of_work(), cache, owner, session_id, precondition, rev
+        session_id,
+        _source,
+        db.unit_of_work(),
+        cache,
+        owner=owner,
+        session_id=session_id,
+        precondition=precondition,
+        rev=rev,
     )
     encoded = source.encoded
     if encoded is None and source.snapshot_key is not None:
@@ -51,32 +58,23 @@ async def restore(
     if encoded is None:
         raise RevisionUnavailable(rev)
     change = Replace(jsonvalue.decode_canonical(encoded), encoded)
+    request = writes.Write(owner, session_id, precondition, change)
     return await db.in_session_thread(
-        session_id,
-        writes.write,
-        db.unit_of_work(),
-        cache,
-        owner,
-        session_id,
-        precondition,
-        change,
-        clock,
-        kept,
+        session_id, writes.write, db.unit_of_work(), cache, request, clock=clock, kept=kept
     )
 
 
 def _source(
     uow: UnitOfWork,
     cache: StateCache,
+    *,
     owner: str,
     session_id: uuid.UUID,
     precondition: Precondition,
     rev: int,
 ) -> _Source:
     with uow:
-        session = uow.sessions.get(owner, session_id)
-        if session is None:
-            raise NotFound()
+        session = owned(uow, owner=owner, session_id=session_id)
         precondition.check(session.rev)
         encoded = _from_log(uow, cache, session, rev)
         if encoded is not None:

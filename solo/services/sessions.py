@@ -1,4 +1,4 @@
-"""Sessions: create, read, list, delete, and the write path every change takes."""
+"""Sessions: create, read, list and delete."""
 
 from __future__ import annotations
 
@@ -12,17 +12,16 @@ from collections.abc import Callable
 from typing import Any
 
 from solo import limits
-from solo.db.repository import PageCursor
-from solo.db.uow import UnitOfWork
 from solo.domain import jsonvalue
-from solo.domain.model import Clock, Session
+from solo.domain.errors import DatabaseUnavailable, InvalidParameter, StateTooLarge
+from solo.domain.keys import session_prefix
+from solo.domain.model import Clock, PageCursor, Session
 from solo.domain.preconditions import Precondition
-from solo.errors import InvalidRequest, NotFound, StateTooLarge, Unavailable
-from solo.events import GONE
+from solo.runtime.state_cache import StateCache
 from solo.services.cleanup import settled
+from solo.services.ownership import owned
+from solo.services.ports import UnitOfWork
 from solo.services.states import READ_ATTEMPTS, LogMovedOn, encoded_state
-from solo.state_cache import StateCache
-from solo.storage import session_prefix
 
 
 @dataclasses.dataclass(frozen=True)
@@ -32,7 +31,7 @@ class SessionPage:
 
 
 def create_session(
-    uow: UnitOfWork, cache: StateCache, owner: str, state: dict[str, Any], clock: Clock
+    uow: UnitOfWork, cache: StateCache, *, owner: str, state: dict[str, Any], clock: Clock
 ) -> tuple[Session, bytes]:
     """A new session at rev 0 holding `state`; the session and its state's JSON.
 
@@ -67,6 +66,7 @@ def create_session(
 def get_session(
     uow: UnitOfWork,
     cache: StateCache,
+    *,
     owner: str,
     session_id: uuid.UUID,
     unless: Callable[[int], bool] = lambda rev: False,
@@ -74,22 +74,22 @@ def get_session(
     """The session and its state's JSON; no state when `unless(rev)` (the client has it)."""
     for _attempt in range(READ_ATTEMPTS):
         with uow:
-            session = _owned(uow, owner, session_id)
+            session = owned(uow, owner=owner, session_id=session_id)
             if unless(session.rev):
                 return session, None
             try:
                 return session, encoded_state(uow, cache, session)
             except LogMovedOn:
                 continue
-    raise Unavailable({"database": "unavailable"})
+    raise DatabaseUnavailable("the log moved on under every read")
 
 
-def ensure_exists(uow: UnitOfWork, owner: str, session_id: uuid.UUID) -> None:
+def ensure_exists(uow: UnitOfWork, *, owner: str, session_id: uuid.UUID) -> None:
     with uow:
-        _owned(uow, owner, session_id)
+        owned(uow, owner=owner, session_id=session_id)
 
 
-def list_sessions(uow: UnitOfWork, owner: str, cursor: str | None, limit: int) -> SessionPage:
+def list_sessions(uow: UnitOfWork, *, owner: str, cursor: str | None, limit: int) -> SessionPage:
     after = decode_cursor(cursor) if cursor is not None else None
     with uow:
         rows = uow.sessions.list_page(owner, after, limit + 1)
@@ -100,6 +100,7 @@ def list_sessions(uow: UnitOfWork, owner: str, cursor: str | None, limit: int) -
 def delete_session(
     uow: UnitOfWork,
     cache: StateCache,
+    *,
     owner: str,
     session_id: uuid.UUID,
     precondition: Precondition,
@@ -111,25 +112,16 @@ def delete_session(
     until the store answers: no object outlives its session)."""
     prefix = session_prefix(owner, str(session_id))
     with uow.write():
-        current = _owned(uow, owner, session_id, for_update=True)
+        current = owned(uow, owner=owner, session_id=session_id, for_update=True)
         precondition.check(current.rev)
         uow.sessions.delete(owner, session_id, current.rev)
         now = clock()
         uow.deletions.add(prefix, not_before=settled(now))
         if current.watched(now):
-            uow.log.announce(session_id, GONE.rev, GONE.updated_at)
+            uow.log.announce_deletion(session_id)
         uow.commit()
     cache.discard(session_id)
     return prefix
-
-
-def _owned(
-    uow: UnitOfWork, owner: str, session_id: uuid.UUID, *, for_update: bool = False
-) -> Session:
-    session = uow.sessions.get(owner, session_id, for_update=for_update)
-    if session is None:
-        raise NotFound()
-    return session
 
 
 def encode_cursor(last: Session) -> str:
@@ -146,5 +138,5 @@ def decode_cursor(cursor: str) -> PageCursor:
             raise ValueError("naive")
         position.created_at.astimezone(dt.UTC)
     except (ValueError, TypeError, OverflowError, binascii.Error, UnicodeDecodeError):
-        raise InvalidRequest("cursor is not one this server issued", field="cursor") from None
+        raise InvalidParameter("cursor is not one this server issued", field="cursor") from None
     return position

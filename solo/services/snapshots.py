@@ -10,16 +10,14 @@ import secrets
 import uuid
 
 from solo import limits
-from solo.db.snapshots import SnapshotClaim, StoredSnapshot
-from solo.db.uow import UnitOfWork
+from solo.domain.errors import NotFound, StorageUnavailable
 from solo.domain.jsonvalue import timestamp, with_members
-from solo.domain.model import Clock, Session
-from solo.errors import NotFound, Unavailable
-from solo.services.ports import Database
+from solo.domain.keys import snapshot_key
+from solo.domain.model import Clock, SnapshotClaim, StoredSnapshot
+from solo.runtime.state_cache import StateCache
+from solo.services.ownership import owned
+from solo.services.ports import Database, Store, UnitOfWork
 from solo.services.states import owned_state
-from solo.state_cache import StateCache
-from solo.storage import StorageUnavailable, snapshot_key
-from solo.storage.guarded import GuardedStore
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +41,8 @@ class _Pending:
 async def take_snapshot(
     db: Database,
     cache: StateCache,
-    store: GuardedStore,
+    store: Store,
+    *,
     owner: str,
     session_id: uuid.UUID,
     clock: Clock,
@@ -60,12 +59,18 @@ async def take_snapshot(
     give_up_at = loop.time() + limits.STORAGE_DEADLINE_SECONDS
     while True:
         found = await db.in_session_thread(
-            session_id, _claim, db.unit_of_work(), cache, owner, session_id, clock
+            session_id,
+            _claim,
+            db.unit_of_work(),
+            cache,
+            owner=owner,
+            session_id=session_id,
+            clock=clock,
         )
         if not isinstance(found, _Pending):
             break
         if loop.time() > give_up_at:
-            raise Unavailable({"storage": "unavailable"})
+            raise StorageUnavailable("another request's snapshot of this rev is still written")
         await asyncio.sleep(_PENDING_POLL_SECONDS)
     if isinstance(found, StoredSnapshot):
         return found, False
@@ -75,8 +80,9 @@ async def take_snapshot(
     except StorageUnavailable as exc:
         if not await _released(db, claim):
             raise NotFound() from None  # the session was deleted meanwhile, folder and all
-        log.error("snapshot %s not written: %s", claim.snapshot.key, exc)
-        raise Unavailable({"storage": "unavailable"}) from None
+        raise StorageUnavailable(
+            f"snapshot {claim.snapshot.key} not written: {exc.detail}"
+        ) from None
     if not await db.in_database_thread(_complete, db.unit_of_work(), claim):
         log.info("session %s was deleted while its snapshot was written", session_id)
         with contextlib.suppress(StorageUnavailable):
@@ -90,13 +96,13 @@ _PENDING_POLL_SECONDS = 0.05
 
 
 def _claim(
-    uow: UnitOfWork, cache: StateCache, owner: str, session_id: uuid.UUID, clock: Clock
+    uow: UnitOfWork, cache: StateCache, *, owner: str, session_id: uuid.UUID, clock: Clock
 ) -> StoredSnapshot | _Claimed | _Pending:
     """The written snapshot of the current rev, or a claim of it with its document, or
     _Pending. The claim is made with the session's row held against deletion (PostgreSQL
     `FOR KEY SHARE`, which writers do not wait for): a concurrent delete waits for the
     claim and removes it with the session, and never meets a foreign-key violation."""
-    session, state = owned_state(uow, cache, owner, session_id)
+    session, state = owned_state(uow, cache, owner=owner, session_id=session_id)
     with uow:
         existing = uow.snapshots.get(session_id, session.rev)
     if existing is not None:
@@ -109,7 +115,7 @@ def _claim(
     )
     claim = SnapshotClaim(session_id, snapshot, secrets.token_hex(16))
     with uow.write():
-        _owned(uow, owner, session_id, held=True)
+        owned(uow, owner=owner, session_id=session_id, held=True)
         if not uow.snapshots.claim(session_id, snapshot, claim.token):
             existing = uow.snapshots.get(session_id, session.rev)
             return _Pending() if existing is None else existing
@@ -141,18 +147,20 @@ async def _released(db: Database, claim: SnapshotClaim) -> bool:
         return True
 
 
-def latest_snapshot(uow: UnitOfWork, owner: str, session_id: uuid.UUID) -> StoredSnapshot:
+def latest_snapshot(uow: UnitOfWork, *, owner: str, session_id: uuid.UUID) -> StoredSnapshot:
     with uow:
-        _owned(uow, owner, session_id)
+        owned(uow, owner=owner, session_id=session_id)
         newest = uow.snapshots.newest(session_id, limit=1)
     if not newest:
         raise NotFound("This session has no snapshot yet.")
     return newest[0]
 
 
-def snapshot_of_rev(uow: UnitOfWork, owner: str, session_id: uuid.UUID, rev: int) -> StoredSnapshot:
+def snapshot_of_rev(
+    uow: UnitOfWork, *, owner: str, session_id: uuid.UUID, rev: int
+) -> StoredSnapshot:
     with uow:
-        _owned(uow, owner, session_id)
+        owned(uow, owner=owner, session_id=session_id)
         snapshot = uow.snapshots.get(session_id, rev)
     if snapshot is None:
         raise NotFound("This session has no snapshot of that rev.")
@@ -160,17 +168,10 @@ def snapshot_of_rev(uow: UnitOfWork, owner: str, session_id: uuid.UUID, rev: int
 
 
 def list_snapshots(
-    uow: UnitOfWork, owner: str, session_id: uuid.UUID, limit: int, before_rev: int | None
+    uow: UnitOfWork, *, owner: str, session_id: uuid.UUID, limit: int, before_rev: int | None
 ) -> SnapshotPage:
     with uow:
-        _owned(uow, owner, session_id)
+        owned(uow, owner=owner, session_id=session_id)
         rows = uow.snapshots.newest(session_id, limit + 1, before_rev)
     items = rows[:limit]
     return SnapshotPage(items, items[-1].rev if len(rows) > limit else None)
-
-
-def _owned(uow: UnitOfWork, owner: str, session_id: uuid.UUID, *, held: bool = False) -> Session:
-    session = uow.sessions.get(owner, session_id, held=held)
-    if session is None:
-        raise NotFound()
-    return session

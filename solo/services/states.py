@@ -7,12 +7,13 @@ import logging
 import uuid
 from typing import Any
 
-from solo.db.uow import UnitOfWork
 from solo.domain import jsonvalue
+from solo.domain.errors import DatabaseUnavailable, DomainError, ServerFault
 from solo.domain.model import Session
 from solo.domain.patch import apply_patch
-from solo.errors import InternalError, NotFound, SoloError, Unavailable
-from solo.state_cache import Entry, StateCache
+from solo.runtime.state_cache import Entry, StateCache
+from solo.services.ownership import owned
+from solo.services.ports import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -26,24 +27,22 @@ READ_ATTEMPTS = 3
 
 
 def owned_state(
-    uow: UnitOfWork, cache: StateCache, owner: str, session_id: uuid.UUID
+    uow: UnitOfWork, cache: StateCache, *, owner: str, session_id: uuid.UUID
 ) -> tuple[Session, bytes]:
     """The owner's session and its state's canonical JSON, read again if the log moved on
     meanwhile; NotFound once the session is gone (deleted while it was read, too)."""
     for _attempt in range(READ_ATTEMPTS):
         with uow:
-            session = uow.sessions.get(owner, session_id)
-            if session is None:
-                raise NotFound()
+            session = owned(uow, owner=owner, session_id=session_id)
             try:
                 return session, encoded_state(uow, cache, session)
             except LogMovedOn:
                 continue
-    raise Unavailable({"database": "unavailable"})
+    raise DatabaseUnavailable("the log moved on under every read")
 
 
 def materialized(
-    uow: UnitOfWork, cache: StateCache, entry: Entry, session: Session
+    uow: UnitOfWork, cache: StateCache, *, entry: Entry, session: Session
 ) -> dict[str, Any]:
     """The state as of `session.rev`, held by `entry` afterwards (hold `entry.lock`)."""
     if entry.rev == session.rev and entry.state is not None:
@@ -55,13 +54,13 @@ def materialized(
             assert entry.state is not None
             return entry.state
         return _loaded(uow, cache, entry, session)
-    except (SoloError, LogMovedOn):
+    except (DomainError, LogMovedOn):
         cache.forget(entry)
         raise
     except Exception:
         cache.forget(entry)
         log.exception("session %s could not be rebuilt from its log", session.id)
-        raise InternalError() from None
+        raise ServerFault(f"session {session.id} could not be rebuilt from its log") from None
 
 
 def _catchable(entry: Entry, session: Session) -> bool:
@@ -88,7 +87,7 @@ def encoded_state(uow: UnitOfWork, cache: StateCache, session: Session) -> bytes
                 raise LogMovedOn()
             cache.hold_encoded(entry, session.rev, data)
             return data
-        state = materialized(uow, cache, entry, session)
+        state = materialized(uow, cache, entry=entry, session=session)
         known = entry.encoded
         if known is not None and known[0] == session.rev:
             return known[1]
@@ -130,5 +129,5 @@ def replayed(state: dict[str, Any], ops: bytes | None) -> dict[str, Any]:
         raise ValueError("a whole-state change after the newest checkpoint")
     try:
         return apply_patch(state, 0, jsonvalue.decode_canonical(ops), checked=False).state
-    except SoloError as refused:
+    except DomainError as refused:
         raise ValueError(f"a logged change does not apply again: {refused!r}") from None

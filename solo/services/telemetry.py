@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import uuid
 
-from solo.db.uow import UnitOfWork
+from solo.domain.errors import NotFound
 from solo.domain.model import Clock
-from solo.errors import NotFound
+from solo.services.ports import UnitOfWork
 
 
 def record_beacon(
     uow: UnitOfWork,
+    *,
     owner: str,
     session_id: uuid.UUID,
     payload: object,

@@ -9,13 +9,13 @@ from collections.abc import Callable
 from typing import Any
 
 from solo import limits
-from solo.db.revisions import LoggedChange
-from solo.db.uow import UnitOfWork
 from solo.domain import jsonvalue
+from solo.domain.errors import DomainError, InvalidState, StateTooLarge
 from solo.domain.model import (
     Change,
     Clock,
     KeptLog,
+    LoggedChange,
     Patch,
     Replace,
     Revision,
@@ -23,46 +23,53 @@ from solo.domain.model import (
 )
 from solo.domain.patch import apply_patch
 from solo.domain.preconditions import Precondition
-from solo.errors import InvalidState, NotFound, SoloError, StateTooLarge
+from solo.runtime.state_cache import Entry, StateCache
+from solo.services.ownership import owned
+from solo.services.ports import UnitOfWork
 from solo.services.states import LogMovedOn, materialized
-from solo.state_cache import Entry, StateCache
+
+
+@dataclasses.dataclass(frozen=True)
+class Write:
+    """One write request: who changes which session, how, and on what condition."""
+
+    owner: str
+    session_id: uuid.UUID
+    precondition: Precondition
+    change: Change
 
 
 def write(
-    uow: UnitOfWork,
-    cache: StateCache,
-    owner: str,
-    session_id: uuid.UUID,
-    precondition: Precondition,
-    change: Change,
-    clock: Clock,
-    kept: KeptLog,
+    uow: UnitOfWork, cache: StateCache, request: Write, *, clock: Clock, kept: KeptLog
 ) -> Revision:
     """The write path: lock the session, check the precondition, apply the change to the
     cached state within its budgets, then compare-and-swap the rev and log the change in
     one transaction. A failure anywhere leaves the cache as it was. A Replace's state is
     handed over to the cache, like create's."""
-    entry = cache.entry(session_id)
+    entry = cache.entry(request.session_id)
     with entry.lock:
-        quick = _swapped_in_one_statement(
-            uow, cache, entry, owner, precondition, change, clock, kept
-        )
+        quick = _swapped_in_one_statement(uow, cache, entry, request, clock=clock, kept=kept)
         if quick is not None:
             return quick
         with uow.write():
-            current = uow.sessions.get(owner, session_id, for_update=True)
-            if current is None:
-                raise NotFound()
-            precondition.check(current.rev)
+            current = owned(
+                uow, owner=request.owner, session_id=request.session_id, for_update=True
+            )
+            request.precondition.check(current.rev)
+            change = request.change
             if isinstance(change, Patch) and not change.ops:
                 return Revision(current.rev, current.updated_at)
             made = _made(
-                current, change, clock(), kept, lambda: materialized(uow, cache, entry, current)
+                current,
+                change,
+                now=clock(),
+                kept=kept,
+                state_of=lambda: materialized(uow, cache, entry=entry, session=current),
             )
             try:
                 made = _record(uow, current, made, kept)
                 if current.watched(made.head.updated_at):
-                    uow.log.announce(session_id, made.head.rev, made.head.updated_at)
+                    uow.log.announce(current.id, made.head.rev, made.head.updated_at)
                 uow.commit()
             except BaseException:
                 made.undo()
@@ -75,9 +82,8 @@ def _swapped_in_one_statement(
     uow: UnitOfWork,
     cache: StateCache,
     entry: Entry,
-    owner: str,
-    precondition: Precondition,
-    change: Change,
+    request: Write,
+    *,
     clock: Clock,
     kept: KeptLog,
 ) -> Revision | None:
@@ -86,20 +92,20 @@ def _swapped_in_one_statement(
     to another process's write answers the head it found: the cache catches up from the
     log and the swap is tried once more. None when none of this applies or the swap lost
     again: the locked path then decides, from the database's own head."""
-    current, state = entry.head, entry.state
+    current, state, change = entry.head, entry.state, request.change
     if (
         not uow.swaps_in_one_statement
         or not isinstance(change, Patch)
         or not change.ops
         or current is None
         or state is None
-        or current.owner != owner
+        or current.owner != request.owner
     ):
         return None
     for _attempt in range(limits.ONE_STATEMENT_SWAPS):
-        if not precondition.allows(current.rev):
+        if not request.precondition.allows(current.rev):
             return None
-        swapped, found = _swap_once(uow, current, state, change, clock, kept)
+        swapped, found = _swap_once(uow, current, state, change, now=clock(), kept=kept)
         if swapped is not None:
             _hold(cache, entry, swapped)
             return Revision(swapped.head.rev, swapped.head.updated_at)
@@ -107,7 +113,7 @@ def _swapped_in_one_statement(
             return None
         try:
             with uow:
-                state = materialized(uow, cache, entry, found)
+                state = materialized(uow, cache, entry=entry, session=found)
         except LogMovedOn:
             return None
         current = found
@@ -119,13 +125,14 @@ def _swap_once(
     current: Session,
     state: dict[str, Any],
     change: Patch,
-    clock: Clock,
+    *,
+    now: dt.datetime,
     kept: KeptLog,
 ) -> tuple[_Made | None, Session | None]:
     """The change made on `state` and swapped in; else None, and the head found."""
     try:
-        made = _made(current, change, clock(), kept, lambda: state)
-    except SoloError:
+        made = _made(current, change, now=now, kept=kept, state_of=lambda: state)
+    except DomainError:
         # The cached state may be behind the database: only the locked path, which reads
         # the database's own head, may say that a patch cannot apply.
         return None, None
@@ -164,6 +171,7 @@ class _Made:
 def _made(
     current: Session,
     change: Change,
+    *,
     now: dt.datetime,
     kept: KeptLog,
     state_of: Callable[[], dict[str, Any]],

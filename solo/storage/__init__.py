@@ -1,8 +1,22 @@
-"""Where snapshots live: a blob store of a few verbs, chosen by SOLO_STORAGE_URL."""
+"""Where snapshots live: a blob store of a few verbs, chosen by SOLO_STORAGE_URL.
+
+`BlobStore` is the whole interface: no caller imports an implementation (a local folder,
+solo.storage.local; S3, solo.storage.s3), and services use it through `GuardedStore`
+(solo.storage.guarded), which runs each call on the store's own threads within a deadline.
+A store that does not answer raises solo.domain.errors.StorageUnavailable.
+"""
 
 from __future__ import annotations
 
 from typing import Protocol
+
+
+class NoSuchObject(Exception):
+    """A download names no object this store serves."""
+
+
+class ExpiredOrForged(Exception):
+    """A download token that was tampered with, retargeted or is past its expiry."""
 
 
 class BlobStore(Protocol):
@@ -14,6 +28,10 @@ class BlobStore(Protocol):
 
     def url(self, key: str, ttl_seconds: int) -> str:
         """A URL that downloads `key` without a bearer token until it expires."""
+
+    def download(self, token: str) -> bytes:
+        """The object a download URL's token names, when this server serves the URLs it
+        signs (the local store); else NoSuchObject. ExpiredOrForged when the token is."""
 
     def delete(self, key: str) -> None:
         """Delete the object at `key`, if there is one."""
@@ -27,27 +45,3 @@ class BlobStore(Protocol):
 
     def check(self) -> None:
         """Raise StorageUnavailable unless the store answers."""
-
-
-class StorageUnavailable(Exception):
-    """The store did not answer or refused: vendor errors are translated to this."""
-
-
-def key_segment(value: str) -> str:
-    """One path segment of a key, safe on every store: no `/`, `\\`, `%`, control
-    characters, and never `.` or `..`. Other characters, non-ASCII included, stay."""
-    encoded = "".join(
-        "".join(f"%{byte:02X}" for byte in ch.encode())
-        if ch in "/\\%" or ord(ch) < 0x20 or ch == "\x7f"
-        else ch
-        for ch in value
-    )
-    return encoded.replace(".", "%2E") if encoded in {".", ".."} else encoded
-
-
-def snapshot_key(user: str, session_id: str, rev: int) -> str:
-    return f"{session_prefix(user, session_id)}{rev}.json"
-
-
-def session_prefix(user: str, session_id: str) -> str:
-    return f"solo/{key_segment(user)}/{session_id}/"

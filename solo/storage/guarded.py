@@ -12,10 +12,10 @@ import time
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
-from solo.bulkheads import Late, finished_within
-from solo.metrics import Outcome
-from solo.storage import BlobStore, StorageUnavailable
-from solo.storage.local import ExpiredOrForged
+from solo.domain.errors import StorageUnavailable
+from solo.runtime.bulkheads import Late, finished_within
+from solo.runtime.metrics import Outcome
+from solo.storage import BlobStore, ExpiredOrForged, NoSuchObject
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -29,7 +29,7 @@ class GuardedStore:
         deadline_seconds: float,
         observe: Callable[[str, Outcome, float], None],
     ) -> None:
-        self.store = store
+        self._store = store
         self._deadline = deadline_seconds
         self._observe = observe
         """Told each call's verb, outcome and seconds (queueing included)."""
@@ -38,29 +38,35 @@ class GuardedStore:
         )
 
     async def put(self, key: str, data: bytes) -> None:
-        await self.call(self.store.put, key, data)
+        await self._call(self._store.put, key, data)
 
     async def get(self, key: str) -> bytes | None:
-        return await self.call(self.store.get, key)
+        return await self._call(self._store.get, key)
 
     async def delete(self, key: str) -> None:
-        await self.call(self.store.delete, key)
+        await self._call(self._store.delete, key)
 
     async def delete_prefix(self, prefix: str) -> None:
-        await self.call(self.store.delete_prefix, prefix)
+        await self._call(self._store.delete_prefix, prefix)
+
+    async def download(self, token: str) -> bytes:
+        return await self._call(self._store.download, token)
+
+    async def remove_leftovers(self, older_than_seconds: float) -> int:
+        return await self._call(self._store.remove_leftovers, older_than_seconds)
 
     async def check(self, deadline_seconds: float) -> None:
-        await self.call_within(deadline_seconds, self.store.check)
+        await self._call_within(deadline_seconds, self._store.check)
 
     def url(self, key: str, ttl_seconds: int) -> str:
         """Signing a URL does no I/O on either store: it runs where it is called."""
-        return self.store.url(key, ttl_seconds)
+        return self._store.url(key, ttl_seconds)
 
-    async def call(self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        """Any blocking call on the store's threads, within the deadline."""
-        return await self.call_within(self._deadline, function, *args, **kwargs)
+    async def _call(self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """A blocking call on the store's threads, within the deadline."""
+        return await self._call_within(self._deadline, function, *args, **kwargs)
 
-    async def call_within(
+    async def _call_within(
         self, deadline_seconds: float, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs
     ) -> T:
         started = time.perf_counter()
@@ -74,8 +80,8 @@ class GuardedStore:
         except Late:
             outcome = "late"
             raise StorageUnavailable("the store did not answer in time") from None
-        except (FileNotFoundError, ExpiredOrForged):
-            outcome = "ok"  # the store answered: there is no such file, or no valid link
+        except (NoSuchObject, ExpiredOrForged):
+            outcome = "ok"  # the store answered: there is no such object, or no valid link
             raise
         finally:
             self._observe(function.__name__, outcome, time.perf_counter() - started)

@@ -10,16 +10,13 @@ import tempfile
 import time
 from urllib.parse import quote
 
+from solo.domain.errors import StorageUnavailable
 from solo.domain.model import Clock
-from solo.signing import BadSignature, Signer
-from solo.storage import StorageUnavailable
+from solo.security.signing import BadSignature, Signer
+from solo.storage import ExpiredOrForged, NoSuchObject
 
 INCOMING = ".incoming"
 """The folder of writes in progress; no key starts with it (keys start with `solo/`)."""
-
-
-class ExpiredOrForged(Exception):
-    """A download token that was tampered with, retargeted or is past its expiry."""
 
 
 class LocalBlobStore:
@@ -102,8 +99,7 @@ class LocalBlobStore:
         except OSError as exc:
             raise StorageUnavailable(str(exc)) from None
 
-    def open_signed(self, token: str) -> bytes:
-        """The object a download token names; ExpiredOrForged or FileNotFoundError."""
+    def download(self, token: str) -> bytes:
         try:
             key, expires = self._signer.unsign(token)
         except (BadSignature, ValueError):
@@ -113,11 +109,11 @@ class LocalBlobStore:
         try:
             path = self._path(key)
         except ValueError:
-            raise FileNotFoundError(key) from None
+            raise NoSuchObject(key) from None
         try:
             return path.read_bytes()
         except FileNotFoundError:
-            raise
+            raise NoSuchObject(key) from None
         except OSError as exc:
             raise StorageUnavailable(str(exc)) from None
 

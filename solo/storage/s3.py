@@ -12,7 +12,8 @@ if TYPE_CHECKING:
     from mypy_boto3_s3.type_defs import ObjectIdentifierTypeDef
 
 from solo import limits
-from solo.storage import StorageUnavailable
+from solo.domain.errors import StorageUnavailable
+from solo.storage import NoSuchObject
 
 _VENDOR_ERRORS = (BotoCoreError, ClientError)
 
@@ -61,6 +62,10 @@ class S3BlobStore:
             )
         except _VENDOR_ERRORS as exc:
             raise StorageUnavailable(_describe(exc)) from None
+
+    def download(self, token: str) -> bytes:
+        """S3's URLs are presigned for S3 itself: this server serves none of them."""
+        raise NoSuchObject(token)
 
     def delete(self, key: str) -> None:
         try:

@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from solo.auth import mint_token
+from solo.security.bearer import mint_token
 from solo.settings import Settings
 from tests.conftest import TEST_JWT_SECRET, UNTRIPPABLE_RATES, server_env
 from tests.support.server import LiveServer

@@ -70,7 +70,10 @@ def test_upgrading_carries_existing_sessions_into_the_revision_log(empty_databas
     try:
         for rev, (session_id, state) in enumerate(STATES.items(), start=3):
             session, encoded = sessions.get_session(
-                deps.unit_of_work(), deps.states, "олена", uuid.UUID(session_id)
+                deps.database.unit_of_work(),
+                deps.states,
+                owner="олена",
+                session_id=uuid.UUID(session_id),
             )
             assert (session.rev, session.checkpoint_rev, jsonvalue.decode(encoded)[0]) == (
                 rev,
@@ -78,14 +81,16 @@ def test_upgrading_carries_existing_sessions_into_the_revision_log(empty_databas
                 state,
             )
             writes.write(
-                deps.unit_of_work(),
+                deps.database.unit_of_work(),
                 deps.states,
-                "олена",
-                uuid.UUID(session_id),
-                from_headers("*", None),
-                Patch([{"op": "add", "path": "/після", "value": rev}]),
-                lambda: T0,
-                Settings().kept_log,
+                writes.Write(
+                    "олена",
+                    uuid.UUID(session_id),
+                    from_headers("*", None),
+                    Patch([{"op": "add", "path": "/після", "value": rev}]),
+                ),
+                clock=lambda: T0,
+                kept=Settings().kept_log,
             )
     finally:
         deps.close()

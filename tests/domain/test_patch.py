@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 
 from solo import limits
 from solo.domain import jsonvalue
+from solo.domain.errors import InvalidOps, StateTooLarge
 from solo.domain.patch import apply_patch
-from solo.errors import InvalidOps, StateTooLarge
 from tests.support.patches import json_values, operations, pointers, reference
 
 STATE = {"а": 1, "б": [1, 2], "в": {"г": "д"}}

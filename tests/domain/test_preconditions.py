@@ -1,7 +1,7 @@
 import pytest
 
+from solo.domain.errors import PreconditionFailed, RevMismatch
 from solo.domain.preconditions import from_headers, none_match, parse_entity_tags
-from solo.errors import PreconditionFailed, RevMismatch
 
 
 @pytest.mark.parametrize(

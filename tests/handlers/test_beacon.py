@@ -10,10 +10,12 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import sqlalchemy as sa
 
-from solo import errors
-from solo.app import create_app
-from solo.auth import Caller, SessionTokens
 from solo.db.models import SessionRow, TelemetryEventRow
+from solo.domain import errors as domain
+from solo.security.bearer import Caller
+from solo.security.session_tokens import SessionTokens
+from solo.web import refusals
+from solo.web.app import create_app
 from tests.support.bodies import error_body
 from tests.support.clients import SpecCheckedClient
 
@@ -42,7 +44,7 @@ def send_beacon(client, session_id, payload=EVENT, token=None, headers=None, raw
 
 def telemetry(deps, session_id):
     """The session's events as (owner, payload), read through the models' column types."""
-    with deps.engine.connect() as conn:
+    with deps.database.engine.connect() as conn:
         events = conn.execute(
             sa.select(TelemetryEventRow.owner, TelemetryEventRow.payload)
             .where(TelemetryEventRow.session_id == uuid.UUID(session_id))
@@ -89,7 +91,7 @@ def test_a_beacon_that_is_not_json_is_400(client):
     token = beacon_token(client, session_id)
     response = send_beacon(client, session_id, token=token, raw="не json".encode())
     assert response.status_code == 400
-    assert response.json() == error_body(response, errors.InvalidJson)
+    assert response.json() == error_body(response, refusals.InvalidJson)
 
 
 def test_the_token_does_not_open_another_sessions_beacon(client):
@@ -97,7 +99,7 @@ def test_the_token_does_not_open_another_sessions_beacon(client):
     response = send_beacon(client, other, token=beacon_token(client, mine))
     assert response.status_code == 403
     assert response.json() == error_body(
-        response, errors.Forbidden, message="This beacon token belongs to another session."
+        response, refusals.Forbidden, message="This beacon token belongs to another session."
     )
 
 
@@ -151,7 +153,7 @@ def test_a_strangers_session_is_404(client):
     session_id = create(client, user="олена")
     response = send_beacon(client, session_id, headers=client.auth("тарас"))
     assert response.status_code == 404
-    assert response.json() == error_body(response, errors.NotFound)
+    assert response.json() == error_body(response, domain.NotFound)
 
 
 def test_telemetry_keeps_only_the_newest_events(settings, deps):
@@ -174,7 +176,7 @@ def test_deleting_the_session_deletes_its_telemetry(client, deps):
         f"/sessions/{session_id}/", headers={**client.auth("олена"), "If-Match": "*"}
     )
     assert deleted.status_code == 204
-    with deps.engine.connect() as conn:
+    with deps.database.engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM telemetry_events")).scalar_one() == 0
 
 

@@ -17,7 +17,7 @@ import pytest
 from solo import limits
 from solo.handlers.revisions import _events
 from solo.services import sessions
-from solo.spec import load_spec
+from solo.web.spec import load_spec
 from tests.conftest import server_env
 from tests.support.clients import SpecCheckedClient
 from tests.support.server import LiveServer
@@ -195,7 +195,9 @@ def test_the_events_token_opens_that_sessions_events_and_nothing_else(servers, s
 
 def test_a_quiet_stream_sends_heartbeats(deps, monkeypatch):
     monkeypatch.setattr(limits, "EVENTS_HEARTBEAT_SECONDS", 0.05)
-    session, _ = sessions.create_session(deps.unit_of_work(), deps.states, "олена", {}, deps.clock)
+    session, _ = sessions.create_session(
+        deps.database.unit_of_work(), deps.states, owner="олена", state={}, clock=deps.clock
+    )
 
     async def first_three() -> list[bytes]:
         stream = _events(deps, "олена", session.id)

@@ -5,7 +5,7 @@ import datetime as dt
 
 import pytest
 
-from solo import errors
+from solo.web import refusals
 from tests.support.bodies import error_body
 
 
@@ -33,7 +33,7 @@ def test_an_expired_url_is_403(client, clock):
     response = client.get(url)
     assert response.status_code == 403
     assert response.json() == error_body(
-        response, errors.Forbidden, message="This link is expired or was altered."
+        response, refusals.Forbidden, message="This link is expired or was altered."
     )
 
 

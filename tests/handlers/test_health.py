@@ -1,7 +1,7 @@
 import dataclasses
 import uuid
 
-from solo import errors
+from solo.domain import errors as domain
 from tests.support.bodies import error_body
 
 
@@ -33,6 +33,6 @@ def test_readyz_is_503_when_the_store_does_not_answer(settings, make_client, tmp
     response = client.get("/readyz")
     assert response.status_code == 503
     assert response.json() == {
-        **error_body(response, errors.Unavailable({})),
+        **error_body(response, domain.Unavailable({})),
         "checks": {"database": "ok", "storage": "unavailable"},
     }

@@ -6,8 +6,10 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from solo import errors, limits
+from solo import limits
 from solo.db.models import ChangeRow
+from solo.domain import errors as domain
+from solo.web import refusals
 from tests.support.bodies import error_body, precondition_body
 
 STATE = {"назва": "Чернетка", "абзаци": ["перший"]}
@@ -107,13 +109,13 @@ def test_since_past_the_current_rev_is_400_and_a_strangers_session_404(client):
     assert ahead.status_code == 400
     assert ahead.json() == error_body(
         ahead,
-        errors.InvalidRequest(
+        refusals.InvalidRequest(
             "since: the session is at rev 0; ask for changes since at most that", field="since"
         ),
         field="since",
     )
     stranger = changes(client, session_id, since=0, user="тарас")
-    assert (stranger.status_code, stranger.json()) == (404, error_body(stranger, errors.NotFound))
+    assert (stranger.status_code, stranger.json()) == (404, error_body(stranger, domain.NotFound))
 
 
 def test_since_older_than_the_kept_log_is_410_naming_the_oldest_since(client, monkeypatch):
@@ -124,7 +126,7 @@ def test_since_older_than_the_kept_log_is_410_naming_the_oldest_since(client, mo
     gone = changes(client, session_id, since=0)
     assert gone.status_code == 410
     oldest = gone.json()["oldest_rev"]
-    assert gone.json() == error_body(gone, errors.ChangesCompacted(oldest), oldest_rev=oldest)
+    assert gone.json() == error_body(gone, domain.ChangesCompacted(oldest), oldest_rev=oldest)
     assert 0 < oldest <= 8 - 3
     kept = changes(client, session_id, since=oldest).json()
     assert [c["rev"] for c in kept["changes"]] == list(range(oldest + 1, 9))
@@ -156,7 +158,7 @@ def test_restore_is_locked_like_every_write_before_it_looks_for_the_rev(client):
     legacy = restore(client, session_id, 99, **{"X-Rev": "0"})
     assert (legacy.status_code, legacy.json()) == (
         409,
-        error_body(legacy, errors.RevMismatch, server_rev=1),
+        error_body(legacy, domain.RevMismatch, server_rev=1),
     )
     missing = restore(client, session_id, 0)
     assert (missing.status_code, missing.json()) == (412, precondition_body(missing, "missing"))
@@ -174,9 +176,9 @@ def test_a_rev_neither_kept_nor_snapshotted_is_422_and_a_snapshot_restores_it(cl
         diff(client, session_id, [{"op": "add", "path": f"/крок{n}", "value": n}])
     future = restore(client, session_id, 50, **{"If-Match": "*"})
     assert future.status_code == 422
-    assert future.json() == error_body(future, errors.RevisionUnavailable(50), rev=50)
+    assert future.json() == error_body(future, domain.RevisionUnavailable(50), rev=50)
     compacted = restore(client, session_id, 0, **{"If-Match": "*"})
-    assert compacted.json() == error_body(compacted, errors.RevisionUnavailable(0), rev=0)
+    assert compacted.json() == error_body(compacted, domain.RevisionUnavailable(0), rev=0)
     from_snapshot = restore(client, session_id, 1, **{"If-Match": "*"})
     assert from_snapshot.json()["restored_from"] == 1
     session = client.get(f"/sessions/{session_id}/", headers=client.auth("олена")).json()
@@ -206,7 +208,7 @@ def test_a_logged_change_that_no_longer_applies_is_the_servers_500_not_a_422(
     ).json()["id"]
     assert diff(client, session_id, RENAME).status_code == 200
     assert diff(client, session_id, APPEND).status_code == 200
-    with deps.engine.begin() as connection:
+    with deps.database.engine.begin() as connection:
         altered = connection.execute(
             sa.update(ChangeRow)
             .where(ChangeRow.rev == 1)
@@ -217,6 +219,6 @@ def test_a_logged_change_that_no_longer_applies_is_the_servers_500_not_a_422(
     read = cold.get(f"/sessions/{session_id}/", headers=cold.auth("олена"))
     restored = restore(cold, session_id, 1, **{"If-Match": '"2"'})
     assert (read.status_code, restored.status_code) == (500, 500)
-    assert read.json() == error_body(read, errors.InternalError)
-    assert restored.json() == error_body(restored, errors.InternalError)
+    assert read.json() == error_body(read, refusals.InternalError)
+    assert restored.json() == error_body(restored, refusals.InternalError)
     assert client.get(f"/sessions/{session_id}/", headers=client.auth("олена")).json()["rev"] == 2

@@ -5,7 +5,9 @@ import json
 
 import pytest
 
-from solo import errors, limits
+from solo import limits
+from solo.domain import errors as domain
+from solo.web import refusals
 from tests.support.bodies import error_body, precondition_body
 
 STATE = {"назва": "Чернетка", "теги": ["а", "б"], "вкладено": {"рівень": 1}}
@@ -123,7 +125,7 @@ def test_legacy_x_rev_mismatch_is_409_with_the_server_rev(client):
     session_id = create(client)
     response = diff(client, session_id, ADD_TITLE, **{"X-Rev": "5"})
     assert response.status_code == 409
-    assert response.json() == error_body(response, errors.RevMismatch, server_rev=0)
+    assert response.json() == error_body(response, domain.RevMismatch, server_rev=0)
 
 
 @pytest.mark.parametrize("x_rev", ["п'ять", "-1", "1.0", ""])
@@ -145,7 +147,7 @@ def test_a_strangers_session_is_404_before_any_precondition(client):
     session_id = create(client, user="олена")
     response = diff(client, session_id, [{"op": "зламати"}], user="тарас")
     assert response.status_code == 404
-    assert response.json() == error_body(response, errors.NotFound)
+    assert response.json() == error_body(response, domain.NotFound)
 
 
 def test_the_precondition_is_checked_before_the_ops(client):
@@ -215,7 +217,7 @@ def test_bad_ops_are_422_and_change_nothing(client, ops, op_index, reason):
     response = diff(client, session_id, ops, **{"If-Match": '"0"'})
     assert response.status_code == 422
     assert response.json() == error_body(
-        response, errors.InvalidOps, op_index=op_index, reason=reason
+        response, domain.InvalidOps, op_index=op_index, reason=reason
     )
     session = read(client, session_id)
     assert (session["rev"], session["state"]) == (0, STATE)
@@ -241,7 +243,7 @@ def test_a_diff_that_would_outgrow_the_state_limit_is_refused(client):
     )
     assert response.status_code == 422
     assert response.json() == error_body(
-        response, errors.StateTooLarge, limit=limits.STATE_SIZE_LIMIT
+        response, domain.StateTooLarge, limit=limits.STATE_SIZE_LIMIT
     )
     assert read(client, session_id)["rev"] == 1
 
@@ -277,7 +279,7 @@ def test_bad_ops_on_a_strangers_session_are_404(client):
         headers={**client.auth("тарас"), "If-Match": '"0"'},
     )
     assert response.status_code == 404
-    assert response.json() == error_body(response, errors.NotFound)
+    assert response.json() == error_body(response, domain.NotFound)
 
 
 @pytest.mark.parametrize(
@@ -330,7 +332,7 @@ def test_a_whole_state_whose_stored_form_outgrows_the_limit_is_422(client):
     )
     assert response.status_code == 422
     assert response.json() == error_body(
-        response, errors.StateTooLarge, limit=limits.STATE_SIZE_LIMIT
+        response, domain.StateTooLarge, limit=limits.STATE_SIZE_LIMIT
     )
     assert read(client, session_id)["rev"] == 0
 
@@ -340,7 +342,7 @@ def test_save_stream_of_anything_but_an_object_is_422_invalid_state(client, stat
     session_id = create(client)
     response = save(client, session_id, state, **{"If-Match": '"0"'})
     assert response.status_code == 422
-    assert response.json() == error_body(response, errors.InvalidState)
+    assert response.json() == error_body(response, domain.InvalidState)
 
 
 def test_save_stream_of_broken_json_is_400_invalid_json(client):
@@ -351,7 +353,7 @@ def test_save_stream_of_broken_json_is_400_invalid_json(client):
         headers={**client.auth("олена"), "Content-Type": "application/json", "If-Match": '"0"'},
     )
     assert response.status_code == 400
-    assert response.json() == error_body(response, errors.InvalidJson)
+    assert response.json() == error_body(response, refusals.InvalidJson)
 
 
 def test_save_stream_is_conditional_like_diff(client):
@@ -394,7 +396,7 @@ def test_a_body_without_a_content_type_is_415(client, method, suffix, body):
     headers = {**client.auth("олена"), "If-Match": '"0"'}
     response = client.request(method, path, content=body, headers=headers)
     assert response.status_code == 415
-    assert response.json() == error_body(response, errors.UnsupportedMediaType, media_type="")
+    assert response.json() == error_body(response, refusals.UnsupportedMediaType, media_type="")
     assert read(client, session_id)["rev"] == 0
 
 

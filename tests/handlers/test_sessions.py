@@ -8,9 +8,11 @@ import uuid
 import jwt
 import pytest
 
-from solo import errors, limits
+from solo import limits
+from solo.domain import errors as domain
+from solo.web import refusals
 from tests.conftest import TEST_JWT_SECRET
-from tests.support.bodies import error_body, precondition_body
+from tests.support.bodies import error_body, precondition_body, usual_message
 from tests.support.clients import ORIGIN
 
 STATE = {"назва": "Чернетка", "блоки": [{"тип": "абзац", "текст": "Привіт, світе"}]}
@@ -56,7 +58,7 @@ def test_a_state_whose_stored_form_outgrows_the_limit_is_422_though_its_body_fit
     )
     assert response.status_code == 422
     assert response.json() == error_body(
-        response, errors.StateTooLarge, limit=limits.STATE_SIZE_LIMIT
+        response, domain.StateTooLarge, limit=limits.STATE_SIZE_LIMIT
     )
     listed = client.get("/sessions/", headers=client.auth("олена"))
     assert listed.json() == {"items": [], "next_cursor": None}
@@ -76,7 +78,9 @@ def test_create_refuses_bodies_outside_the_schema(client, payload, field):
     response = client.post("/sessions/", json=payload, headers=client.auth("олена"))
     assert response.status_code == 400
     body = response.json()
-    assert body == error_body(response, errors.InvalidRequest, message=body["message"], field=field)
+    assert body == error_body(
+        response, refusals.InvalidRequest, message=body["message"], field=field
+    )
     assert body["message"].startswith(f"{field}: ")
 
 
@@ -85,7 +89,7 @@ def test_create_refuses_what_is_not_strict_json(client, raw):
     headers = {**client.auth("олена"), "Content-Type": "application/json"}
     response = client.post("/sessions/", content=raw, headers=headers)
     assert response.status_code == 400
-    assert response.json() == error_body(response, errors.InvalidJson)
+    assert response.json() == error_body(response, refusals.InvalidJson)
 
 
 def test_create_refuses_a_media_type_it_does_not_take(client):
@@ -93,7 +97,7 @@ def test_create_refuses_a_media_type_it_does_not_take(client):
     response = client.post("/sessions/", content=b"a,b", headers=headers)
     assert response.status_code == 415
     assert response.json() == error_body(
-        response, errors.UnsupportedMediaType, media_type="text/csv"
+        response, refusals.UnsupportedMediaType, media_type="text/csv"
     )
 
 
@@ -105,44 +109,57 @@ def _in(seconds: int) -> int:
     return int(dt.datetime.now(dt.UTC).timestamp()) + seconds
 
 
+MALFORMED = "The token is malformed or its signature is invalid."
+CHALLENGE = 'Bearer realm="solo"'
+REFUSED = 'Bearer realm="solo", error="invalid_token"'
+
+
 @pytest.mark.parametrize(
-    ("authorization", "message"),
+    ("authorization", "message", "reason", "challenge"),
     [
-        (None, errors.Unauthorized.default_message),
-        ("Basic b2xlbmE6cGFzcw==", errors.Unauthorized.default_message),
-        ("Bearer не-токен", None),
-        ("Bearer " + _token({"sub": "олена", "exp": _in(-10)}), "The token has expired."),
+        (None, usual_message(refusals.Unauthorized), "missing", CHALLENGE),
+        ("Basic b2xlbmE6cGFzcw==", usual_message(refusals.Unauthorized), "missing", CHALLENGE),
+        ("Bearer не-токен", MALFORMED, "invalid", REFUSED),
+        (
+            "Bearer " + _token({"sub": "олена", "exp": _in(-10)}),
+            "The token has expired.",
+            "expired",
+            REFUSED,
+        ),
         (
             "Bearer " + _token({"sub": "олена", "exp": _in(3600)}, secret="x" * 40),
-            "The token is malformed or its signature is invalid.",
+            MALFORMED,
+            "invalid",
+            REFUSED,
         ),
         (
             "Bearer " + _token({"sub": "олена", "exp": _in(3600)}, secret="", algorithm="none"),
             "The token's signing algorithm is not accepted.",
+            "invalid",
+            REFUSED,
         ),
-        (
-            "Bearer " + _token({"exp": _in(3600)}),
-            "The token is malformed or its signature is invalid.",
-        ),
+        ("Bearer " + _token({"exp": _in(3600)}), MALFORMED, "invalid", REFUSED),
         (
             "Bearer " + _token({"sub": "", "exp": _in(3600)}),
             "The token's subject is not a user id.",
+            "invalid",
+            REFUSED,
         ),
     ],
     ids=["missing", "basic", "garbage", "expired", "forged", "alg-none", "no-sub", "empty-sub"],
 )
-def test_every_bad_credential_is_401_with_a_bearer_challenge(client, authorization, message):
+def test_every_bad_credential_is_401_saying_why_with_a_bearer_challenge(
+    client, authorization, message, reason, challenge
+):
     headers = {"Authorization": authorization.encode()} if authorization else {}
     response = client.get("/sessions/", headers=headers)
     assert response.status_code == 401
-    assert response.headers["WWW-Authenticate"] == 'Bearer realm="solo"'
-    body = response.json()
-    expected = error_body(response, errors.Unauthorized)
-    if message is not None:
-        expected["message"] = message
-    else:
-        expected["message"] = body["message"]
-    assert body == expected
+    assert response.headers["WWW-Authenticate"] == challenge
+    assert response.json() == {
+        **error_body(response, refusals.Unauthorized),
+        "message": message,
+        "reason": reason,
+    }
 
 
 def test_get_answers_the_session_with_its_etag(client):
@@ -185,7 +202,7 @@ def test_another_users_session_is_indistinguishable_from_a_missing_one(client):
     missing = client.get(f"/sessions/{uuid.uuid4()}/", headers=client.auth("тарас"))
     for response in (stranger, missing):
         assert response.status_code == 404
-        assert response.json() == error_body(response, errors.NotFound)
+        assert response.json() == error_body(response, domain.NotFound)
         assert "ETag" not in response.headers
 
 
@@ -194,7 +211,7 @@ def test_a_malformed_session_id_is_invalid_request(client):
     assert response.status_code == 400
     body = response.json()
     assert body == error_body(
-        response, errors.InvalidRequest, message=body["message"], field="session_id"
+        response, refusals.InvalidRequest, message=body["message"], field="session_id"
     )
 
 
@@ -250,7 +267,9 @@ def test_list_refuses_bad_query_parameters(client, params, field):
     response = client.get("/sessions/", params=params, headers=client.auth("олена"))
     assert response.status_code == 400
     body = response.json()
-    assert body == error_body(response, errors.InvalidRequest, message=body["message"], field=field)
+    assert body == error_body(
+        response, refusals.InvalidRequest, message=body["message"], field=field
+    )
 
 
 def test_delete_with_the_current_etag_removes_the_session(client):
@@ -288,4 +307,4 @@ def test_delete_of_a_strangers_session_is_404_even_without_if_match(client):
     session_id, _ = create(client, user="олена")
     response = client.delete(f"/sessions/{session_id}/", headers=client.auth("тарас"))
     assert response.status_code == 404
-    assert response.json() == error_body(response, errors.NotFound)
+    assert response.json() == error_body(response, domain.NotFound)

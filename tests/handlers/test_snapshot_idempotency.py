@@ -5,7 +5,9 @@ import datetime as dt
 
 import pytest
 
-from solo import errors, limits
+from solo import limits
+from solo.domain import errors as domain
+from solo.web import refusals
 from tests.support.bodies import error_body
 
 KEY = "ключ"  # non-ASCII is not a visible ASCII key: used only where refusal is the point
@@ -63,7 +65,7 @@ def test_the_same_key_on_another_session_is_422(client):
     assert snapshot(client, first, "save-1").status_code == 201
     response = snapshot(client, second, "save-1")
     assert response.status_code == 422
-    assert response.json() == error_body(response, errors.IdempotencyKeyReused)
+    assert response.json() == error_body(response, domain.IdempotencyKeyReused)
 
 
 def test_keys_belong_to_their_user(client):
@@ -76,13 +78,13 @@ def test_keys_belong_to_their_user(client):
 
 def test_a_repeat_while_the_first_is_running_is_409(client, deps, clock):
     session_id = create(client)
-    with deps.unit_of_work() as uow:
+    with deps.database.unit_of_work() as uow:
         fingerprint = f"POST /api/v1/solo/sessions/{session_id}/snapshot/"
         uow.idempotency.claim("олена", "save-1", fingerprint, clock() + dt.timedelta(seconds=60))
         uow.commit()
     response = snapshot(client, session_id, "save-1")
     assert response.status_code == 409
-    assert response.json() == error_body(response, errors.IdempotencyInProgress)
+    assert response.json() == error_body(response, domain.IdempotencyInProgress)
 
 
 def test_errors_are_not_kept_so_the_key_can_be_retried(settings, clock, make_client, tmp_path):
@@ -117,7 +119,7 @@ def test_expired_keys_are_purged(client, deps, clock):
     snapshot(client, session_id, "save-1")
     clock.now += dt.timedelta(seconds=limits.IDEMPOTENCY_TTL_SECONDS)
     snapshot(client, session_id, "save-2")
-    with deps.unit_of_work() as uow:
+    with deps.database.unit_of_work() as uow:
         assert uow.idempotency.get("олена", "save-1") is None
 
 
@@ -131,7 +133,7 @@ def test_a_malformed_key_is_400(client, key):
     assert response.status_code == 400
     body = response.json()
     assert body == error_body(
-        response, errors.InvalidRequest, message=body["message"], field="Idempotency-Key"
+        response, refusals.InvalidRequest, message=body["message"], field="Idempotency-Key"
     )
 
 

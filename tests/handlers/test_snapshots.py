@@ -3,13 +3,13 @@
 import dataclasses
 import json
 
-import boto3
 import httpx2
 import pytest
 
-from solo import errors
+from solo.domain import errors as domain
 from tests.support.bodies import error_body
 from tests.support.clients import ORIGIN
+from tests.support.stores import is_local, stored_keys, stored_sizes
 
 STATE = {"документ": "Звіт", "розділи": [{"назва": "Вступ", "текст": "Привіт"}]}
 
@@ -46,21 +46,8 @@ def download(client, url):
     return httpx2.get(url, timeout=10)
 
 
-def stored_keys(deps):
-    return sorted(stored_sizes(deps))
-
-
-def stored_sizes(deps) -> dict[str, int]:
-    if deps.file_server is not None:
-        root = deps.file_server.root
-        return {str(p.relative_to(root)): p.stat().st_size for p in root.rglob("*.json")}
-    s3 = boto3.client("s3", endpoint_url=deps.settings.s3_endpoint_url)
-    listing = s3.list_objects_v2(Bucket=deps.blob_store.bucket)
-    return {item["Key"]: item["Size"] for item in listing.get("Contents", [])}
-
-
 def key_prefix(deps):
-    return "" if deps.file_server is not None else "префікс/"
+    return "" if is_local(deps.settings) else "префікс/"
 
 
 def test_a_snapshot_is_written_where_the_contract_says_and_downloads_without_a_token(client, deps):
@@ -69,9 +56,9 @@ def test_a_snapshot_is_written_where_the_contract_says_and_downloads_without_a_t
     assert response.status_code == 201
     body = response.json()
     assert body == {"rev": 0, "url": body["url"], "expires_at": "2026-11-26T09:15:00Z"}
-    origin = ORIGIN if deps.file_server is not None else deps.settings.s3_endpoint_url
+    origin = ORIGIN if is_local(deps.settings) else deps.settings.s3_endpoint_url
     assert body["url"].startswith(origin + "/")
-    assert stored_keys(deps) == [f"{key_prefix(deps)}solo/олена/{session_id}/0.json"]
+    assert stored_keys(deps.settings) == [f"{key_prefix(deps)}solo/олена/{session_id}/0.json"]
     downloaded = download(client, body["url"])
     assert downloaded.status_code == 200
     assert json.loads(downloaded.content) == {
@@ -90,7 +77,7 @@ def test_snapshotting_an_unchanged_rev_writes_nothing_again(client, deps, caplog
     assert (first.status_code, again.status_code) == (201, 200)
     assert again.json()["rev"] == 0
     assert "snapshot written" not in caplog.text
-    assert len(stored_keys(deps)) == 1
+    assert len(stored_keys(deps.settings)) == 1
 
 
 def test_latest_and_list_follow_the_revs_newest_first(client, deps):
@@ -110,7 +97,7 @@ def test_latest_and_list_follow_the_revs_newest_first(client, deps):
     page = client.get(f"/sessions/{session_id}/snapshots/", headers=auth).json()
     assert [item["rev"] for item in page["items"]] == [1, 0]
     assert page["next_before_rev"] is None
-    sizes = stored_sizes(deps)
+    sizes = stored_sizes(deps.settings)
     prefix = f"{key_prefix(deps)}solo/олена/{session_id}/"
     assert [item["size"] for item in page["items"]] == [
         sizes[f"{prefix}{rev}.json"] for rev in (1, 0)
@@ -146,7 +133,7 @@ def test_a_rev_without_a_snapshot_is_404(client):
     response = client.get(f"/sessions/{session_id}/snapshots/1/", headers=client.auth("олена"))
     assert response.status_code == 404
     assert response.json() == error_body(
-        response, errors.NotFound, message="This session has no snapshot of that rev."
+        response, domain.NotFound, message="This session has no snapshot of that rev."
     )
 
 
@@ -155,7 +142,7 @@ def test_latest_without_any_snapshot_is_404(client):
     response = client.get(f"/sessions/{session_id}/snapshot/latest/", headers=client.auth("олена"))
     assert response.status_code == 404
     assert response.json() == error_body(
-        response, errors.NotFound, message="This session has no snapshot yet."
+        response, domain.NotFound, message="This session has no snapshot yet."
     )
 
 
@@ -175,7 +162,7 @@ def test_a_strangers_session_is_404_everywhere(client, method, suffix):
         method, f"/sessions/{session_id}/{suffix}", headers=client.auth("тарас")
     )
     assert response.status_code == 404
-    assert response.json() == error_body(response, errors.NotFound)
+    assert response.json() == error_body(response, domain.NotFound)
 
 
 def test_export_is_a_json_attachment_of_session_state_and_snapshots(client):
@@ -207,7 +194,7 @@ def test_deleting_a_session_deletes_its_snapshots(client, deps):
         f"/sessions/{session_id}/", headers={**client.auth("олена"), "If-Match": "*"}
     )
     assert response.status_code == 204
-    assert stored_keys(deps) == [f"{key_prefix(deps)}solo/олена/{other}/0.json"]
+    assert stored_keys(deps.settings) == [f"{key_prefix(deps)}solo/олена/{other}/0.json"]
     gone = client.get(f"/sessions/{session_id}/snapshots/", headers=client.auth("олена"))
     assert gone.status_code == 404
 
@@ -227,7 +214,7 @@ def test_the_store_being_down_is_503_and_records_nothing(
     listed = client.get(f"/sessions/{session_id}/snapshots/", headers=client.auth("олена"))
     assert response.status_code == 503
     assert response.json() == {
-        **error_body(response, errors.Unavailable({})),
+        **error_body(response, domain.Unavailable({})),
         "checks": {"storage": "unavailable"},
     }
     assert listed.json()["items"] == []

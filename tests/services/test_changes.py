@@ -8,9 +8,9 @@ import pytest
 
 from solo import limits
 from solo.domain import jsonvalue
+from solo.domain.errors import ChangesCompacted
 from solo.domain.model import KeptLog, Patch
 from solo.domain.preconditions import from_headers
-from solo.errors import ChangesCompacted
 from solo.services import changes, sessions, writes
 
 T0 = dt.datetime(2026, 11, 26, 8, 0, tzinfo=dt.UTC)
@@ -26,21 +26,22 @@ def write_big_diffs(deps, session_id, count: int, kept: KeptLog) -> None:
             {"op": "remove", "path": "/тимчасове"},
         ]
         writes.write(
-            deps.unit_of_work(),
+            deps.database.unit_of_work(),
             deps.states,
-            "олена",
-            session_id,
-            from_headers("*", None),
-            Patch(copy.deepcopy(ops)),
-            lambda: T0,
-            kept,
+            writes.Write("олена", session_id, from_headers("*", None), Patch(copy.deepcopy(ops))),
+            clock=lambda: T0,
+            kept=kept,
         )
 
 
 @pytest.fixture
 def session_id(deps):
     session, _ = sessions.create_session(
-        deps.unit_of_work(), deps.states, "олена", {"назва": "чернетка"}, lambda: T0
+        deps.database.unit_of_work(),
+        deps.states,
+        owner="олена",
+        state={"назва": "чернетка"},
+        clock=lambda: T0,
     )
     return session.id
 
@@ -52,7 +53,9 @@ def test_a_page_is_read_in_slices_and_held_about_once(deps, session_id, monkeypa
     deps.states.discard(session_id)
     tracemalloc.start()
     try:
-        page = changes.changes_since(deps.unit_of_work(), "олена", session_id, 0, 1000)
+        page = changes.changes_since(
+            deps.database.unit_of_work(), owner="олена", session_id=session_id, since=0, limit=1000
+        )
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -65,13 +68,17 @@ def test_a_page_is_read_in_slices_and_held_about_once(deps, session_id, monkeypa
 def test_the_kept_log_stays_within_its_bytes_and_older_revisions_are_compacted(deps, session_id):
     kept = KeptLog(changes=1000, bytes=3 * limits.MIB)
     write_big_diffs(deps, session_id, 20, kept)
-    head, state = sessions.get_session(deps.unit_of_work(), deps.states, "олена", session_id)
+    head, state = sessions.get_session(
+        deps.database.unit_of_work(), deps.states, owner="олена", session_id=session_id
+    )
     assert (head.rev, jsonvalue.decode(state)[0]) == (20, {"назва": "чернетка"})
     assert head.kept_bytes <= kept.bytes
-    with deps.unit_of_work() as uow:
+    with deps.database.unit_of_work() as uow:
         logged = [change.rev for change in uow.log.changes(session_id, 0, 20)]
     # About seven 400 KB changes fit in 3 MiB; every one of them is the newest.
     assert logged == list(range(21 - len(logged), 21)) and 5 <= len(logged) <= 8
     with pytest.raises(ChangesCompacted) as compacted:
-        changes.changes_since(deps.unit_of_work(), "олена", session_id, 0, 100)
+        changes.changes_since(
+            deps.database.unit_of_work(), owner="олена", session_id=session_id, since=0, limit=100
+        )
     assert compacted.value.oldest_rev == logged[0] - 1

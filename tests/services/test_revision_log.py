@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 from solo import limits
 from solo.dependencies import Dependencies
 from solo.domain import jsonvalue
+from solo.domain.errors import InvalidOps
 from solo.domain.model import KeptLog, Patch, Replace
 from solo.domain.preconditions import from_headers
-from solo.errors import InvalidOps
 from solo.services import sessions, writes
 from tests.support.patches import json_values, operations, pointers, reference
 
@@ -62,7 +62,9 @@ def expected_after(state: dict, change) -> dict:
 
 
 def read(deps, session_id) -> dict:
-    _, state = sessions.get_session(deps.unit_of_work(), deps.states, "олена", session_id)
+    _, state = sessions.get_session(
+        deps.database.unit_of_work(), deps.states, owner="олена", session_id=session_id
+    )
     return jsonvalue.decode(state)[0]
 
 
@@ -88,7 +90,11 @@ def test_log_checkpoints_and_caches_agree_with_a_plain_dict(
     monkeypatch.setattr(limits, "CHECKPOINT_MAX_CHANGES", 3)
     start = {"назва": "чернетка", **FILLER}
     session, _ = sessions.create_session(
-        deps.unit_of_work(), deps.states, "олена", copy.deepcopy(start), lambda: T0
+        deps.database.unit_of_work(),
+        deps.states,
+        owner="олена",
+        state=copy.deepcopy(start),
+        clock=lambda: T0,
     )
     expected, sent = start, {}
     for index, change in enumerate(writes_made):
@@ -96,14 +102,11 @@ def test_log_checkpoints_and_caches_agree_with_a_plain_dict(
         fresh_change = copy.deepcopy(change)
         with contextlib.suppress(InvalidOps):
             made = writes.write(
-                writer.unit_of_work(),
+                writer.database.unit_of_work(),
                 writer.states,
-                "олена",
-                session.id,
-                from_headers("*", None),
-                fresh_change,
-                lambda: T0,
-                kept,
+                writes.Write("олена", session.id, from_headers("*", None), fresh_change),
+                clock=lambda: T0,
+                kept=kept,
             )
             sent[made.rev] = change.ops if isinstance(change, Patch) else None
         expected = expected_after(expected, change)
@@ -114,7 +117,7 @@ def test_log_checkpoints_and_caches_agree_with_a_plain_dict(
     finally:
         cold.close()
     assert read(deps, session.id) == read(second_process, session.id) == expected
-    with deps.unit_of_work() as uow:
+    with deps.database.unit_of_work() as uow:
         logged = uow.log.changes(session.id, 0, max(sent, default=0))
     # A log compacted down to its newest checkpoint keeps no change at all.
     oldest_kept = logged[0].rev if logged else max(sent, default=0) + 1
@@ -122,20 +125,26 @@ def test_log_checkpoints_and_caches_agree_with_a_plain_dict(
         change.rev: None if change.ops is None else jsonvalue.decode_canonical(change.ops)
         for change in logged
     } == {rev: ops for rev, ops in sent.items() if rev >= oldest_kept}
-    head = sessions.get_session(deps.unit_of_work(), deps.states, "олена", session.id)[0]
+    head = sessions.get_session(
+        deps.database.unit_of_work(), deps.states, owner="олена", session_id=session.id
+    )[0]
     assert head.kept_bytes == kept_bytes_of(deps, session.id)
     assert head.kept_bytes <= max(kept.bytes, head.size)
 
 
 def kept_bytes_of(deps, session_id) -> int:
     """What the session's log holds, counted by the database."""
-    with deps.engine.connect() as connection:
+    with deps.database.engine.connect() as connection:
         return sum(
             connection.execute(
                 sa.text(
                     f"SELECT COALESCE(SUM(LENGTH({column})), 0) FROM {table} WHERE session_id = :id"
                 ),
-                {"id": session_id if deps.engine.dialect.name == "postgresql" else session_id.hex},
+                {
+                    "id": session_id
+                    if deps.database.engine.dialect.name == "postgresql"
+                    else session_id.hex
+                },
             ).scalar_one()
             for table, column in (("changes", "ops"), ("checkpoints", "state"))
         )

@@ -11,9 +11,9 @@ import pytest
 from solo import limits
 from solo.dependencies import Dependencies
 from solo.domain import jsonvalue
+from solo.domain.errors import InvalidOps, NotFound, PreconditionFailed, RevMismatch, StateTooLarge
 from solo.domain.model import KeptLog, Patch, Replace, Revision
 from solo.domain.preconditions import from_headers
-from solo.errors import InvalidOps, NotFound, PreconditionFailed, RevMismatch, StateTooLarge
 from solo.services import sessions, writes
 
 T0 = dt.datetime(2026, 11, 26, 8, 0, tzinfo=dt.UTC)
@@ -30,26 +30,29 @@ def add(key, value) -> Patch:
 
 def write(deps, change, if_match="*", x_rev=None, owner="олена", session_id=None, kept=1000):
     return writes.write(
-        deps.unit_of_work(),
+        deps.database.unit_of_work(),
         deps.states,
-        owner,
-        session_id,
-        from_headers(if_match, x_rev),
-        change,
-        fixed_clock,
-        KeptLog(changes=kept, bytes=limits.CHANGES_KEPT_MB * limits.MIB),
+        writes.Write(owner, session_id, from_headers(if_match, x_rev), change),
+        clock=fixed_clock,
+        kept=KeptLog(changes=kept, bytes=limits.CHANGES_KEPT_MB * limits.MIB),
     )
 
 
 def read(deps, session_id, owner="олена"):
-    session, state = sessions.get_session(deps.unit_of_work(), deps.states, owner, session_id)
+    session, state = sessions.get_session(
+        deps.database.unit_of_work(), deps.states, owner=owner, session_id=session_id
+    )
     return session, jsonvalue.decode(state)[0]
 
 
 @pytest.fixture
 def session_id(deps):
     session, _ = sessions.create_session(
-        deps.unit_of_work(), deps.states, "олена", copy.deepcopy(START), fixed_clock
+        deps.database.unit_of_work(),
+        deps.states,
+        owner="олена",
+        state=copy.deepcopy(START),
+        clock=fixed_clock,
     )
     return session.id
 
@@ -63,7 +66,7 @@ def other_process(settings):
 
 
 def test_a_stale_compare_and_swap_writes_nothing(deps, session_id):
-    with deps.unit_of_work().write() as uow:
+    with deps.database.unit_of_work().write() as uow:
         current = uow.sessions.get("олена", session_id)
         moved = current.__class__(**{**current.__dict__, "rev": current.next_rev()})
         assert uow.sessions.advance(current, moved)
@@ -168,7 +171,11 @@ def test_a_whole_state_replaces_and_becomes_a_checkpoint(deps, other_process, se
 def test_a_patch_that_shifts_much_makes_a_checkpoint_so_no_reader_replays_it(deps):
     state = {"числа": list(range(100_000))}
     session, _ = sessions.create_session(
-        deps.unit_of_work(), deps.states, "олена", copy.deepcopy(state), fixed_clock
+        deps.database.unit_of_work(),
+        deps.states,
+        owner="олена",
+        state=copy.deepcopy(state),
+        clock=fixed_clock,
     )
     # 40 inserts at the front shift four million items: replaying that would cost far more
     # than loading the state (about 600 KB), though the ops themselves are 1.5 KB.
@@ -184,7 +191,7 @@ def test_checkpoints_follow_the_log_and_compaction_keeps_what_was_asked(deps, se
     session, state = read(deps, session_id)
     assert session.rev == 40
     assert 0 < session.checkpoint_rev <= 40
-    with deps.unit_of_work() as uow:
+    with deps.database.unit_of_work() as uow:
         kept = [change.rev for change in uow.log.changes(session_id, 0, 40)]
     assert kept == list(range(kept[0], 41))
     assert 10 <= len(kept) < 40, "the newest 10 are kept, and older ones were compacted"
@@ -204,12 +211,12 @@ def test_writing_a_missing_or_strangers_session_is_not_found(deps, session_id):
 
 def delete(deps, session_id, if_match, owner="олена"):
     return sessions.delete_session(
-        deps.unit_of_work(),
+        deps.database.unit_of_work(),
         deps.states,
-        owner,
-        session_id,
-        from_headers(if_match, None),
-        fixed_clock,
+        owner=owner,
+        session_id=session_id,
+        precondition=from_headers(if_match, None),
+        clock=fixed_clock,
     )
 
 
@@ -235,7 +242,7 @@ def test_a_patch_that_only_a_stale_cache_refuses_applies_to_the_real_head(deps, 
     other = Dependencies.build(settings)
     try:
         session, _ = sessions.create_session(
-            deps.unit_of_work(), deps.states, "олена", {}, fixed_clock
+            deps.database.unit_of_work(), deps.states, owner="олена", state={}, clock=fixed_clock
         )
         read(deps, session.id)
         write(other, add("абзац", "текст"), session_id=session.id)
@@ -255,7 +262,11 @@ def test_the_log_keeps_each_patch_as_sent_though_later_ops_change_what_earlier_o
     later ops left them. The state is large enough that neither write is a checkpoint."""
     filler = "ж" * 5000
     session, _ = sessions.create_session(
-        deps.unit_of_work(), deps.states, "олена", {**START, "заповнення": filler}, fixed_clock
+        deps.database.unit_of_work(),
+        deps.states,
+        owner="олена",
+        state={**START, "заповнення": filler},
+        clock=fixed_clock,
     )
     grows = [
         {"op": "add", "path": "/об'єкт", "value": {"список": [1]}},
@@ -277,7 +288,7 @@ def test_the_log_keeps_each_patch_as_sent_though_later_ops_change_what_earlier_o
         "об'єкт": {"список": [1, 2]},
         "пара": {"ліво": 1},
     }
-    with deps.unit_of_work() as uow:
+    with deps.database.unit_of_work() as uow:
         logged = uow.log.changes(session.id, 0, 2)
         checkpoint_rev = uow.sessions.get("олена", session.id).checkpoint_rev
     assert [jsonvalue.decode_canonical(change.ops) for change in logged] == [grows, shrinks]

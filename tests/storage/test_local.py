@@ -5,9 +5,11 @@ import os
 
 import pytest
 
-from solo.signing import Signer
-from solo.storage import StorageUnavailable, key_segment, snapshot_key
-from solo.storage.local import ExpiredOrForged, LocalBlobStore
+from solo.domain.errors import StorageUnavailable
+from solo.domain.keys import key_segment, snapshot_key
+from solo.security.signing import Signer
+from solo.storage import ExpiredOrForged, NoSuchObject
+from solo.storage.local import LocalBlobStore
 from tests.support.clock import START
 
 KEY = "ключ-підпису".encode()
@@ -64,10 +66,10 @@ def test_a_failed_write_leaves_nothing_behind(store, monkeypatch):
 def test_a_signed_url_opens_its_object_until_it_expires(store, clock):
     store.put("solo/олена/s/0.json", b"{}")
     token = store.url("solo/олена/s/0.json", 900).rsplit("/", 1)[1]
-    assert store.open_signed(token) == b"{}"
+    assert store.download(token) == b"{}"
     clock.now = NOW + dt.timedelta(seconds=900)
     with pytest.raises(ExpiredOrForged):
-        store.open_signed(token)
+        store.download(token)
 
 
 def test_a_retargeted_or_foreign_token_is_refused(store):
@@ -78,10 +80,10 @@ def test_a_retargeted_or_foreign_token_is_refused(store):
     beacon_purpose = Signer(KEY, "beacon").sign(["solo/тарас/t/0.json", expires])
     for token in (retargeted, beacon_purpose, "сміття", ""):
         with pytest.raises(ExpiredOrForged):
-            store.open_signed(token)
+            store.download(token)
 
 
 def test_a_signed_key_outside_the_layout_is_not_found(store):
     token = Signer(KEY, "file").sign(["../../etc/passwd", int(NOW.timestamp()) + 900])
-    with pytest.raises(FileNotFoundError):
-        store.open_signed(token)
+    with pytest.raises(NoSuchObject):
+        store.download(token)

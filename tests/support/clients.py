@@ -6,7 +6,7 @@ import datetime as dt
 
 from starlette.testclient import TestClient
 
-from solo.auth import mint_token
+from solo.security.bearer import mint_token
 from solo.settings import Settings
 from tests.support.spec import assert_conforms
 

@@ -9,7 +9,7 @@ from openapi_core import OpenAPI
 from openapi_core.datatypes import RequestParameters
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
-from solo.spec import SPEC_PATH
+from solo.web.spec import SPEC_PATH
 
 
 @functools.cache

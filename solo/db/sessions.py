@@ -1,0 +1,182 @@
+"""SQL for sessions: the only module that knows how a session's head is stored.
+
+Statements are built once: the hot path only binds values.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+
+from solo.db.models import CheckpointRow, SessionRow, UtcDateTime, table_of
+from solo.db.revisions import REVISIONS_CHANNEL, announcement
+from solo.domain.model import PageCursor, Session
+
+_sessions = table_of(SessionRow)
+_checkpoints = table_of(CheckpointRow)
+_this_session = sa.and_(
+    _sessions.c.id == sa.bindparam("session_id"), _sessions.c.owner == sa.bindparam("session_owner")
+)
+_GET = sa.select(_sessions).where(_this_session)
+_GET_FOR_UPDATE = _GET.with_for_update()
+_GET_HELD = _GET.with_for_update(read=True, key_share=True)
+_ADVANCE = (
+    sa.update(_sessions)
+    .where(_this_session, _sessions.c.rev == sa.bindparam("expected_rev"))
+    .values(
+        rev=sa.bindparam("new_rev"),
+        size=sa.bindparam("new_size"),
+        updated_at=sa.bindparam("new_updated_at"),
+        checkpoint_rev=sa.bindparam("new_checkpoint_rev"),
+        replay_cost=sa.bindparam("new_replay_cost"),
+        kept_bytes=sa.bindparam("new_kept_bytes"),
+    )
+)
+_DELETE = sa.delete(_sessions).where(_this_session, _sessions.c.rev == sa.bindparam("expected_rev"))
+_INSERT = sa.insert(_sessions)
+_ADVANCE_AND_LOG = sa.text(
+    # One statement, so one round trip in autocommit: the compare-and-swap, the change it
+    # logs, and the announcement when the session is watched, all or nothing.
+    """
+    WITH found AS (
+        SELECT * FROM sessions WHERE id = :session_id AND owner = :session_owner
+    ), advanced AS (
+        UPDATE sessions
+        SET rev = :new_rev, size = :new_size, updated_at = :new_updated_at,
+            replay_cost = :new_replay_cost, kept_bytes = :new_kept_bytes
+        WHERE id = :session_id AND owner = :session_owner AND rev = :expected_rev
+        RETURNING watched_until
+    ), logged AS (
+        INSERT INTO changes (session_id, rev, at, ops)
+        SELECT :session_id, :new_rev, :new_updated_at, :ops FROM advanced
+    ), announced AS (
+        SELECT pg_notify(:channel, :announcement) FROM advanced
+        WHERE watched_until > :new_updated_at
+    )
+    SELECT (SELECT count(*) FROM advanced) AS advanced,
+           (SELECT count(*) FROM announced) AS announced,
+           found.*
+    FROM (SELECT 1) AS one LEFT JOIN found ON true
+    """
+).bindparams(
+    sa.bindparam("session_id", type_=sa.Uuid()),
+    sa.bindparam("new_updated_at", type_=UtcDateTime()),
+    sa.bindparam("ops", type_=sa.LargeBinary()),
+)
+_INSERT_CHECKPOINT = sa.insert(_checkpoints)
+
+
+def _session(row: sa.Row[Any]) -> Session:
+    return Session(
+        id=row.id,
+        owner=row.owner,
+        rev=row.rev,
+        size=row.size,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        last_seen_at=row.last_seen_at,
+        checkpoint_rev=row.checkpoint_rev,
+        replay_cost=row.replay_cost,
+        kept_bytes=row.kept_bytes,
+        watched_until=row.watched_until,
+    )
+
+
+def _swap(current: Session, new: Session) -> dict[str, object]:
+    """The values a compare-and-swap binds: which head it expects, and what it becomes."""
+    return {
+        "session_id": current.id,
+        "session_owner": current.owner,
+        "expected_rev": current.rev,
+        "new_rev": new.rev,
+        "new_size": new.size,
+        "new_updated_at": new.updated_at,
+        "new_checkpoint_rev": new.checkpoint_rev,
+        "new_replay_cost": new.replay_cost,
+        "new_kept_bytes": new.kept_bytes,
+    }
+
+
+class SessionRepository:
+    def __init__(self, connection: sa.Connection) -> None:
+        self._db = connection
+
+    def add(self, session: Session, state: bytes) -> None:
+        """A new session, with its initial state as the checkpoint of its first rev."""
+        self._db.execute(_INSERT, dataclasses.asdict(session))
+        self._db.execute(
+            _INSERT_CHECKPOINT, {"session_id": session.id, "rev": session.rev, "state": state}
+        )
+
+    def get(
+        self, owner: str, session_id: uuid.UUID, *, for_update: bool = False, held: bool = False
+    ) -> Session | None:
+        """The session's head; `for_update` also locks its row until the transaction ends,
+        `held` only against its deletion (PostgreSQL `FOR KEY SHARE`: writers go on)."""
+        query = _GET_FOR_UPDATE if for_update else _GET_HELD if held else _GET
+        row = self._db.execute(query, {"session_id": session_id, "session_owner": owner}).first()
+        return None if row is None else _session(row)
+
+    def list_page(self, owner: str, after: PageCursor | None, limit: int) -> list[Session]:
+        """Newest first."""
+        query = sa.select(_sessions).where(_sessions.c.owner == owner)
+        if after is not None:
+            query = query.where(
+                sa.or_(
+                    _sessions.c.created_at < after.created_at,
+                    sa.and_(_sessions.c.created_at == after.created_at, _sessions.c.id < after.id),
+                )
+            )
+        query = query.order_by(_sessions.c.created_at.desc(), _sessions.c.id.desc())
+        return [_session(row) for row in self._db.execute(query.limit(limit))]
+
+    def advance(self, current: Session, new: Session) -> bool:
+        """The compare-and-swap: move the head from `current` to `new` only if the stored
+        rev is still `current.rev`."""
+        result = self._db.execute(_ADVANCE, _swap(current, new))
+        return result.rowcount == 1
+
+    def watch(self, session_ids: list[uuid.UUID], until: dt.datetime) -> None:
+        """Mark the sessions as streamed to some client until `until`."""
+        self._db.execute(
+            sa.update(_sessions).where(_sessions.c.id.in_(session_ids)).values(watched_until=until)
+        )
+
+    def heads(self, session_ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[int, dt.datetime]]:
+        """(rev, updated_at) of each of these sessions that exists, whoever owns it."""
+        rows = self._db.execute(
+            sa.select(_sessions.c.id, _sessions.c.rev, _sessions.c.updated_at).where(
+                _sessions.c.id.in_(session_ids)
+            )
+        )
+        return {row.id: (row.rev, row.updated_at) for row in rows}
+
+    def advance_and_log(
+        self, current: Session, new: Session, ops: bytes
+    ) -> tuple[bool, Session | None]:
+        """PostgreSQL, in autocommit: `advance` to a rev that changes no checkpoint, with the
+        change that made it logged (and announced if watched) in the same statement.
+        Whether it swapped, and the head it found (as it was before the swap)."""
+        announced = announcement(current.id, new.rev, new.updated_at)
+        row = self._db.execute(
+            _ADVANCE_AND_LOG,
+            {
+                **_swap(current, new),
+                "ops": ops,
+                "channel": REVISIONS_CHANNEL,
+                "announcement": announced,
+            },
+        ).one()
+        return row.advanced == 1, None if row.id is None else _session(row)
+
+    def delete(self, owner: str, session_id: uuid.UUID, expected_rev: int) -> bool:
+        """Delete the session (its log, checkpoints, snapshots and telemetry cascade)."""
+        result = self._db.execute(
+            _DELETE,
+            {"session_id": session_id, "session_owner": owner, "expected_rev": expected_rev},
+        )
+        return result.rowcount == 1

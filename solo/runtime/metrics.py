@@ -1,0 +1,101 @@
+"""Prometheus metrics, correct with several worker processes.
+
+`solo serve` sets PROMETHEUS_MULTIPROC_DIR to a folder of its own before any worker
+starts: every process then writes its values there, and whichever process answers
+`/metrics` adds them all up (prometheus-client's multiprocess mode). Without it (tests, an
+app embedded elsewhere) the values live in this object's own registry.
+
+Labels are bounded: operations are the spec's operationIds (`none` for what no operation
+routes to), statuses and error codes are the contract's, calls are the store's verbs.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Literal
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
+
+from solo import PROMETHEUS_MULTIPROC_DIR
+from solo.runtime.state_cache import StateCache
+
+NO_OPERATION = "none"
+_SECONDS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+
+Outcome = Literal["ok", "error", "late"]
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self._requests = Histogram(
+            "solo_http_request_duration_seconds",
+            "Requests by operation and status, and how long they took to answer.",
+            ["operation", "status"],
+            buckets=_SECONDS,
+            registry=self.registry,
+        )
+        self._errors = Counter(
+            "solo_http_errors",
+            "Error answers by operation and code: conflicts (precondition_failed, "
+            "rev_mismatch), refusals (payload_too_large, unsupported_media_type, "
+            "rate_limited), unavailable dependencies, ...",
+            ["operation", "code"],
+            registry=self.registry,
+        )
+        self._database = Histogram(
+            "solo_database_call_duration_seconds",
+            "Database work by outcome: ok, error (the database failed), late (no database "
+            "thread took it in time); the time on a database thread.",
+            ["outcome"],
+            buckets=_SECONDS,
+            registry=self.registry,
+        )
+        self._storage = Histogram(
+            "solo_storage_call_duration_seconds",
+            "Snapshot store calls by verb and outcome (ok, error, late: past its deadline).",
+            ["call", "outcome"],
+            buckets=_SECONDS,
+            registry=self.registry,
+        )
+        self._cache = Counter(
+            "solo_state_cache_lookups",
+            "State cache lookups by result (hit, miss): the hit ratio.",
+            ["result"],
+            registry=self.registry,
+        )
+        self._cache_seen = (0, 0)
+        self._request_series: dict[tuple[str, int], Histogram] = {}
+
+    def request(self, operation: str | None, status: int, seconds: float) -> None:
+        key = (operation or NO_OPERATION, status)
+        series = self._request_series.get(key)
+        if series is None:
+            series = self._request_series[key] = self._requests.labels(key[0], str(status))
+        series.observe(seconds)
+
+    def error(self, operation: str | None, code: str) -> None:
+        self._errors.labels(operation or NO_OPERATION, code).inc()
+
+    def database(self, outcome: Outcome, seconds: float) -> None:
+        self._database.labels(outcome).observe(seconds)
+
+    def storage(self, call: str, outcome: Outcome, seconds: float) -> None:
+        self._storage.labels(call, outcome).observe(seconds)
+
+    def count_cache(self, cache: StateCache) -> None:
+        """Add the cache's lookups since the last call (the cache counts them itself)."""
+        hits, misses = cache.hits, cache.misses
+        seen_hits, seen_misses = self._cache_seen
+        self._cache_seen = (hits, misses)
+        self._cache.labels("hit").inc(max(0, hits - seen_hits))
+        self._cache.labels("miss").inc(max(0, misses - seen_misses))
+
+    def exposition(self) -> bytes:
+        """The text format of every process's values (blocking: it reads their files)."""
+        if os.environ.get(PROMETHEUS_MULTIPROC_DIR):
+            registry = CollectorRegistry()
+            MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+            return generate_latest(registry)
+        return generate_latest(self.registry)
