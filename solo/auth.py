@@ -1,4 +1,4 @@
-"""Who is calling: bearer JWTs, and the signed session tokens that sendBeacon and
+"""Who is calling: bearer JWTs, and the sealed session tokens that sendBeacon and
 EventSource carry in the URL."""
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ import jwt
 
 from solo import limits
 from solo.errors import Forbidden, Unauthorized
+from solo.sealing import BadSeal, Sealer
 from solo.settings import Settings
-from solo.signing import BadSignature, Signer
 from solo.storage import key_segment
 
 
@@ -101,16 +101,16 @@ class SessionTokens:
     the caller's bearer token; for what a browser cannot send `Authorization` with."""
 
     def __init__(self, signing_key: bytes, purpose: str) -> None:
-        self._signer = Signer(signing_key, purpose)
+        self._sealer = Sealer(signing_key, purpose)
         self._purpose = purpose
 
     def mint(self, session_id: uuid.UUID, caller: Caller) -> str:
-        return self._signer.sign([str(session_id), caller.user, caller.expires_at])
+        return self._sealer.seal([str(session_id), caller.user, caller.expires_at])
 
     def caller_for(self, token: str, session_id: str, now: dt.datetime) -> Caller:
         try:
-            claimed_session, user, expires_at = self._signer.unsign(token)
-        except (BadSignature, ValueError):
+            claimed_session, user, expires_at = self._sealer.unseal(token)
+        except (BadSeal, ValueError):
             raise Unauthorized(f"The {self._purpose} token is malformed or forged.") from None
         if not isinstance(expires_at, int) or expires_at <= now.timestamp():
             raise Unauthorized(f"The {self._purpose} token has expired.")

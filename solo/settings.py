@@ -61,7 +61,8 @@ class Settings:
 
     @property
     def effective_signing_key(self) -> bytes:
-        """HMAC key for signed URLs; derived so a leaked URL never reveals the JWT secret."""
+        """The key that sealed tokens' keys are derived from (solo/sealing.py: download URLs,
+        beacon and events tokens); derived from the JWT secret when unset, never the secret."""
         if self.signing_key:
             return self.signing_key.encode()
         return hashlib.sha256(b"solo-signing:" + self.jwt_secret.encode()).digest()

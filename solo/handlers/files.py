@@ -14,7 +14,7 @@ async def download_file(token: str, deps: Dependencies) -> Answer:
     if deps.file_server is None:
         raise NotFound()
     try:
-        data = await deps.storage.call(deps.file_server.open_signed, token)
+        data = await deps.storage.call(deps.file_server.open_sealed, token)
     except ExpiredOrForged:
         raise Forbidden("This link is expired or was altered.") from None
     except FileNotFoundError:

@@ -16,6 +16,7 @@ from solo.auth import Caller, SessionTokens
 from solo.db.models import SessionRow, TelemetryEventRow
 from tests.support.bodies import error_body
 from tests.support.clients import SpecCheckedClient
+from tests.support.tokens import other_spellings, session_forms, shows_any, user_forms
 
 STATE = {"документ": "Лист", "абзаци": ["перший"]}
 EVENT = {"подія": "visibilitychange", "приховано": True}
@@ -145,6 +146,27 @@ def test_an_expired_or_tampered_token_is_401(client, deps):
         response = send_beacon(client, session_id, token=token)
         assert response.status_code == 401, token
         assert response.json()["error"] == "unauthorized"
+
+
+def test_a_token_spelled_otherwise_is_401(client):
+    session_id = create(client)
+    good = beacon_token(client, session_id)
+    for spelling in other_spellings(good):
+        response = send_beacon(client, session_id, token=spelling)
+        assert response.status_code == 401, spelling
+        assert response.json() == error_body(
+            response, errors.Unauthorized("The beacon token is malformed or forged.")
+        )
+    assert send_beacon(client, session_id, token=good).status_code == 204
+
+
+def test_the_session_documents_tokens_show_neither_user_nor_session(client):
+    session_id = create(client, user="олена.коваленко")
+    document = client.get(f"/sessions/{session_id}/", headers=client.auth("олена.коваленко"))
+    ids = user_forms("олена.коваленко") + session_forms(uuid.UUID(session_id))
+    for name in ("beacon_url", "events_url"):
+        token = parse_qs(urlsplit(document.json()[name]).query)["token"][0]
+        assert not shows_any(token, ids), name
 
 
 def test_a_strangers_session_is_404(client):
