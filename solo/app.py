@@ -85,7 +85,7 @@ def create_app(settings: Settings, deps: Dependencies | None = None) -> SoloAsyn
         security_map=SECURITY_MAP,
         strict_validation=True,
         validate_responses=settings.validate_responses,
-        validator_map=validator_map(),
+        validator_map=validator_map(spec),
         # The document is served as written by SpecDocumentMiddleware; the UI reads it there.
         swagger_ui_options=SwaggerUIOptions(serve_spec=False),
     )
