@@ -20,6 +20,7 @@ from solo import API_BASE_PATH, limits
 from solo import spec as openapi
 from solo.asgi_app import SoloAsyncApp
 from solo.dependencies import Dependencies
+from solo.metrics import LIFESPAN_STATE_KEY
 from solo.middleware.body_limit import BodyLimitMiddleware
 from solo.middleware.cors import Cors
 from solo.middleware.errors import RouteTable, exception_handler
@@ -53,7 +54,7 @@ def create_app(settings: Settings, deps: Dependencies | None = None) -> SoloAsyn
         RequestContextMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION, deps=deps
     )
     if settings.metrics:
-        app.add_middleware(MetricsEndpoint, position=MiddlewarePosition.BEFORE_EXCEPTION, deps=deps)
+        app.add_middleware(MetricsEndpoint, position=MiddlewarePosition.BEFORE_SWAGGER, deps=deps)
     if settings.cors_origins:
         app.add_middleware(
             Cors, position=MiddlewarePosition.BEFORE_EXCEPTION, origins=settings.cors_origins
@@ -95,16 +96,19 @@ def create_app(settings: Settings, deps: Dependencies | None = None) -> SoloAsyn
 
 
 @contextlib.asynccontextmanager
-async def _background_work(deps: Dependencies, _app: object) -> AsyncIterator[None]:
+async def _background_work(deps: Dependencies, _app: object) -> AsyncIterator[dict[str, object]]:
     """What a serving process does besides answering: sweeping the snapshot store, and
-    counting its state cache's lookups into the metrics."""
+    counting its state cache's lookups into the metrics.
+
+    The state it yields is the server's lifespan state: uvicorn hands it to its protocol
+    (solo/http_protocol.py), which counts the answers it gives without the app there."""
     loop = asyncio.get_running_loop()
     tasks = [
         loop.create_task(cleanup.sweeping(deps, deps.storage, deps.clock)),
         loop.create_task(_counting_cache(deps)),
     ]
     try:
-        yield
+        yield {LIFESPAN_STATE_KEY: deps.metrics}
     finally:
         for task in tasks:
             task.cancel()

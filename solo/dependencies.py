@@ -24,7 +24,7 @@ from solo.db.writer_lock import WriterLock
 from solo.domain.model import Clock
 from solo.errors import SoloError, Unavailable
 from solo.events import RevisionEvents
-from solo.metrics import Metrics, Outcome
+from solo.metrics import Exposition, Metrics, Outcome
 from solo.rate_limits import RateLimits
 from solo.services import events as events_service
 from solo.services.health import Readiness
@@ -66,6 +66,8 @@ class Dependencies:
     """The blob store when it is a local folder, whose URLs this server answers."""
     session_gate: KeyedGate
     metrics: Metrics
+    exposition: Exposition
+    """What `/metrics` answers, on its own thread, computed at most once a second."""
     clock: Clock = utc_now
 
     @classmethod
@@ -73,6 +75,7 @@ class Dependencies:
         engine = make_engine(settings.database_url, pool_size=settings.database_threads)
         store = open_blob_store(settings, clock)
         metrics = Metrics()
+        states = StateCache(settings.state_cache_mb * 1024 * 1024)
         writer_lock = _writer_lock(settings.database_url)
         threads = concurrent.futures.ThreadPoolExecutor(
             settings.database_threads, thread_name_prefix="solo-db"
@@ -82,7 +85,7 @@ class Dependencies:
             engine,
             writer_lock,
             threads,
-            StateCache(settings.state_cache_mb * 1024 * 1024),
+            states,
             _revision_events(settings.database_url, engine, writer_lock, threads, clock),
             TokenVerifier(settings),
             {
@@ -97,6 +100,7 @@ class Dependencies:
             store if isinstance(store, LocalBlobStore) else None,
             KeyedGate(limits.THREADS_PER_SESSION, limits.DATABASE_WAIT_SECONDS),
             metrics,
+            Exposition(metrics, states),
             clock,
         )
 
@@ -134,6 +138,7 @@ class Dependencies:
     def close(self) -> None:
         self.events.close()
         self.storage.close()
+        self.exposition.close()
         self.database_threads.shutdown(wait=True)
         self.engine.dispose()
         if self.writer_lock is not None:
