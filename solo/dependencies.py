@@ -16,7 +16,7 @@ from solo.db.listener import revision_listener
 from solo.db.runner import DatabaseThreads
 from solo.db.writer_lock import WriterLock
 from solo.domain.model import Clock
-from solo.runtime.metrics import Metrics
+from solo.runtime.metrics import Exposition, Metrics
 from solo.runtime.rate_limits import RateLimits
 from solo.runtime.revision_feed import RevisionEvents
 from solo.runtime.state_cache import StateCache
@@ -51,6 +51,8 @@ class Dependencies:
     store: GuardedStore
     """The snapshot store, on its own threads, each call within a deadline."""
     metrics: Metrics
+    exposition: Exposition
+    """What `/metrics` answers, on its own thread, computed at most once a second."""
     clock: Clock = utc_now
 
     @classmethod
@@ -60,6 +62,7 @@ class Dependencies:
         """Everything, from the settings; `blob_store` replaces the one SOLO_STORAGE_URL
         names (tests hand in one whose calls they can make fail)."""
         metrics = Metrics()
+        states = StateCache(settings.state_cache_mb * 1024 * 1024)
         database = DatabaseThreads(
             make_engine(settings.database_url, pool_size=settings.database_threads),
             writer_lock=_writer_lock(settings.database_url),
@@ -69,7 +72,7 @@ class Dependencies:
         return cls(
             settings=settings,
             database=database,
-            states=StateCache(settings.state_cache_mb * 1024 * 1024),
+            states=states,
             feed=_revision_feed(settings.database_url, database, clock),
             token_verifier=TokenVerifier(settings),
             session_tokens={
@@ -84,6 +87,7 @@ class Dependencies:
                 metrics.storage,
             ),
             metrics=metrics,
+            exposition=Exposition(metrics, states),
             clock=clock,
         )
 
@@ -94,6 +98,7 @@ class Dependencies:
     def close(self) -> None:
         self.feed.close()
         self.store.close()
+        self.exposition.close()
         self.database.close()
 
 

@@ -194,5 +194,9 @@ GRACEFUL_SHUTDOWN_SECONDS = 20
 METRICS_SYNC_SECONDS = 5
 """How often each process adds its state cache's lookups to the metrics."""
 
+METRICS_CACHE_SECONDS = 1
+"""A process computes what `/metrics` answers at most this often (reading every worker's
+files costs milliseconds of CPU); scrapes meanwhile share that answer."""
+
 REQUEST_ID_MAX_LENGTH = 200
 """Longest incoming X-Request-ID that is echoed rather than replaced."""

@@ -17,6 +17,8 @@ from solo.domain.model import KeptLog
 log = logging.getLogger(__name__)
 
 _ORIGIN = re.compile(r"https?://[^/?#\s@]+/?")
+_BEARER_TOKEN = re.compile(r"[A-Za-z0-9._~+/-]+=*")
+"""RFC 6750's b64token: what an `Authorization: Bearer` header can carry."""
 
 DEVELOPMENT_JWT_SECRET = "solo-development-secret-do-not-use-in-production"
 
@@ -53,6 +55,9 @@ class Settings:
     """One JSON line per answered request (SOLO_ACCESS_LOG)."""
     metrics: bool = True
     """Prometheus metrics at /metrics, outside the API (SOLO_METRICS)."""
+    metrics_token: str | None = None
+    """When set, /metrics answers only scrapes sending `Authorization: Bearer <it>`
+    (SOLO_METRICS_TOKEN); unset, it is open, as in development."""
     validate_responses: bool = False
     """Check every answer against the spec (tests and schemathesis turn it on; it costs
     a parse of every response body, see bench/RESULTS.md)."""
@@ -67,7 +72,8 @@ class Settings:
 
     @property
     def effective_signing_key(self) -> bytes:
-        """HMAC key for signed URLs; derived so a leaked URL never reveals the JWT secret."""
+        """The key that sealed tokens' keys are derived from (solo/sealing.py: download URLs,
+        beacon and events tokens); derived from the JWT secret when unset, never the secret."""
         if self.signing_key:
             return self.signing_key.encode()
         return hashlib.sha256(b"solo-signing:" + self.jwt_secret.encode()).digest()
@@ -128,6 +134,8 @@ def _convert(name: str, raw: str) -> object:
             if not origin.startswith(("http://", "https://")) and origin != "*":
                 raise ValueError(f"{origin!r} is not an origin like https://editor.example")
         return origins
+    if name == "metrics_token" and not _BEARER_TOKEN.fullmatch(raw):
+        raise ValueError("expected letters, digits and -._~+/ (a bearer token), then any =")
     if name == "public_url":
         if not _ORIGIN.fullmatch(raw):
             raise ValueError(

@@ -21,6 +21,7 @@ def test_the_defaults_are_the_embedded_ones():
         signed_url_ttl=limits.SIGNED_URL_TTL_SECONDS,
         cors_origins=(),
         public_url=None,
+        metrics_token=None,
     )
     assert settings.uses_development_secret
 
@@ -45,6 +46,7 @@ def test_every_variable_is_read():
         "SOLO_BODY_DEADLINE_SECONDS": "90",
         "SOLO_ACCESS_LOG": "false",
         "SOLO_METRICS": "false",
+        "SOLO_METRICS_TOKEN": "скрейп".encode().hex() + "-._~+/==",
     }
     settings = Settings.from_env(env)
     assert settings.database_url == env["SOLO_DATABASE_URL"]
@@ -57,6 +59,7 @@ def test_every_variable_is_read():
     assert settings.public_url == "https://solo.example:8443"
     assert (settings.storage_threads, settings.body_deadline_seconds) == (2, 90)
     assert (settings.access_log, settings.metrics) == (False, False)
+    assert settings.metrics_token == env["SOLO_METRICS_TOKEN"]
     assert not settings.uses_development_secret
 
 
@@ -69,6 +72,7 @@ def test_bad_values_are_all_reported_at_once():
         "SOLO_PUBLIC_URL": "https://solo.example/api",
         "SOLO_ACCESS_LOG": "так",
         "SOLO_BODY_DEADLINE_SECONDS": "0",
+        "SOLO_METRICS_TOKEN": "два слова",
     }
     with pytest.raises(SettingsError) as raised:
         Settings.from_env(env)

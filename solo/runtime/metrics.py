@@ -11,16 +11,23 @@ routes to), statuses and error codes are the contract's, calls are the store's v
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import os
+import time
+from collections.abc import Callable
 from typing import Literal
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from solo import PROMETHEUS_MULTIPROC_DIR
+from solo import PROMETHEUS_MULTIPROC_DIR, limits
 from solo.runtime.state_cache import StateCache
 
 NO_OPERATION = "none"
+LIFESPAN_STATE_KEY = "solo.metrics"
+"""The app's Metrics in the lifespan state, where uvicorn's protocol (solo/http_protocol.py)
+finds it to count the answers it gives without the app."""
 _SECONDS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 
 Outcome = Literal["ok", "error", "late"]
@@ -99,3 +106,46 @@ class Metrics:
             MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
             return generate_latest(registry)
         return generate_latest(self.registry)
+
+
+class Exposition:
+    """What `/metrics` answers, computed at most once per METRICS_CACHE_SECONDS in this
+    process, on a thread of its own, and shared by every scrape that arrives while it is
+    computed: a flood of scrapes costs one reading of the workers' files a second, and
+    takes no thread that requests need (connexion runs blocking work on the default pool).
+    A failed computation is not kept: the next scrape tries again."""
+
+    def __init__(
+        self,
+        metrics: Metrics,
+        states: StateCache,
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._metrics = metrics
+        self._states = states
+        self._monotonic = monotonic
+        self._thread = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="solo-metrics")
+        self._computing: asyncio.Task[bytes] | None = None
+        self._kept: tuple[float, bytes] | None = None
+
+    async def text(self) -> bytes:
+        now = self._monotonic()
+        if self._kept is not None and now - self._kept[0] < limits.METRICS_CACHE_SECONDS:
+            return self._kept[1]
+        if self._computing is None:
+            self._computing = asyncio.get_running_loop().create_task(self._compute(now))
+        return await asyncio.shield(self._computing)
+
+    async def _compute(self, started: float) -> bytes:
+        try:
+            self._metrics.count_cache(self._states)
+            loop = asyncio.get_running_loop()
+            text = await loop.run_in_executor(self._thread, self._metrics.exposition)
+            self._kept = (started, text)
+            return text
+        finally:
+            self._computing = None
+
+    def close(self) -> None:
+        self._thread.shutdown(wait=True)

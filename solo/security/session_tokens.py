@@ -8,7 +8,7 @@ import uuid
 
 from solo.security import CredentialRefused, NotThisResource
 from solo.security.bearer import Caller
-from solo.security.signing import BadSignature, Signer
+from solo.security.sealing import BadSeal, Sealer
 
 
 class SessionTokens:
@@ -16,16 +16,16 @@ class SessionTokens:
     the caller's bearer token; for what a browser cannot send `Authorization` with."""
 
     def __init__(self, signing_key: bytes, purpose: str) -> None:
-        self._signer = Signer(signing_key, purpose)
+        self._sealer = Sealer(signing_key, purpose)
         self._purpose = purpose
 
     def mint(self, session_id: uuid.UUID, caller: Caller) -> str:
-        return self._signer.sign([str(session_id), caller.user, caller.expires_at])
+        return self._sealer.seal([str(session_id), caller.user, caller.expires_at])
 
     def caller_for(self, token: str, session_id: str, now: dt.datetime) -> Caller:
         try:
-            claimed_session, user, expires_at = self._signer.unsign(token)
-        except (BadSignature, ValueError):
+            claimed_session, user, expires_at = self._sealer.unseal(token)
+        except (BadSeal, ValueError):
             raise CredentialRefused(
                 f"The {self._purpose} token is malformed or forged.", reason="invalid"
             ) from None

@@ -1,4 +1,5 @@
-"""Snapshots in a local folder, served by Solo itself at HMAC-signed URLs."""
+"""Snapshots in a local folder, served by Solo itself at URLs whose token is sealed (see
+solo/sealing.py: the storage key it names holds the user id)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from urllib.parse import quote
 
 from solo.domain.errors import StorageUnavailable
 from solo.domain.model import Clock
-from solo.security.signing import BadSignature, Signer
+from solo.security.sealing import BadSeal, Sealer
 from solo.storage import ExpiredOrForged, NoSuchObject
 
 INCOMING = ".incoming"
@@ -25,7 +26,7 @@ class LocalBlobStore:
     ) -> None:
         self.root = root
         self._incoming = root / INCOMING
-        self._signer = Signer(signing_key, "file")
+        self._sealer = Sealer(signing_key, "file")
         self._files_url = files_url
         self._clock = clock
 
@@ -60,7 +61,7 @@ class LocalBlobStore:
 
     def url(self, key: str, ttl_seconds: int) -> str:
         expires = int(self._clock().timestamp()) + ttl_seconds
-        return f"{self._files_url}/{quote(self._signer.sign([key, expires]), safe='')}"
+        return f"{self._files_url}/{quote(self._sealer.seal([key, expires]), safe='')}"
 
     def delete(self, key: str) -> None:
         try:
@@ -101,8 +102,8 @@ class LocalBlobStore:
 
     def download(self, token: str) -> bytes:
         try:
-            key, expires = self._signer.unsign(token)
-        except (BadSignature, ValueError):
+            key, expires = self._sealer.unseal(token)
+        except (BadSeal, ValueError):
             raise ExpiredOrForged() from None
         if not isinstance(expires, int) or expires <= self._clock().timestamp():
             raise ExpiredOrForged()

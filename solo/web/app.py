@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException
 
 from solo import API_BASE_PATH, limits
 from solo.dependencies import Dependencies
+from solo.runtime.metrics import LIFESPAN_STATE_KEY
 from solo.services import cleanup
 from solo.services.sessions import ensure_exists
 from solo.settings import Settings
@@ -56,7 +57,12 @@ def create_app(settings: Settings, deps: Dependencies | None = None) -> SoloAsyn
         RequestContextMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION, deps=deps
     )
     if settings.metrics:
-        app.add_middleware(MetricsEndpoint, position=MiddlewarePosition.BEFORE_EXCEPTION, deps=deps)
+        app.add_middleware(
+            MetricsEndpoint,
+            position=MiddlewarePosition.BEFORE_SWAGGER,
+            exposition=deps.exposition,
+            token=settings.metrics_token,
+        )
     if settings.cors_origins:
         app.add_middleware(
             Cors, position=MiddlewarePosition.BEFORE_EXCEPTION, origins=settings.cors_origins
@@ -88,7 +94,7 @@ def create_app(settings: Settings, deps: Dependencies | None = None) -> SoloAsyn
         security_map=SECURITY_MAP,
         strict_validation=True,
         validate_responses=settings.validate_responses,
-        validator_map=validator_map(),
+        validator_map=validator_map(spec),
         # The document is served as written by SpecDocumentMiddleware; the UI reads it there.
         swagger_ui_options=SwaggerUIOptions(serve_spec=False),
     )
@@ -98,16 +104,19 @@ def create_app(settings: Settings, deps: Dependencies | None = None) -> SoloAsyn
 
 
 @contextlib.asynccontextmanager
-async def _background_work(deps: Dependencies, _app: object) -> AsyncIterator[None]:
+async def _background_work(deps: Dependencies, _app: object) -> AsyncIterator[dict[str, object]]:
     """What a serving process does besides answering: sweeping the snapshot store, and
-    counting its state cache's lookups into the metrics."""
+    counting its state cache's lookups into the metrics.
+
+    The state it yields is the server's lifespan state: uvicorn hands it to its protocol
+    (solo/http_protocol.py), which counts the answers it gives without the app there."""
     loop = asyncio.get_running_loop()
     tasks = [
         loop.create_task(cleanup.sweeping(deps.database, deps.store, deps.clock)),
         loop.create_task(_counting_cache(deps)),
     ]
     try:
-        yield
+        yield {LIFESPAN_STATE_KEY: deps.metrics}
     finally:
         for task in tasks:
             task.cancel()

@@ -5,7 +5,9 @@ headers: a client could send gigabytes of one header) and no deadline on its arr
 what it refuses on its own (a request it cannot parse) it answers in plain text. This
 protocol bounds the head to REQUEST_HEAD_LIMIT bytes, closes a connection whose head has
 not arrived within REQUEST_HEAD_SECONDS, and answers refusals as `400 invalid_request` in
-the contract's shape with an `X-Request-ID`. Everything else is uvicorn's.
+the contract's shape with an `X-Request-ID`, counted in the app's metrics (operation
+`none`), which it finds in the lifespan state uvicorn gives every protocol. Everything else
+is uvicorn's.
 
 It relies on uvicorn's HttpToolsProtocol (`data_received`, `on_headers_complete`,
 `on_message_complete`, `send_400_response`), pinned in requirements.lock; tests/
@@ -21,6 +23,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from solo import limits
 from solo.domain import jsonvalue
+from solo.runtime.metrics import LIFESPAN_STATE_KEY, Metrics
 from solo.web.errors import answer_for
 from solo.web.refusals import InvalidRequest
 from solo.web.request_ids import REQUEST_ID_HEADER, fresh_request_id
@@ -36,6 +39,7 @@ class SoloHttpToolsProtocol(HttpToolsProtocol):
         self._head_bytes = 0
         self._in_head = True
         self._head_timer: asyncio.TimerHandle | None = None
+        self._head_started = 0.0
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -88,8 +92,16 @@ class SoloHttpToolsProtocol(HttpToolsProtocol):
         ]
         self.transport.write(b"\r\n".join(head) + b"\r\n\r\n" + body)
         self.transport.close()
+        self._count_refusal()
+
+    def _count_refusal(self) -> None:
+        metrics = self.app_state.get(LIFESPAN_STATE_KEY)
+        if isinstance(metrics, Metrics):  # absent when the app's lifespan did not run
+            metrics.request(None, 400, self.loop.time() - self._head_started)
+            metrics.error(None, _INVALID_REQUEST)
 
     def _start_head_timer(self) -> None:
+        self._head_started = self.loop.time()
         self._head_timer = self.loop.call_later(limits.REQUEST_HEAD_SECONDS, self._head_too_slow)
 
     def _stop_head_timer(self) -> None:

@@ -54,6 +54,24 @@ def rate_limit_groups(spec: dict[str, Any]) -> dict[str, str]:
     }
 
 
+def path_parameter_positions(spec: dict[str, Any]) -> dict[str, dict[str, int]]:
+    """Where each operation's path parameters sit in its path, by operationId: the index of
+    a parameter's segment counted from the path's end (whatever base path it is served
+    under), for reading a parameter as the request spelled it."""
+    positions: dict[str, dict[str, int]] = {}
+    for template, path_item in spec["paths"].items():
+        segments = template.split("/")
+        found = {
+            segment[1:-1]: index - len(segments)
+            for index, segment in enumerate(segments)
+            if segment.startswith("{") and segment.endswith("}")
+        }
+        for method in HTTP_METHODS:
+            if method in path_item:
+                positions[path_item[method]["operationId"]] = found
+    return positions
+
+
 def for_connexion(spec: dict[str, Any]) -> dict[str, Any]:
     """The document connexion routes and validates with.
 

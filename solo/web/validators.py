@@ -1,8 +1,11 @@
 """connexion's validators, made to raise Solo's errors with short, safe messages, to parse
-every JSON body once with Solo's strict decoder, and to build each schema's validator once."""
+every JSON body once with Solo's strict decoder, to read integer parameters only in their
+canonical spelling, and to build each schema's validator once."""
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -17,12 +20,14 @@ from connexion.validators import (
 )
 from jsonschema import Draft4Validator, ValidationError
 from jsonschema.exceptions import best_match
+from starlette.datastructures import QueryParams
 from starlette.types import Scope
 
 from solo import limits
 from solo.domain import jsonvalue
 from solo.web.refusals import InvalidJson, InvalidRequest
 from solo.web.scope import keep_body, kept_body
+from solo.web.spec import path_parameter_positions
 
 _MESSAGE_MAX = 200
 _SCHEMAS_CACHED = 1024
@@ -119,6 +124,14 @@ class JsonResponseValidator(JSONResponseBodyValidator):
 
 
 class SpecParameterValidator(ParameterValidator):
+    """Short messages naming the field, and integer parameters read only when canonical."""
+
+    def __init__(
+        self, *args: Any, path_positions: dict[str, dict[str, int]], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self._path_positions = path_positions
+
     @staticmethod
     def validate_parameter(
         parameter_type: str, value: Any, param: dict[str, Any], param_name: str | None = None
@@ -150,20 +163,59 @@ class SpecParameterValidator(ParameterValidator):
         }
         for location, check in checks.items():
             for param in self.parameters.get(location, []):
-                error = check(param, request)
+                error = self._loose_integer(param, request.scope) or check(param, request)
                 if error:
                     name = param["name"]
                     raise InvalidRequest(f"{name}: {short_message(error)}", field=name)
 
+    def _loose_integer(self, param: dict[str, Any], scope: Scope) -> str | None:
+        schema = param.get("schema", param)
+        if schema.get("type") != "integer":
+            return None
+        return noncanonical_integer(schema, self._texts(param, scope))
 
-def validator_map() -> dict[str, Any]:
+    def _texts(self, param: dict[str, Any], scope: Scope) -> list[str]:
+        """A query or path parameter's values as the request spelled them (percent-decoded):
+        connexion's router has already turned an integer path parameter into an int."""
+        if param["in"] == "query":
+            return QueryParams(scope.get("query_string", b"")).getlist(param["name"])
+        if param["in"] != "path":
+            return []
+        operation = scope.get("extensions", {}).get("connexion_routing", {}).get("operation_id")
+        position = self._path_positions.get(operation, {}).get(param["name"])
+        segments = scope["path"].split("/")
+        return [] if position is None or -position > len(segments) else [segments[position]]
+
+
+_CANONICAL_INTEGER = re.compile(r"0|[1-9][0-9]*")
+_CANONICAL_SIGNED_INTEGER = re.compile(r"0|-?[1-9][0-9]*")
+
+
+def noncanonical_integer(schema: dict[str, Any], texts: list[str]) -> str | None:
+    """Why an integer parameter's text is refused, if it is: only its canonical spelling is
+    read (digits without a leading zero; a `-` only where the schema allows negatives), as
+    every other number of the API. connexion converts with int(), which also takes `+3`,
+    ` 3`, `03`, `3_0` and other scripts' digits: several texts for one value, which a cache,
+    a log or another implementation would read apart."""
+    negatives = schema.get("minimum") is None or schema["minimum"] < 0
+    canonical = _CANONICAL_SIGNED_INTEGER if negatives else _CANONICAL_INTEGER
+    form = "an optional -, then digits" if negatives else "digits only"
+    for text in texts:
+        if not canonical.fullmatch(text):
+            return f"{text!r} is not a canonical integer ({form}, no leading zero)"
+    return None
+
+
+def validator_map(spec: dict[str, Any]) -> dict[str, Any]:
     body = MediaTypeDict(VALIDATOR_MAP["body"])
     body["*/*json"] = JsonBodyValidator
     response = MediaTypeDict(VALIDATOR_MAP["response"])
     response["*/*json"] = JsonResponseValidator
     return {
         **VALIDATOR_MAP,
-        "parameter": SpecParameterValidator,
+        "parameter": functools.partial(
+            SpecParameterValidator, path_positions=path_parameter_positions(spec)
+        ),
         "body": body,
         "response": response,
     }

@@ -12,12 +12,14 @@ import sqlalchemy as sa
 
 from solo.db.models import SessionRow, TelemetryEventRow
 from solo.domain import errors as domain
+from solo.security import CredentialRefused
 from solo.security.bearer import Caller
 from solo.security.session_tokens import SessionTokens
 from solo.web import refusals
 from solo.web.app import create_app
 from tests.support.bodies import error_body
 from tests.support.clients import SpecCheckedClient
+from tests.support.tokens import other_spellings, session_forms, shows_any, user_forms
 
 STATE = {"документ": "Лист", "абзаци": ["перший"]}
 EVENT = {"подія": "visibilitychange", "приховано": True}
@@ -143,10 +145,40 @@ def test_an_expired_or_tampered_token_is_401(client, deps):
     forged = SessionTokens(b"other key", "beacon").mint(
         uuid.UUID(session_id), Caller("олена", 2**40)
     )
-    for token in (expired, good[:-2] + ("AA" if good[-2:] != "AA" else "BB"), forged, "сміття"):
+    malformed = CredentialRefused("The beacon token is malformed or forged.", reason="invalid")
+    refusals_by_token = {
+        expired: CredentialRefused("The beacon token has expired.", reason="expired"),
+        good[:-2] + ("AA" if good[-2:] != "AA" else "BB"): malformed,
+        forged: malformed,
+        "сміття": malformed,
+    }
+    for token, refusal in refusals_by_token.items():
         response = send_beacon(client, session_id, token=token)
         assert response.status_code == 401, token
-        assert response.json()["error"] == "unauthorized"
+        assert response.json() == error_body(response, refusal, reason=refusal.reason)
+
+
+def test_a_token_spelled_otherwise_is_401(client):
+    session_id = create(client)
+    good = beacon_token(client, session_id)
+    for spelling in other_spellings(good):
+        response = send_beacon(client, session_id, token=spelling)
+        assert response.status_code == 401, spelling
+        assert response.json() == error_body(
+            response,
+            CredentialRefused("The beacon token is malformed or forged.", reason="invalid"),
+            reason="invalid",
+        )
+    assert send_beacon(client, session_id, token=good).status_code == 204
+
+
+def test_the_session_documents_tokens_show_neither_user_nor_session(client):
+    session_id = create(client, user="олена.коваленко")
+    document = client.get(f"/sessions/{session_id}/", headers=client.auth("олена.коваленко"))
+    ids = user_forms("олена.коваленко") + session_forms(uuid.UUID(session_id))
+    for name in ("beacon_url", "events_url"):
+        token = parse_qs(urlsplit(document.json()[name]).query)["token"][0]
+        assert not shows_any(token, ids), name
 
 
 def test_a_strangers_session_is_404(client):

@@ -1,4 +1,4 @@
-"""The local store: atomic writes, keys that cannot escape the root, signed downloads."""
+"""The local store: atomic writes, keys that cannot escape the root, sealed downloads."""
 
 import datetime as dt
 import os
@@ -7,7 +7,7 @@ import pytest
 
 from solo.domain.errors import StorageUnavailable
 from solo.domain.keys import key_segment, snapshot_key
-from solo.security.signing import Signer
+from solo.security.sealing import Sealer
 from solo.storage import ExpiredOrForged, NoSuchObject
 from solo.storage.local import LocalBlobStore
 from tests.support.clock import START
@@ -63,7 +63,7 @@ def test_a_failed_write_leaves_nothing_behind(store, monkeypatch):
     assert list((store.root / "solo/олена/s").iterdir()) == []
 
 
-def test_a_signed_url_opens_its_object_until_it_expires(store, clock):
+def test_a_sealed_url_opens_its_object_until_it_expires(store, clock):
     store.put("solo/олена/s/0.json", b"{}")
     token = store.url("solo/олена/s/0.json", 900).rsplit("/", 1)[1]
     assert store.download(token) == b"{}"
@@ -76,14 +76,14 @@ def test_a_retargeted_or_foreign_token_is_refused(store):
     store.put("solo/олена/s/0.json", b"{}")
     store.put("solo/тарас/t/0.json", b"{}")
     expires = int(NOW.timestamp()) + 900
-    retargeted = Signer(b"other key", "file").sign(["solo/тарас/t/0.json", expires])
-    beacon_purpose = Signer(KEY, "beacon").sign(["solo/тарас/t/0.json", expires])
+    retargeted = Sealer(b"other key", "file").seal(["solo/тарас/t/0.json", expires])
+    beacon_purpose = Sealer(KEY, "beacon").seal(["solo/тарас/t/0.json", expires])
     for token in (retargeted, beacon_purpose, "сміття", ""):
         with pytest.raises(ExpiredOrForged):
             store.download(token)
 
 
-def test_a_signed_key_outside_the_layout_is_not_found(store):
-    token = Signer(KEY, "file").sign(["../../etc/passwd", int(NOW.timestamp()) + 900])
+def test_a_sealed_key_outside_the_layout_is_not_found(store):
+    token = Sealer(KEY, "file").seal(["../../etc/passwd", int(NOW.timestamp()) + 900])
     with pytest.raises(NoSuchObject):
         store.download(token)

@@ -9,6 +9,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from solo.dependencies import Dependencies
 from solo.runtime import logs
+from solo.storage.factory import FILES_URL
 from solo.web import scope as connexion_scope
 from solo.web.request_ids import REQUEST_ID_HEADER, fresh_request_id, is_sane
 
@@ -58,11 +59,21 @@ class RequestContextMiddleware:
             logs.REQUEST_ID.reset(logged_as)
 
 
+_DOWNLOADS = FILES_URL + "/"
+_REDACTED_DOWNLOAD_PATH = _DOWNLOADS + "<redacted>"
+
+
+def _logged_path(path: str) -> str:
+    """The path as the access log shows it: a download's token is a credential (it opens
+    the snapshot until it expires), so everything after `files/` is left out."""
+    return _REDACTED_DOWNLOAD_PATH if path.startswith(_DOWNLOADS) else path
+
+
 def _log_access(scope: Scope, operation: str | None, status: int, seconds: float) -> None:
     logs.access.info(
         "%s %s %s",
         scope["method"],
-        scope["path"],
+        _logged_path(scope["path"]),
         status,
         extra={"operation": operation, "status": status, "ms": round(seconds * 1000, 3)},
     )
