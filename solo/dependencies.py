@@ -186,8 +186,9 @@ def _revision_events(
     on_postgresql = make_url(database_url).get_backend_name() == "postgresql"
     return RevisionEvents(
         watch=lambda ids, until: events_service.watch(unit_of_work(), ids, until),
-        poll=None if on_postgresql else lambda seen: events_service.news(unit_of_work(), seen),
+        catch_up=lambda delivered: events_service.news(unit_of_work(), delivered),
         listen=revision_listener(database_url) if on_postgresql else None,
+        polling=not on_postgresql,
         run_blocking=functools.partial(_in_thread, threads),
         clock=clock,
     )

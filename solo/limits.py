@@ -157,6 +157,11 @@ EVENTS_WATCH_RENEW_SECONDS = 20
 """A streamed session is marked as watched this long, renewed this often while streamed:
 writers announce revisions of watched sessions only (PostgreSQL NOTIFY is not free)."""
 
+EVENTS_LISTEN_KEEPALIVE_SECONDS = 10
+"""PostgreSQL: the LISTEN connection's TCP keepalive idle time (then probes every third of
+it, three times): a database lost without a word (a failover, a partition) is noticed, and
+listened to again, within about twice this."""
+
 CHECKPOINT_MAX_CHANGES = 500
 """A checkpoint of the whole state is written once this many changes were logged since
 the last one, or once the logged ops outgrow the state, whichever comes first."""

@@ -3,11 +3,9 @@ process's stream within a second, the stream answers as the spec says, and its t
 opens nothing else."""
 
 import asyncio
-import contextlib
+import concurrent.futures
 import dataclasses
 import json
-import queue
-import threading
 import time
 from urllib.parse import parse_qs, urlsplit
 
@@ -17,12 +15,13 @@ import pytest
 from solo import limits
 from solo.handlers.revisions import _events
 from solo.services import sessions
+from solo.settings import Settings
 from solo.spec import load_spec
-from tests.conftest import server_env
+from tests.conftest import TEST_JWT_SECRET, UNTRIPPABLE_RATES, server_env
 from tests.support.clients import SpecCheckedClient
+from tests.support.event_streams import SECOND, Stream
+from tests.support.listeners import Listeners
 from tests.support.server import LiveServer
-
-SECOND = 1.0
 
 
 @pytest.fixture
@@ -38,42 +37,6 @@ def servers(settings, tmp_path):
     finally:
         for server in started:
             server.stop()
-
-
-class Stream:
-    """An EventSource of sorts: reads events on a thread into a queue."""
-
-    def __init__(self, url: str, headers: dict[str, str] | None = None) -> None:
-        self.events: queue.Queue = queue.Queue()
-        self.opened = threading.Event()
-        self._client = httpx2.Client(timeout=httpx2.Timeout(5, read=None))
-        self._thread = threading.Thread(target=self._read, args=(url, headers or {}), daemon=True)
-        self._thread.start()
-        assert self.opened.wait(5), "the stream did not open"
-
-    def _read(self, url: str, headers: dict[str, str]) -> None:
-        with (
-            contextlib.suppress(httpx2.TransportError),
-            self._client.stream("GET", url, headers=headers) as response,
-        ):
-            self.response = response
-            self.opened.set()
-            block: list[str] = []
-            for line in response.iter_lines():
-                if line:
-                    block.append(line)
-                    continue
-                fields = dict(entry.split(": ", 1) for entry in block if not entry.startswith(":"))
-                if fields:
-                    self.events.put(fields)
-                block = []
-        self.events.put(None)
-
-    def next(self, within: float = SECOND * 2):
-        return self.events.get(timeout=within)
-
-    def close(self) -> None:
-        self._client.close()
 
 
 def create(server, headers, state=None):
@@ -207,3 +170,79 @@ def test_a_quiet_stream_sends_heartbeats(deps, monkeypatch):
     opened, *beats = asyncio.run(first_three())
     assert opened.startswith(b"event: rev\nid: 0\ndata: ")
     assert beats == [b": heartbeat\n\n", b": heartbeat\n\n"]
+
+
+WRITERS, WRITES_EACH = 8, 10
+
+
+def test_every_stream_sees_every_revision_while_eight_writers_use_two_processes(servers, settings):
+    """Each process delivers every revision, in order: its own writes, published at once,
+    never overtake another process's older ones."""
+    headers = SpecCheckedClient.token_headers(settings, "олена")
+    created = create(servers[0], headers)
+    streams = [
+        Stream(f"{server.api_url}/sessions/{created['id']}/events/", headers)
+        for server in servers * 3
+    ]
+
+    def writer(index: int) -> None:
+        for n in range(WRITES_EACH):
+            diff(servers[(index + n) % 2], created["id"], headers, f"автор{index}-{n}")
+
+    try:
+        with concurrent.futures.ThreadPoolExecutor(WRITERS) as pool:
+            list(pool.map(writer, range(WRITERS)))
+        head = WRITERS * WRITES_EACH
+        assert [stream.revs_until(head, SECOND * 2) for stream in streams] == [
+            list(range(head + 1))
+        ] * len(streams)
+    finally:
+        for stream in streams:
+            stream.close()
+
+
+ROUNDS = 5
+
+
+def test_streams_reach_the_head_after_their_listeners_are_killed_during_writes(
+    postgres_database_url, tmp_path
+):
+    """Revisions announced while a process's LISTEN connection is down are caught up when
+    it is back: every stream reaches the head, every revision in order."""
+    settings = Settings(
+        database_url=postgres_database_url,
+        storage_url=f"file://{tmp_path}/snapshots",
+        jwt_secret=TEST_JWT_SECRET,
+        **UNTRIPPABLE_RATES,
+    )
+    servers = [
+        LiveServer(server_env(settings), log_path=tmp_path / f"server-{index}.log")
+        for index in range(2)
+    ]
+    listeners = Listeners(postgres_database_url)
+    headers = SpecCheckedClient.token_headers(settings, "олена")
+    created = create(servers[0], headers)
+    streams = [
+        Stream(f"{server.api_url}/sessions/{created['id']}/events/", headers)
+        for server in servers * 3
+    ]
+    try:
+        assert [stream.revs_until(0, SECOND * 2) for stream in streams] == [[0]] * 6
+        listeners.wait_for(2, SECOND * 5)
+        for round_ in range(ROUNDS):
+            assert listeners.terminate() == 2
+            for server in servers:
+                diff(server, created["id"], headers, f"раунд{round_}-{server.port}")
+            listeners.wait_for(2, SECOND * 5)
+        back = time.monotonic()
+        head = 2 * ROUNDS
+        assert [stream.revs_until(head, SECOND * 2) for stream in streams] == [
+            list(range(1, head + 1))
+        ] * len(streams)
+        assert time.monotonic() - back < SECOND * 2
+    finally:
+        listeners.close()
+        for stream in streams:
+            stream.close()
+        for server in servers:
+            server.stop()
