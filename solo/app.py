@@ -8,6 +8,7 @@ import functools
 import gc
 import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
 from connexion import ConnexionMiddleware
 from connexion.exceptions import ProblemException
@@ -20,6 +21,7 @@ from solo import API_BASE_PATH, limits
 from solo import spec as openapi
 from solo.asgi_app import SoloAsyncApp
 from solo.dependencies import Dependencies
+from solo.http_protocol import ON_SHUTDOWN
 from solo.middleware.body_limit import BodyLimitMiddleware
 from solo.middleware.cors import Cors
 from solo.middleware.errors import RouteTable, exception_handler
@@ -95,16 +97,17 @@ def create_app(settings: Settings, deps: Dependencies | None = None) -> SoloAsyn
 
 
 @contextlib.asynccontextmanager
-async def _background_work(deps: Dependencies, _app: object) -> AsyncIterator[None]:
+async def _background_work(deps: Dependencies, _app: object) -> AsyncIterator[dict[str, Any]]:
     """What a serving process does besides answering: sweeping the snapshot store, and
-    counting its state cache's lookups into the metrics."""
+    counting its state cache's lookups into the metrics. Its state tells the HTTP protocol
+    how to end the event streams when shutdown begins."""
     loop = asyncio.get_running_loop()
     tasks = [
         loop.create_task(cleanup.sweeping(deps, deps.storage, deps.clock)),
         loop.create_task(_counting_cache(deps)),
     ]
     try:
-        yield
+        yield {ON_SHUTDOWN: deps.events.shut_down}
     finally:
         for task in tasks:
             task.cancel()

@@ -46,6 +46,9 @@ _NEVER = dt.datetime.min.replace(tzinfo=dt.UTC)
 GONE = RevisionEvent(-1, _NEVER)
 """Published when a streamed session no longer exists: its streams say so and end."""
 
+SHUT_DOWN = RevisionEvent(-2, _NEVER)
+"""Handed to every stream when the process shuts down: they end at once."""
+
 
 def event_of(rev: int, updated_at: dt.datetime) -> RevisionEvent:
     """The event another process announced: a revision, or GONE."""
@@ -115,6 +118,7 @@ class RevisionEvents:
         self._feeds: dict[uuid.UUID, _Feed] = {}
         self._wanted: set[uuid.UUID] = set()
         self._wake = asyncio.Event()
+        self._shut_down = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._stop = threading.Event()
@@ -127,6 +131,8 @@ class RevisionEvents:
         session is marked as watched before the context is entered."""
         self._start()
         queue: asyncio.Queue[RevisionEvent] = asyncio.Queue()
+        if self._shut_down:
+            queue.put_nowait(SHUT_DOWN)
         feed = self._feeds.get(session_id)
         first = feed is None
         if feed is None:
@@ -167,6 +173,15 @@ class RevisionEvents:
         """The LISTEN connection (re)started: what was announced before is caught up."""
         if self._loop is not None and not self._loop.is_closed():
             self._loop.call_soon_threadsafe(self._want_all)
+
+    def shut_down(self) -> None:
+        """End every stream of this process now (it is shutting down), and later ones at
+        once; called again, it does nothing."""
+        if self._shut_down:
+            return
+        self._shut_down = True
+        for feed in self._feeds.values():
+            feed.send(SHUT_DOWN)
 
     def close(self) -> None:
         self._stop.set()

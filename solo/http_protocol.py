@@ -7,9 +7,14 @@ protocol bounds the head to REQUEST_HEAD_LIMIT bytes, closes a connection whose 
 not arrived within REQUEST_HEAD_SECONDS, and answers refusals as `400 invalid_request` in
 the contract's shape with an `X-Request-ID`. Everything else is uvicorn's.
 
+When shutdown begins, uvicorn asks each connection to finish its response (`shutdown`),
+then waits up to its graceful timeout: an event stream never finishes by itself, so this
+protocol also calls what the app's lifespan put in its state under ON_SHUTDOWN, which ends
+every stream at once, terminated as a chunked response should be.
+
 It relies on uvicorn's HttpToolsProtocol (`data_received`, `on_headers_complete`,
-`on_message_complete`, `send_400_response`), pinned in requirements.lock; tests/
-test_http_protocol.py drives it over real sockets.
+`on_message_complete`, `send_400_response`, `shutdown`, `app_state`: the lifespan state),
+pinned in requirements.lock; tests/test_http_protocol.py drives it over real sockets.
 """
 
 from __future__ import annotations
@@ -23,6 +28,9 @@ from solo import limits
 from solo.domain import jsonvalue
 from solo.errors import REQUEST_ID_HEADER, InvalidRequest
 from solo.request_ids import fresh_request_id
+
+ON_SHUTDOWN = "solo.on_shutdown"
+"""The key, in the state the app's lifespan yields, of what to call when shutdown begins."""
 
 _UNPARSABLE = "The request is not HTTP/1.1 this server can read."
 _HEAD_TOO_LARGE = f"The request line and headers pass {limits.REQUEST_HEAD_LIMIT} bytes."
@@ -64,6 +72,12 @@ class SoloHttpToolsProtocol(HttpToolsProtocol):
     def on_message_complete(self) -> None:
         super().on_message_complete()
         self._in_head, self._head_bytes = True, 0
+
+    def shutdown(self) -> None:
+        super().shutdown()
+        on_shutdown = self.app_state.get(ON_SHUTDOWN)
+        if on_shutdown is not None:
+            on_shutdown()
 
     def send_400_response(self, msg: str) -> None:
         """What uvicorn answers to a request it cannot parse, in the contract's shape."""

@@ -157,6 +157,11 @@ EVENTS_WATCH_RENEW_SECONDS = 20
 """A streamed session is marked as watched this long, renewed this often while streamed:
 writers announce revisions of watched sessions only (PostgreSQL NOTIFY is not free)."""
 
+EVENTS_RETRY_MILLISECONDS = 1000
+"""The `retry:` an event stream opens with: an EventSource whose stream ends (a server
+shutting down, a network drop) reconnects after this long, in every browser (their own
+defaults range from 3 to 5 seconds)."""
+
 EVENTS_LISTEN_KEEPALIVE_SECONDS = 10
 """PostgreSQL: the LISTEN connection's TCP keepalive idle time (then probes every third of
 it, three times): a database lost without a word (a failover, a partition) is noticed, and

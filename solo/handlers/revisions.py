@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import uuid
 from collections.abc import AsyncIterator
+from typing import Any
 
 from connexion import request
 from starlette.responses import Response, StreamingResponse
@@ -14,7 +16,7 @@ from solo.dependencies import Dependencies
 from solo.domain import preconditions
 from solo.domain.jsonvalue import encode, timestamp, with_members
 from solo.errors import NotFound
-from solo.events import GONE, RevisionEvent
+from solo.events import GONE, SHUT_DOWN, RevisionEvent
 from solo.handlers import Answer, conditional
 from solo.handlers.representations import json_answer, write_result
 from solo.services import changes as feed
@@ -22,6 +24,7 @@ from solo.services import events as event_service
 from solo.services import restore
 from solo.validators import parsed_body
 
+_EVENT_STREAM = "text/event-stream"
 _STREAM_HEADERS = {"Cache-Control": "private, no-cache"}
 
 
@@ -57,39 +60,70 @@ async def restore_session(session_id: str, user: str, deps: Dependencies) -> Ans
     return json_answer({**write_result(revision), "restored_from": body["rev"]}, 200, headers)
 
 
-async def stream_events(session_id: str, user: str, deps: Dependencies) -> Answer:
+async def stream_events(
+    session_id: str, user: str, token_info: dict[str, Any], deps: Dependencies
+) -> Answer:
+    """The session's event stream; HEAD: the headers alone."""
     session = uuid.UUID(session_id)
     await deps.in_database_thread(event_service.head, deps.unit_of_work(), user, session)
+    if request.method == "HEAD":
+        return StreamingResponse((), media_type=_EVENT_STREAM, headers=_STREAM_HEADERS)
+    expires_at = dt.datetime.fromtimestamp(token_info["exp"], dt.UTC)
     return StreamingResponse(
-        _events(deps, user, session), media_type="text/event-stream", headers=_STREAM_HEADERS
+        _events(deps, user, session, expires_at), media_type=_EVENT_STREAM, headers=_STREAM_HEADERS
     )
 
 
-async def _events(deps: Dependencies, user: str, session_id: uuid.UUID) -> AsyncIterator[bytes]:
-    """The current revision, then each new one, with heartbeats, until the session goes.
-    Subscribed before the current revision is read, so no revision falls in between."""
+async def _events(
+    deps: Dependencies, user: str, session_id: uuid.UUID, expires_at: dt.datetime
+) -> AsyncIterator[bytes]:
+    """The current revision, then each new one, with heartbeats, until the session is
+    deleted or the credential expires (each said in a last event), or the process shuts
+    down. Subscribed before the current revision is read, so no revision falls between."""
     async with deps.events.subscribed(session_id) as queue:
         try:
             session = await deps.in_database_thread(
                 event_service.head, deps.unit_of_work(), user, session_id
             )
         except NotFound:
+            yield _deleted(session_id)
             return
         last = session.rev
-        yield _event(RevisionEvent(session.rev, session.updated_at))
+        yield _RETRY + _revision(RevisionEvent(session.rev, session.updated_at))
         while True:
+            left = (expires_at - deps.clock()).total_seconds()
+            if left <= 0:
+                yield _expired(expires_at)
+                return
             try:
-                event = await asyncio.wait_for(queue.get(), limits.EVENTS_HEARTBEAT_SECONDS)
+                event = await asyncio.wait_for(
+                    queue.get(), min(left, limits.EVENTS_HEARTBEAT_SECONDS)
+                )
             except TimeoutError:
-                yield b": heartbeat\n\n"
+                if left > limits.EVENTS_HEARTBEAT_SECONDS:
+                    yield b": heartbeat\n\n"
                 continue
+            if event is SHUT_DOWN:
+                return
             if event is GONE:
+                yield _deleted(session_id)
                 return
             if event.rev > last:
                 last = event.rev
-                yield _event(event)
+                yield _revision(event)
 
 
-def _event(event: RevisionEvent) -> bytes:
+_RETRY = b"retry: %d\n" % limits.EVENTS_RETRY_MILLISECONDS
+
+
+def _revision(event: RevisionEvent) -> bytes:
     data = encode({"rev": event.rev, "updated_at": timestamp(event.updated_at)})
     return b"event: rev\nid: %d\ndata: %s\n\n" % (event.rev, data)
+
+
+def _expired(expires_at: dt.datetime) -> bytes:
+    return b"event: expired\ndata: %s\n\n" % encode({"expires_at": timestamp(expires_at)})
+
+
+def _deleted(session_id: uuid.UUID) -> bytes:
+    return b"event: deleted\ndata: %s\n\n" % encode({"id": str(session_id)})

@@ -5,14 +5,17 @@ opens nothing else."""
 import asyncio
 import concurrent.futures
 import dataclasses
+import datetime as dt
 import json
 import time
 from urllib.parse import parse_qs, urlsplit
 
 import httpx2
+import jwt
 import pytest
 
 from solo import limits
+from solo.domain.jsonvalue import timestamp
 from solo.handlers.revisions import _events
 from solo.services import sessions
 from solo.settings import Settings
@@ -37,6 +40,11 @@ def servers(settings, tmp_path):
     finally:
         for server in started:
             server.stop()
+
+
+def compact(value) -> str:
+    """JSON as the server writes it."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def create(server, headers, state=None):
@@ -68,11 +76,10 @@ def test_a_stream_follows_every_revision_whichever_server_wrote_it(servers, sett
     try:
         first = stream.next()
         assert first == {
+            "retry": str(limits.EVENTS_RETRY_MILLISECONDS),
             "event": "rev",
             "id": "0",
-            "data": json.dumps(
-                {"rev": 0, "updated_at": created["updated_at"]}, separators=(",", ":")
-            ),
+            "data": compact({"rev": 0, "updated_at": created["updated_at"]}),
         }
         for n, server in enumerate([writer, writer, streamer, writer], start=1):
             started = time.monotonic()
@@ -107,6 +114,7 @@ def test_the_stream_answers_as_the_spec_says_and_ends_with_its_session(servers, 
             headers={**headers, "If-Match": "*"},
         )
         assert deleted.status_code == 204
+        assert stream.next() == {"event": "deleted", "data": compact({"id": created["id"]})}
         assert stream.next() is None
     finally:
         stream.close()
@@ -126,8 +134,10 @@ def test_a_deleted_session_ends_its_streams_on_every_server_at_once(servers, set
             headers={**headers, "If-Match": "*"},
         )
         assert deleted.status_code == 204
-        assert [stream.next() for stream in streams] == [None, None]
+        said = {"event": "deleted", "data": compact({"id": created["id"]})}
+        assert [stream.next() for stream in streams] == [said, said]
         assert time.monotonic() - started < SECOND * 2
+        assert [stream.next() for stream in streams] == [None, None]
     finally:
         for stream in streams:
             stream.close()
@@ -156,20 +166,50 @@ def test_the_events_token_opens_that_sessions_events_and_nothing_else(servers, s
     assert (stranger.status_code, stranger.json()["error"]) == (404, "not_found")
 
 
-def test_a_quiet_stream_sends_heartbeats(deps, monkeypatch):
+def test_a_quiet_stream_sends_heartbeats(make_client, settings, clock, monkeypatch):
     monkeypatch.setattr(limits, "EVENTS_HEARTBEAT_SECONDS", 0.05)
-    session, _ = sessions.create_session(deps.unit_of_work(), deps.states, "олена", {}, deps.clock)
+    _, deps = make_client(settings, clock)
+    session, _ = sessions.create_session(deps.unit_of_work(), deps.states, "олена", {}, clock)
 
     async def first_three() -> list[bytes]:
-        stream = _events(deps, "олена", session.id)
+        stream = _events(deps, "олена", session.id, clock.now + dt.timedelta(hours=1))
         try:
             return [await anext(stream) for _ in range(3)]
         finally:
             await stream.aclose()
 
     opened, *beats = asyncio.run(first_three())
-    assert opened.startswith(b"event: rev\nid: 0\ndata: ")
+    assert opened == (
+        b'retry: 1000\nevent: rev\nid: 0\ndata: {"rev":0,"updated_at":"%s"}\n\n'
+        % clock.stamp.encode()
+    )
     assert beats == [b": heartbeat\n\n", b": heartbeat\n\n"]
+
+
+def test_a_stream_says_expired_and_ends_when_its_credential_expires(
+    make_client, settings, clock, monkeypatch
+):
+    monkeypatch.setattr(limits, "EVENTS_HEARTBEAT_SECONDS", 0.05)
+    _, deps = make_client(settings, clock)
+    session, _ = sessions.create_session(deps.unit_of_work(), deps.states, "олена", {}, clock)
+    expires_at = clock.now + dt.timedelta(minutes=1)
+
+    async def until_the_end() -> list[bytes]:
+        stream = _events(deps, "олена", session.id, expires_at)
+        said = [await anext(stream), await anext(stream)]
+        clock.now = expires_at
+        while len(said) < 5:  # an ended stream says no more; one that goes on beats
+            try:
+                said.append(await anext(stream))
+            except StopAsyncIteration:
+                break
+        await stream.aclose()
+        return said[1:]
+
+    assert asyncio.run(until_the_end()) == [
+        b": heartbeat\n\n",
+        b'event: expired\ndata: {"expires_at":"2026-11-26T09:01:00Z"}\n\n',
+    ]
 
 
 WRITERS, WRITES_EACH = 8, 10
@@ -246,3 +286,27 @@ def test_streams_reach_the_head_after_their_listeners_are_killed_during_writes(
             stream.close()
         for server in servers:
             server.stop()
+
+
+def test_a_stream_says_expired_and_ends_when_its_token_does(servers, settings):
+    headers = SpecCheckedClient.token_headers(settings, "олена", ttl=2)
+    server = servers[0]
+    created = create(server, headers)
+    token = headers["Authorization"].removeprefix("Bearer ")
+    expires_at = jwt.decode(token, options={"verify_signature": False})["exp"]
+    streams = [
+        Stream(f"{server.api_url}/sessions/{created['id']}/events/", headers),
+        Stream(created["events_url"]),
+    ]
+    expired = {
+        "event": "expired",
+        "data": compact({"expires_at": timestamp(dt.datetime.fromtimestamp(expires_at, dt.UTC))}),
+    }
+    try:
+        assert [stream.next()["id"] for stream in streams] == ["0", "0"]
+        assert [stream.next(within=SECOND * 4) for stream in streams] == [expired, expired]
+        assert time.time() >= expires_at
+        assert [stream.next() for stream in streams] == [None, None]
+    finally:
+        for stream in streams:
+            stream.close()
