@@ -98,12 +98,13 @@ def create_app(settings: Settings, deps: Dependencies | None = None) -> SoloAsyn
 
 @contextlib.asynccontextmanager
 async def _background_work(deps: Dependencies, _app: object) -> AsyncIterator[dict[str, Any]]:
-    """What a serving process does besides answering: sweeping the snapshot store, and
-    counting its state cache's lookups into the metrics. Its state tells the HTTP protocol
-    how to end the event streams when shutdown begins."""
+    """What a serving process does besides answering: sweeping the snapshot store, renewing
+    its event streams' leases, and counting its state cache's lookups into the metrics. Its
+    state tells the HTTP protocol how to end the event streams when shutdown begins."""
     loop = asyncio.get_running_loop()
     tasks = [
         loop.create_task(cleanup.sweeping(deps, deps.storage, deps.clock)),
+        loop.create_task(deps.stream_slots.renewing()),
         loop.create_task(_counting_cache(deps)),
     ]
     try:

@@ -11,7 +11,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 
-from solo import PROMETHEUS_MULTIPROC_DIR, limits, logs
+from solo import PROMETHEUS_MULTIPROC_DIR, descriptors, limits, logs
 from solo.settings import Settings, SettingsError
 
 
@@ -62,6 +62,9 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
 
         if settings.database_url.startswith("sqlite"):
             upgrade(settings.database_url)
+        # Before the workers start, so that they inherit it: each derives from it how many
+        # event streams it may hold (solo/descriptors.py).
+        descriptors.raise_to_hard_limit()
         uvicorn.run(
             "solo.app:create_app_from_env",
             host=host,

@@ -14,7 +14,7 @@ from typing import ParamSpec, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from solo import limits
+from solo import descriptors, limits
 from solo.auth import SessionTokens, TokenVerifier
 from solo.bulkheads import KeyedGate, Late, started_within
 from solo.db.engine import make_engine
@@ -34,6 +34,7 @@ from solo.storage import BlobStore
 from solo.storage.factory import open_blob_store
 from solo.storage.guarded import GuardedStore
 from solo.storage.local import LocalBlobStore
+from solo.stream_slots import StreamSlots
 
 P = ParamSpec("P")
 SESSION_TOKEN_PURPOSES = ("beacon", "events")
@@ -54,6 +55,8 @@ class Dependencies:
     """The only threads that talk to the database; the pool has a connection for each."""
     states: StateCache
     events: RevisionEvents
+    stream_slots: StreamSlots
+    """Places of event streams: per user and session (shared with Redis), per process."""
     token_verifier: TokenVerifier
     session_tokens: dict[str, SessionTokens]
     """The tokens of `beacon_url` and `events_url`, by purpose."""
@@ -84,6 +87,7 @@ class Dependencies:
             threads,
             StateCache(settings.state_cache_mb * 1024 * 1024),
             _revision_events(settings.database_url, engine, writer_lock, threads, clock),
+            StreamSlots(settings, descriptors.streams_allowed()),
             TokenVerifier(settings),
             {
                 purpose: SessionTokens(settings.effective_signing_key, purpose)
@@ -133,6 +137,7 @@ class Dependencies:
 
     def close(self) -> None:
         self.events.close()
+        self.stream_slots.close()
         self.storage.close()
         self.database_threads.shutdown(wait=True)
         self.engine.dispose()

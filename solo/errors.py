@@ -21,6 +21,7 @@ SoloError                       base: an answer in the contract's error shape (�
 ├── IdempotencyKeyReused  422   an Idempotency-Key reused for another session or path
 ├── RevisionUnavailable   422   a restore names a rev that no snapshot or kept change can rebuild
 ├── RateLimited           429   the user's budget for this endpoint group is spent
+├── TooManyStreams        429   the user or the session holds as many event streams as allowed
 ├── InternalError         500   anything unexpected; never carries internals
 └── Unavailable           503   a dependency (database, storage) does not answer in time
 """
@@ -266,6 +267,25 @@ class RateLimited(SoloError):
         return {"Retry-After": str(self.retry_after), **self.rate_headers}
 
 
+class TooManyStreams(SoloError):
+    status, code = 429, "too_many_streams"
+    default_message = "Too many open event streams: close one, or retry later."
+
+    def __init__(self, *, limit: int, scope: str) -> None:
+        super().__init__()
+        self.limit, self.scope = limit, scope
+
+    def details(self) -> dict[str, Any]:
+        return {
+            "limit": self.limit,
+            "scope": self.scope,
+            "retry_after": limits.EVENT_STREAM_LEASE_SECONDS,
+        }
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(limits.EVENT_STREAM_LEASE_SECONDS)}
+
+
 class InternalError(SoloError):
     status, code = 500, "internal_error"
 
@@ -274,8 +294,8 @@ class Unavailable(SoloError):
     status, code = 503, "unavailable"
     default_message = "A dependency of the server does not answer."
 
-    def __init__(self, checks: dict[str, str]) -> None:
-        super().__init__()
+    def __init__(self, checks: dict[str, str], message: str | None = None) -> None:
+        super().__init__(message)
         self.checks = checks
 
     def details(self) -> dict[str, Any]:

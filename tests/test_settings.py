@@ -45,6 +45,8 @@ def test_every_variable_is_read():
         "SOLO_BODY_DEADLINE_SECONDS": "90",
         "SOLO_ACCESS_LOG": "false",
         "SOLO_METRICS": "false",
+        "SOLO_EVENT_STREAMS_PER_USER": "64",
+        "SOLO_EVENT_STREAMS_PER_SESSION": "3",
     }
     settings = Settings.from_env(env)
     assert settings.database_url == env["SOLO_DATABASE_URL"]
@@ -57,6 +59,7 @@ def test_every_variable_is_read():
     assert settings.public_url == "https://solo.example:8443"
     assert (settings.storage_threads, settings.body_deadline_seconds) == (2, 90)
     assert (settings.access_log, settings.metrics) == (False, False)
+    assert (settings.event_streams_per_user, settings.event_streams_per_session) == (64, 3)
     assert not settings.uses_development_secret
 
 
@@ -69,6 +72,7 @@ def test_bad_values_are_all_reported_at_once():
         "SOLO_PUBLIC_URL": "https://solo.example/api",
         "SOLO_ACCESS_LOG": "так",
         "SOLO_BODY_DEADLINE_SECONDS": "0",
+        "SOLO_EVENT_STREAMS_PER_USER": str(limits.EVENT_STREAMS_PER_USER_MAX + 1),
     }
     with pytest.raises(SettingsError) as raised:
         Settings.from_env(env)

@@ -10,6 +10,7 @@ from typing import Any
 
 from connexion import request
 from starlette.responses import Response, StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from solo import limits
 from solo.dependencies import Dependencies
@@ -22,6 +23,7 @@ from solo.handlers.representations import json_answer, write_result
 from solo.services import changes as feed
 from solo.services import events as event_service
 from solo.services import restore
+from solo.stream_slots import Slot, StreamSlots
 from solo.validators import parsed_body
 
 _EVENT_STREAM = "text/event-stream"
@@ -63,15 +65,29 @@ async def restore_session(session_id: str, user: str, deps: Dependencies) -> Ans
 async def stream_events(
     session_id: str, user: str, token_info: dict[str, Any], deps: Dependencies
 ) -> Answer:
-    """The session's event stream; HEAD: the headers alone."""
+    """The session's event stream, once a slot is free for it; HEAD: the headers alone."""
     session = uuid.UUID(session_id)
     await deps.in_database_thread(event_service.head, deps.unit_of_work(), user, session)
+    slot = await deps.stream_slots.take(user, session)
     if request.method == "HEAD":
+        await deps.stream_slots.give_back(slot)
         return StreamingResponse((), media_type=_EVENT_STREAM, headers=_STREAM_HEADERS)
     expires_at = dt.datetime.fromtimestamp(token_info["exp"], dt.UTC)
-    return StreamingResponse(
-        _events(deps, user, session, expires_at), media_type=_EVENT_STREAM, headers=_STREAM_HEADERS
-    )
+    return _EventStream(_events(deps, user, session, expires_at), slot, deps.stream_slots)
+
+
+class _EventStream(StreamingResponse):
+    """The stream, which gives its slot back however it ends (its client gone included)."""
+
+    def __init__(self, events: AsyncIterator[bytes], slot: Slot, slots: StreamSlots) -> None:
+        super().__init__(events, media_type=_EVENT_STREAM, headers=_STREAM_HEADERS)
+        self._slot, self._slots = slot, slots
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            await self._slots.give_back(self._slot)
 
 
 async def _events(

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import queue
+import socket
 import threading
+from urllib.parse import urlsplit
 
 import httpx2
 
@@ -60,3 +62,35 @@ class Stream:
             assert event is not None and event["event"] == "rev", (ids, event)
             ids.append(int(event["id"]))
         return ids
+
+
+class HeldStream:
+    """A stream held open on a plain socket and read by nobody: cheap to hold by the dozen,
+    and closing it closes its connection at once (the server sees its client go)."""
+
+    def __init__(self, url: str, headers: dict[str, str]) -> None:
+        parts = urlsplit(url)
+        self._sock = socket.create_connection((parts.hostname, parts.port), timeout=5)
+        lines = [
+            f"GET {parts.path} HTTP/1.1",
+            f"Host: {parts.netloc}",
+            *(f"{name}: {value}" for name, value in headers.items()),
+        ]
+        self._sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        self._data = b""
+        self.status = int(self._read_until(b"\r\n\r\n").split(b" ", 2)[1])
+
+    def first_event(self) -> bytes:
+        """The first event's chunk of a stream answered 200."""
+        return self._read_until(b"\n\n\r\n").partition(b"\r\n\r\n")[2]
+
+    def _read_until(self, ending: bytes) -> bytes:
+        while ending not in self._data:
+            chunk = self._sock.recv(65536)
+            if not chunk:
+                raise ConnectionError(f"closed after {self._data!r}")
+            self._data += chunk
+        return self._data
+
+    def close(self) -> None:
+        self._sock.close()
