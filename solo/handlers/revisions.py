@@ -72,8 +72,8 @@ async def stream_events(
     if request.method == "HEAD":
         await deps.stream_slots.give_back(slot)
         return StreamingResponse((), media_type=_EVENT_STREAM, headers=_STREAM_HEADERS)
-    expires_at = dt.datetime.fromtimestamp(token_info["exp"], dt.UTC)
-    return _EventStream(_events(deps, user, session, expires_at), slot, deps.stream_slots)
+    events = _events(deps, user, session, expires_at=token_info["exp"])
+    return _EventStream(events, slot, deps.stream_slots)
 
 
 class _EventStream(StreamingResponse):
@@ -91,11 +91,12 @@ class _EventStream(StreamingResponse):
 
 
 async def _events(
-    deps: Dependencies, user: str, session_id: uuid.UUID, expires_at: dt.datetime
+    deps: Dependencies, user: str, session_id: uuid.UUID, *, expires_at: float
 ) -> AsyncIterator[bytes]:
     """The current revision, then each new one, with heartbeats, until the session is
-    deleted or the credential expires (each said in a last event), or the process shuts
-    down. Subscribed before the current revision is read, so no revision falls between."""
+    deleted or the credential expires at `expires_at` (Unix time; each said in a last
+    event), or the process shuts down. Subscribed before the current revision is read, so
+    no revision falls between."""
     async with deps.events.subscribed(session_id) as queue:
         try:
             session = await deps.in_database_thread(
@@ -107,7 +108,7 @@ async def _events(
         last = session.rev
         yield _RETRY + _revision(RevisionEvent(session.rev, session.updated_at))
         while True:
-            left = (expires_at - deps.clock()).total_seconds()
+            left = expires_at - deps.clock().timestamp()
             if left <= 0:
                 yield _expired(expires_at)
                 return
@@ -137,8 +138,11 @@ def _revision(event: RevisionEvent) -> bytes:
     return b"event: rev\nid: %d\ndata: %s\n\n" % (event.rev, data)
 
 
-def _expired(expires_at: dt.datetime) -> bytes:
-    return b"event: expired\ndata: %s\n\n" % encode({"expires_at": timestamp(expires_at)})
+def _expired(expires_at: float) -> bytes:
+    """Said once `expires_at` has passed: a time that exists (a token's `exp` may name a
+    year no datetime holds)."""
+    at = dt.datetime.fromtimestamp(expires_at, dt.UTC)
+    return b"event: expired\ndata: %s\n\n" % encode({"expires_at": timestamp(at)})
 
 
 def _deleted(session_id: uuid.UUID) -> bytes:

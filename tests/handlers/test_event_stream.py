@@ -172,7 +172,8 @@ def test_a_quiet_stream_sends_heartbeats(make_client, settings, clock, monkeypat
     session, _ = sessions.create_session(deps.unit_of_work(), deps.states, "олена", {}, clock)
 
     async def first_three() -> list[bytes]:
-        stream = _events(deps, "олена", session.id, clock.now + dt.timedelta(hours=1))
+        expires_at = (clock.now + dt.timedelta(hours=1)).timestamp()
+        stream = _events(deps, "олена", session.id, expires_at=expires_at)
         try:
             return [await anext(stream) for _ in range(3)]
         finally:
@@ -195,7 +196,7 @@ def test_a_stream_says_expired_and_ends_when_its_credential_expires(
     expires_at = clock.now + dt.timedelta(minutes=1)
 
     async def until_the_end() -> list[bytes]:
-        stream = _events(deps, "олена", session.id, expires_at)
+        stream = _events(deps, "олена", session.id, expires_at=expires_at.timestamp())
         said = [await anext(stream), await anext(stream)]
         clock.now = expires_at
         while len(said) < 5:  # an ended stream says no more; one that goes on beats
@@ -302,11 +303,17 @@ def test_a_stream_says_expired_and_ends_when_its_token_does(servers, settings):
         "event": "expired",
         "data": compact({"expires_at": timestamp(dt.datetime.fromtimestamp(expires_at, dt.UTC))}),
     }
+    far_off = jwt.encode({"sub": "олена", "exp": 10**12}, settings.jwt_secret, algorithm="HS256")
+    lasting = Stream(
+        f"{server.api_url}/sessions/{created['id']}/events/",
+        {"Authorization": f"Bearer {far_off}"},  # valid past the years a date can hold
+    )
     try:
-        assert [stream.next()["id"] for stream in streams] == ["0", "0"]
+        assert [stream.next()["id"] for stream in [*streams, lasting]] == ["0", "0", "0"]
         assert [stream.next(within=SECOND * 4) for stream in streams] == [expired, expired]
         assert time.time() >= expires_at
         assert [stream.next() for stream in streams] == [None, None]
+        assert lasting.events.empty()
     finally:
-        for stream in streams:
+        for stream in [*streams, lasting]:
             stream.close()
