@@ -12,7 +12,7 @@ import tempfile
 from collections.abc import Iterator
 
 from solo import PROMETHEUS_MULTIPROC_DIR, limits
-from solo.runtime import logs
+from solo.runtime import descriptors, logs
 from solo.settings import Settings, SettingsError
 
 
@@ -63,6 +63,9 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
 
         if settings.database_url.startswith("sqlite"):
             upgrade(settings.database_url)
+        # Before the workers start, so that they inherit it: each derives from it how many
+        # event streams it may hold (solo/descriptors.py).
+        descriptors.raise_to_hard_limit()
         uvicorn.run(
             "solo.web.app:create_app_from_env",
             host=host,

@@ -16,10 +16,12 @@ from solo.db.listener import revision_listener
 from solo.db.runner import DatabaseThreads
 from solo.db.writer_lock import WriterLock
 from solo.domain.model import Clock
+from solo.runtime import descriptors
 from solo.runtime.metrics import Exposition, Metrics
 from solo.runtime.rate_limits import RateLimits
 from solo.runtime.revision_feed import RevisionEvents
 from solo.runtime.state_cache import StateCache
+from solo.runtime.stream_slots import StreamSlots
 from solo.security.bearer import TokenVerifier
 from solo.security.session_tokens import SessionTokens
 from solo.services import streams
@@ -44,6 +46,8 @@ class Dependencies:
     states: StateCache
     feed: RevisionEvents
     """Each session's new revisions, fanned out to the event streams open in this process."""
+    stream_slots: StreamSlots
+    """Places of event streams: per user and session (shared with Redis), per process."""
     token_verifier: TokenVerifier
     session_tokens: dict[str, SessionTokens]
     """The tokens of `beacon_url` and `events_url`, by purpose."""
@@ -74,6 +78,7 @@ class Dependencies:
             database=database,
             states=states,
             feed=_revision_feed(settings.database_url, database, clock),
+            stream_slots=StreamSlots(settings, descriptors.streams_allowed()),
             token_verifier=TokenVerifier(settings),
             session_tokens={
                 purpose: SessionTokens(settings.effective_signing_key, purpose)
@@ -97,6 +102,7 @@ class Dependencies:
 
     def close(self) -> None:
         self.feed.close()
+        self.stream_slots.close()
         self.store.close()
         self.exposition.close()
         self.database.close()
@@ -106,8 +112,9 @@ def _revision_feed(database_url: str, database: DatabaseThreads, clock: Clock) -
     on_postgresql = make_url(database_url).get_backend_name() == "postgresql"
     return RevisionEvents(
         watch=lambda ids, until: streams.watch(database.unit_of_work(), ids, until),
-        poll=None if on_postgresql else lambda seen: streams.news(database.unit_of_work(), seen),
+        catch_up=lambda delivered: streams.news(database.unit_of_work(), delivered),
         listen=revision_listener(database_url) if on_postgresql else None,
+        polling=not on_postgresql,
         run_blocking=database.in_database_thread,
         clock=clock,
     )

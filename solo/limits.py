@@ -170,6 +170,38 @@ EVENTS_WATCH_RENEW_SECONDS = 20
 """A streamed session is marked as watched this long, renewed this often while streamed:
 writers announce revisions of watched sessions only (PostgreSQL NOTIFY is not free)."""
 
+EVENTS_RETRY_MILLISECONDS = 1000
+"""The `retry:` an event stream opens with: an EventSource whose stream ends (a server
+shutting down, a network drop) reconnects after this long, in every browser (their own
+defaults range from 3 to 5 seconds)."""
+
+EVENTS_LISTEN_KEEPALIVE_SECONDS = 10
+"""PostgreSQL: the LISTEN connection's TCP keepalive idle time (then probes every third of
+it, three times): a database lost without a word (a failover, a partition) is noticed, and
+listened to again, within about twice this."""
+
+EVENT_STREAMS_PER_USER = 16
+EVENT_STREAMS_PER_USER_MAX = 64
+"""Default event streams one user may hold open at once over every server process
+(SOLO_EVENT_STREAMS_PER_USER), and the most that setting may allow."""
+
+EVENT_STREAMS_PER_SESSION = 8
+"""Default event streams one session may have open at once (SOLO_EVENT_STREAMS_PER_SESSION)."""
+
+EVENT_STREAM_LEASE_SECONDS = 2 * EVENTS_HEARTBEAT_SECONDS
+"""With Redis, each open stream holds a lease on its place, renewed every heartbeat: the
+places of a process that died without closing its streams come free within this long.
+Also the `Retry-After` of `429 too_many_streams`."""
+
+DESCRIPTORS_RESERVED = 128
+"""File descriptors of a server process that event streams never take: kept for ordinary
+requests' connections, the database pool and listener, the snapshot store, logs. A process
+refuses a stream (503) once its open streams would leave fewer free."""
+
+EVENT_STREAMS_PER_PROCESS_MAX = 10_000
+"""Most event streams one process holds whatever its descriptors allow (an idle stream
+costs about 50 KiB of memory: bench/RESULTS.md)."""
+
 CHECKPOINT_MAX_CHANGES = 500
 """A checkpoint of the whole state is written once this many changes were logged since
 the last one, or once the logged ops outgrow the state, whichever comes first."""

@@ -51,6 +51,10 @@ class Settings:
     database_threads: int = limits.DATABASE_THREADS
     storage_threads: int = limits.STORAGE_THREADS
     body_deadline_seconds: int = limits.BODY_DEADLINE_SECONDS
+    event_streams_per_user: int = limits.EVENT_STREAMS_PER_USER
+    """Event streams one user may hold open at once, over every process (at most 64)."""
+    event_streams_per_session: int = limits.EVENT_STREAMS_PER_SESSION
+    """Event streams one session may have open at once, over every process."""
     access_log: bool = True
     """One JSON line per answered request (SOLO_ACCESS_LOG)."""
     metrics: bool = True
@@ -112,6 +116,8 @@ _WHOLE_NUMBERS = {
     "database_threads",
     "storage_threads",
     "body_deadline_seconds",
+    "event_streams_per_user",
+    "event_streams_per_session",
 }
 
 
@@ -123,6 +129,8 @@ def _convert(name: str, raw: str) -> object:
             raise ValueError(
                 f"expected at least {limits.CHANGES_KEPT_MB_MIN} (a whole state and a diff)"
             )
+        if name == "event_streams_per_user" and int(raw) > limits.EVENT_STREAMS_PER_USER_MAX:
+            raise ValueError(f"at most {limits.EVENT_STREAMS_PER_USER_MAX}, got {raw!r}")
         return int(raw)
     if name in ("validate_responses", "access_log", "metrics"):
         if raw not in ("true", "false"):

@@ -149,6 +149,8 @@ def server_env(settings: Settings) -> dict[str, str]:
         "SOLO_RATE_LIMIT_SNAPSHOT": settings.rate_limit_snapshot,
         "SOLO_RATE_LIMIT_READ": settings.rate_limit_read,
         "SOLO_VALIDATE_RESPONSES": "true" if settings.validate_responses else "false",
+        "SOLO_EVENT_STREAMS_PER_USER": str(settings.event_streams_per_user),
+        "SOLO_EVENT_STREAMS_PER_SESSION": str(settings.event_streams_per_session),
     }
     if settings.cors_origins:
         env["SOLO_CORS_ORIGINS"] = ",".join(settings.cors_origins)

@@ -47,6 +47,8 @@ def test_every_variable_is_read():
         "SOLO_ACCESS_LOG": "false",
         "SOLO_METRICS": "false",
         "SOLO_METRICS_TOKEN": "скрейп".encode().hex() + "-._~+/==",
+        "SOLO_EVENT_STREAMS_PER_USER": "64",
+        "SOLO_EVENT_STREAMS_PER_SESSION": "3",
     }
     settings = Settings.from_env(env)
     assert settings.database_url == env["SOLO_DATABASE_URL"]
@@ -60,6 +62,7 @@ def test_every_variable_is_read():
     assert (settings.storage_threads, settings.body_deadline_seconds) == (2, 90)
     assert (settings.access_log, settings.metrics) == (False, False)
     assert settings.metrics_token == env["SOLO_METRICS_TOKEN"]
+    assert (settings.event_streams_per_user, settings.event_streams_per_session) == (64, 3)
     assert not settings.uses_development_secret
 
 
@@ -73,6 +76,7 @@ def test_bad_values_are_all_reported_at_once():
         "SOLO_ACCESS_LOG": "так",
         "SOLO_BODY_DEADLINE_SECONDS": "0",
         "SOLO_METRICS_TOKEN": "два слова",
+        "SOLO_EVENT_STREAMS_PER_USER": str(limits.EVENT_STREAMS_PER_USER_MAX + 1),
     }
     with pytest.raises(SettingsError) as raised:
         Settings.from_env(env)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import uuid
 from collections.abc import AsyncIterator
+from typing import Any
 
 from connexion import request
 from starlette.responses import Response, StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from solo import limits
 from solo.dependencies import Dependencies
@@ -17,10 +20,12 @@ from solo.domain.jsonvalue import encode, timestamp
 from solo.handlers import Answer
 from solo.http import conditional
 from solo.http.documents import json_answer, write_result
-from solo.runtime.revision_feed import GONE, RevisionEvent
+from solo.runtime.revision_feed import GONE, SHUT_DOWN, RevisionEvent
+from solo.runtime.stream_slots import Slot, StreamSlots
 from solo.services import changes, restore, streams
 from solo.web.validators import parsed_body
 
+_EVENT_STREAM = "text/event-stream"
 _STREAM_HEADERS = {"Cache-Control": "private, no-cache"}
 
 
@@ -60,41 +65,90 @@ async def restore_session(session_id: str, user: str, deps: Dependencies) -> Ans
     return json_answer({**write_result(revision), "restored_from": body["rev"]}, 200, headers)
 
 
-async def stream_events(session_id: str, user: str, deps: Dependencies) -> Answer:
+async def stream_events(
+    session_id: str, user: str, token_info: dict[str, Any], deps: Dependencies
+) -> Answer:
+    """The session's event stream, once a slot is free for it; HEAD: the headers alone."""
     session = uuid.UUID(session_id)
     await deps.database.in_database_thread(
         streams.head, deps.database.unit_of_work(), user, session
     )
-    return StreamingResponse(
-        _events(deps, user, session), media_type="text/event-stream", headers=_STREAM_HEADERS
-    )
+    slot = await deps.stream_slots.take(user, session)
+    if request.method == "HEAD":
+        await deps.stream_slots.give_back(slot)
+        return StreamingResponse((), media_type=_EVENT_STREAM, headers=_STREAM_HEADERS)
+    events = _events(deps, user, session, expires_at=token_info["exp"])
+    return _EventStream(events, slot, deps.stream_slots)
 
 
-async def _events(deps: Dependencies, user: str, session_id: uuid.UUID) -> AsyncIterator[bytes]:
-    """The current revision, then each new one, with heartbeats, until the session goes.
-    Subscribed before the current revision is read, so no revision falls in between."""
+class _EventStream(StreamingResponse):
+    """The stream, which gives its slot back however it ends (its client gone included)."""
+
+    def __init__(self, events: AsyncIterator[bytes], slot: Slot, slots: StreamSlots) -> None:
+        super().__init__(events, media_type=_EVENT_STREAM, headers=_STREAM_HEADERS)
+        self._slot, self._slots = slot, slots
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            await self._slots.give_back(self._slot)
+
+
+async def _events(
+    deps: Dependencies, user: str, session_id: uuid.UUID, *, expires_at: float
+) -> AsyncIterator[bytes]:
+    """The current revision, then each new one, with heartbeats, until the session is
+    deleted or the credential expires at `expires_at` (Unix time; each said in a last
+    event), or the process shuts down. Subscribed before the current revision is read, so
+    no revision falls between."""
     async with deps.feed.subscribed(session_id) as queue:
         try:
             session = await deps.database.in_database_thread(
                 streams.head, deps.database.unit_of_work(), user, session_id
             )
         except NotFound:
+            yield _deleted(session_id)
             return
         last = session.rev
-        yield _event(RevisionEvent(session.rev, session.updated_at))
+        yield _RETRY + _revision(RevisionEvent(session.rev, session.updated_at))
         while True:
+            left = expires_at - deps.clock().timestamp()
+            if left <= 0:
+                yield _expired(expires_at)
+                return
             try:
-                event = await asyncio.wait_for(queue.get(), limits.EVENTS_HEARTBEAT_SECONDS)
+                event = await asyncio.wait_for(
+                    queue.get(), min(left, limits.EVENTS_HEARTBEAT_SECONDS)
+                )
             except TimeoutError:
-                yield b": heartbeat\n\n"
+                if left > limits.EVENTS_HEARTBEAT_SECONDS:
+                    yield b": heartbeat\n\n"
                 continue
+            if event is SHUT_DOWN:
+                return
             if event is GONE:
+                yield _deleted(session_id)
                 return
             if event.rev > last:
                 last = event.rev
-                yield _event(event)
+                yield _revision(event)
 
 
-def _event(event: RevisionEvent) -> bytes:
+_RETRY = b"retry: %d\n" % limits.EVENTS_RETRY_MILLISECONDS
+
+
+def _revision(event: RevisionEvent) -> bytes:
     data = encode({"rev": event.rev, "updated_at": timestamp(event.updated_at)})
     return b"event: rev\nid: %d\ndata: %s\n\n" % (event.rev, data)
+
+
+def _expired(expires_at: float) -> bytes:
+    """Said once `expires_at` has passed: a time that exists (a token's `exp` may name a
+    year no datetime holds)."""
+    at = dt.datetime.fromtimestamp(expires_at, dt.UTC)
+    return b"event: expired\ndata: %s\n\n" % encode({"expires_at": timestamp(at)})
+
+
+def _deleted(session_id: uuid.UUID) -> bytes:
+    return b"event: deleted\ndata: %s\n\n" % encode({"id": str(session_id)})

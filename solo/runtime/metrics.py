@@ -25,7 +25,7 @@ from solo import PROMETHEUS_MULTIPROC_DIR, limits
 from solo.runtime.state_cache import StateCache
 
 NO_OPERATION = "none"
-LIFESPAN_STATE_KEY = "solo.metrics"
+LIFESPAN_STATE_KEY = "solo.runtime.metrics"
 """The app's Metrics in the lifespan state, where uvicorn's protocol (solo/http_protocol.py)
 finds it to count the answers it gives without the app."""
 _SECONDS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)

@@ -16,18 +16,21 @@ def head(uow: UnitOfWork, owner: str, session_id: uuid.UUID) -> Session:
         return owned(uow, owner=owner, session_id=session_id)
 
 
-def watch(uow: UnitOfWork, session_ids: list[uuid.UUID], until: dt.datetime) -> set[uuid.UUID]:
-    """Mark the sessions as streamed until `until`; those that still exist."""
+def watch(
+    uow: UnitOfWork, session_ids: list[uuid.UUID], until: dt.datetime
+) -> dict[uuid.UUID, RevisionEvent]:
+    """Mark the sessions as streamed until `until`; the heads of those that still exist."""
     with uow.write():
         uow.sessions.watch(session_ids, until)
-        existing = set(uow.sessions.heads(session_ids))
+        heads = uow.sessions.heads(session_ids)
         uow.commit()
-    return existing
+    return {session_id: RevisionEvent(*head) for session_id, head in heads.items()}
 
 
 def news(uow: UnitOfWork, seen: dict[uuid.UUID, int]) -> dict[uuid.UUID, list[RevisionEvent]]:
-    """For each session, the revisions after the one last published (all of them while the
-    log keeps them; a session seen for the first time gives its current rev)."""
+    """For each session, the revisions after the one last delivered, in order (all of them
+    while the log keeps them; a session none was delivered of (-1) gives its current rev),
+    or [GONE] for a session that no longer exists."""
     found: dict[uuid.UUID, list[RevisionEvent]] = {}
     with uow:
         heads = uow.sessions.heads(list(seen))

@@ -9,6 +9,7 @@ import gc
 import logging
 import uuid
 from collections.abc import AsyncIterator
+from typing import Any
 
 from connexion import ConnexionMiddleware
 from connexion.exceptions import ProblemException
@@ -26,6 +27,7 @@ from solo.settings import Settings
 from solo.web import spec as openapi
 from solo.web.asgi_app import SoloAsyncApp
 from solo.web.errors import RouteTable, exception_handler
+from solo.web.http_protocol import ON_SHUTDOWN
 from solo.web.middleware.body_limit import BodyLimitMiddleware
 from solo.web.middleware.cors import Cors
 from solo.web.middleware.metrics_endpoint import MetricsEndpoint
@@ -104,19 +106,21 @@ def create_app(settings: Settings, deps: Dependencies | None = None) -> SoloAsyn
 
 
 @contextlib.asynccontextmanager
-async def _background_work(deps: Dependencies, _app: object) -> AsyncIterator[dict[str, object]]:
-    """What a serving process does besides answering: sweeping the snapshot store, and
-    counting its state cache's lookups into the metrics.
+async def _background_work(deps: Dependencies, _app: object) -> AsyncIterator[dict[str, Any]]:
+    """What a serving process does besides answering: sweeping the snapshot store, renewing
+    its event streams' leases, and counting its state cache's lookups into the metrics.
 
-    The state it yields is the server's lifespan state: uvicorn hands it to its protocol
-    (solo/http_protocol.py), which counts the answers it gives without the app there."""
+    The state it yields is the server's lifespan state, which uvicorn hands to its protocol
+    (solo/web/http_protocol.py): the protocol counts the answers it gives without the app
+    there, and ends the event streams when shutdown begins."""
     loop = asyncio.get_running_loop()
     tasks = [
         loop.create_task(cleanup.sweeping(deps.database, deps.store, deps.clock)),
+        loop.create_task(deps.stream_slots.renewing()),
         loop.create_task(_counting_cache(deps)),
     ]
     try:
-        yield {LIFESPAN_STATE_KEY: deps.metrics}
+        yield {LIFESPAN_STATE_KEY: deps.metrics, ON_SHUTDOWN: deps.feed.shut_down}
     finally:
         for task in tasks:
             task.cancel()

@@ -27,6 +27,7 @@ from solo import limits
 from solo.domain import errors as domain
 from solo.domain import jsonvalue
 from solo.domain.preconditions import etag
+from solo.runtime.stream_slots import TooManyStreams
 from solo.security import CredentialRefused, NotThisResource
 from solo.storage import ExpiredOrForged, NoSuchObject
 from solo.web import refusals
@@ -181,6 +182,17 @@ ANSWERS: dict[type[Exception], Answer] = {
         "Too many requests: retry after the given number of seconds.",
         details=lambda e: {"limit": e.limit, "window": e.window, "retry_after": e.retry_after},
         headers=lambda e: {"Retry-After": str(e.retry_after), **e.rate_headers},
+    ),
+    TooManyStreams: Answer(
+        429,
+        "too_many_streams",
+        "Too many open event streams: close one, or retry later.",
+        details=lambda e: {
+            "limit": e.limit,
+            "scope": e.scope,
+            "retry_after": limits.EVENT_STREAM_LEASE_SECONDS,
+        },
+        headers=lambda _e: {"Retry-After": str(limits.EVENT_STREAM_LEASE_SECONDS)},
     ),
     refusals.InternalError: Answer(
         500, "internal_error", "The server could not complete the request."

@@ -9,9 +9,14 @@ the contract's shape with an `X-Request-ID`, counted in the app's metrics (opera
 `none`), which it finds in the lifespan state uvicorn gives every protocol. Everything else
 is uvicorn's.
 
+When shutdown begins, uvicorn asks each connection to finish its response (`shutdown`),
+then waits up to its graceful timeout: an event stream never finishes by itself, so this
+protocol also calls what the app's lifespan put in its state under ON_SHUTDOWN, which ends
+every stream at once, terminated as a chunked response should be.
+
 It relies on uvicorn's HttpToolsProtocol (`data_received`, `on_headers_complete`,
-`on_message_complete`, `send_400_response`), pinned in requirements.lock; tests/
-test_http_protocol.py drives it over real sockets.
+`on_message_complete`, `send_400_response`, `shutdown`, `app_state`: the lifespan state),
+pinned in requirements.lock; tests/test_http_protocol.py drives it over real sockets.
 """
 
 from __future__ import annotations
@@ -27,6 +32,9 @@ from solo.runtime.metrics import LIFESPAN_STATE_KEY, Metrics
 from solo.web.errors import answer_for
 from solo.web.refusals import InvalidRequest
 from solo.web.request_ids import REQUEST_ID_HEADER, fresh_request_id
+
+ON_SHUTDOWN = "solo.on_shutdown"
+"""The key, in the state the app's lifespan yields, of what to call when shutdown begins."""
 
 _INVALID_REQUEST = answer_for(InvalidRequest()).code
 _UNPARSABLE = "The request is not HTTP/1.1 this server can read."
@@ -70,6 +78,12 @@ class SoloHttpToolsProtocol(HttpToolsProtocol):
     def on_message_complete(self) -> None:
         super().on_message_complete()
         self._in_head, self._head_bytes = True, 0
+
+    def shutdown(self) -> None:
+        super().shutdown()
+        on_shutdown = self.app_state.get(ON_SHUTDOWN)
+        if on_shutdown is not None:
+            on_shutdown()
 
     def send_400_response(self, msg: str) -> None:
         """What uvicorn answers to a request it cannot parse, in the contract's shape."""

@@ -3,26 +3,28 @@ process's stream within a second, the stream answers as the spec says, and its t
 opens nothing else."""
 
 import asyncio
-import contextlib
+import concurrent.futures
 import dataclasses
+import datetime as dt
 import json
-import queue
-import threading
 import time
 from urllib.parse import parse_qs, urlsplit
 
 import httpx2
+import jwt
 import pytest
 
 from solo import limits
+from solo.domain.jsonvalue import timestamp
 from solo.handlers.revisions import _events
 from solo.services import sessions
+from solo.settings import Settings
 from solo.web.spec import load_spec
-from tests.conftest import server_env
+from tests.conftest import TEST_JWT_SECRET, UNTRIPPABLE_RATES, server_env
 from tests.support.clients import SpecCheckedClient
+from tests.support.event_streams import SECOND, Stream
+from tests.support.listeners import Listeners
 from tests.support.server import LiveServer
-
-SECOND = 1.0
 
 
 @pytest.fixture
@@ -40,40 +42,9 @@ def servers(settings, tmp_path):
             server.stop()
 
 
-class Stream:
-    """An EventSource of sorts: reads events on a thread into a queue."""
-
-    def __init__(self, url: str, headers: dict[str, str] | None = None) -> None:
-        self.events: queue.Queue = queue.Queue()
-        self.opened = threading.Event()
-        self._client = httpx2.Client(timeout=httpx2.Timeout(5, read=None))
-        self._thread = threading.Thread(target=self._read, args=(url, headers or {}), daemon=True)
-        self._thread.start()
-        assert self.opened.wait(5), "the stream did not open"
-
-    def _read(self, url: str, headers: dict[str, str]) -> None:
-        with (
-            contextlib.suppress(httpx2.TransportError),
-            self._client.stream("GET", url, headers=headers) as response,
-        ):
-            self.response = response
-            self.opened.set()
-            block: list[str] = []
-            for line in response.iter_lines():
-                if line:
-                    block.append(line)
-                    continue
-                fields = dict(entry.split(": ", 1) for entry in block if not entry.startswith(":"))
-                if fields:
-                    self.events.put(fields)
-                block = []
-        self.events.put(None)
-
-    def next(self, within: float = SECOND * 2):
-        return self.events.get(timeout=within)
-
-    def close(self) -> None:
-        self._client.close()
+def compact(value) -> str:
+    """JSON as the server writes it."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def create(server, headers, state=None):
@@ -105,11 +76,10 @@ def test_a_stream_follows_every_revision_whichever_server_wrote_it(servers, sett
     try:
         first = stream.next()
         assert first == {
+            "retry": str(limits.EVENTS_RETRY_MILLISECONDS),
             "event": "rev",
             "id": "0",
-            "data": json.dumps(
-                {"rev": 0, "updated_at": created["updated_at"]}, separators=(",", ":")
-            ),
+            "data": compact({"rev": 0, "updated_at": created["updated_at"]}),
         }
         for n, server in enumerate([writer, writer, streamer, writer], start=1):
             started = time.monotonic()
@@ -144,6 +114,7 @@ def test_the_stream_answers_as_the_spec_says_and_ends_with_its_session(servers, 
             headers={**headers, "If-Match": "*"},
         )
         assert deleted.status_code == 204
+        assert stream.next() == {"event": "deleted", "data": compact({"id": created["id"]})}
         assert stream.next() is None
     finally:
         stream.close()
@@ -163,8 +134,10 @@ def test_a_deleted_session_ends_its_streams_on_every_server_at_once(servers, set
             headers={**headers, "If-Match": "*"},
         )
         assert deleted.status_code == 204
-        assert [stream.next() for stream in streams] == [None, None]
+        said = {"event": "deleted", "data": compact({"id": created["id"]})}
+        assert [stream.next() for stream in streams] == [said, said]
         assert time.monotonic() - started < SECOND * 2
+        assert [stream.next() for stream in streams] == [None, None]
     finally:
         for stream in streams:
             stream.close()
@@ -193,19 +166,158 @@ def test_the_events_token_opens_that_sessions_events_and_nothing_else(servers, s
     assert (stranger.status_code, stranger.json()["error"]) == (404, "not_found")
 
 
-def test_a_quiet_stream_sends_heartbeats(deps, monkeypatch):
+def test_a_quiet_stream_sends_heartbeats(make_client, settings, clock, monkeypatch):
     monkeypatch.setattr(limits, "EVENTS_HEARTBEAT_SECONDS", 0.05)
+    _, deps = make_client(settings, clock)
     session, _ = sessions.create_session(
-        deps.database.unit_of_work(), deps.states, owner="олена", state={}, clock=deps.clock
+        deps.database.unit_of_work(), deps.states, owner="олена", state={}, clock=clock
     )
 
     async def first_three() -> list[bytes]:
-        stream = _events(deps, "олена", session.id)
+        expires_at = (clock.now + dt.timedelta(hours=1)).timestamp()
+        stream = _events(deps, "олена", session.id, expires_at=expires_at)
         try:
             return [await anext(stream) for _ in range(3)]
         finally:
             await stream.aclose()
 
     opened, *beats = asyncio.run(first_three())
-    assert opened.startswith(b"event: rev\nid: 0\ndata: ")
+    assert opened == (
+        b'retry: 1000\nevent: rev\nid: 0\ndata: {"rev":0,"updated_at":"%s"}\n\n'
+        % clock.stamp.encode()
+    )
     assert beats == [b": heartbeat\n\n", b": heartbeat\n\n"]
+
+
+def test_a_stream_says_expired_and_ends_when_its_credential_expires(
+    make_client, settings, clock, monkeypatch
+):
+    monkeypatch.setattr(limits, "EVENTS_HEARTBEAT_SECONDS", 0.05)
+    _, deps = make_client(settings, clock)
+    session, _ = sessions.create_session(
+        deps.database.unit_of_work(), deps.states, owner="олена", state={}, clock=clock
+    )
+    expires_at = clock.now + dt.timedelta(minutes=1)
+
+    async def until_the_end() -> list[bytes]:
+        stream = _events(deps, "олена", session.id, expires_at=expires_at.timestamp())
+        said = [await anext(stream), await anext(stream)]
+        clock.now = expires_at
+        while len(said) < 5:  # an ended stream says no more; one that goes on beats
+            try:
+                said.append(await anext(stream))
+            except StopAsyncIteration:
+                break
+        await stream.aclose()
+        return said[1:]
+
+    assert asyncio.run(until_the_end()) == [
+        b": heartbeat\n\n",
+        b'event: expired\ndata: {"expires_at":"2026-11-26T09:01:00Z"}\n\n',
+    ]
+
+
+WRITERS, WRITES_EACH = 8, 10
+
+
+def test_every_stream_sees_every_revision_while_eight_writers_use_two_processes(servers, settings):
+    """Each process delivers every revision, in order: its own writes, published at once,
+    never overtake another process's older ones."""
+    headers = SpecCheckedClient.token_headers(settings, "олена")
+    created = create(servers[0], headers)
+    streams = [
+        Stream(f"{server.api_url}/sessions/{created['id']}/events/", headers)
+        for server in servers * 3
+    ]
+
+    def writer(index: int) -> None:
+        for n in range(WRITES_EACH):
+            diff(servers[(index + n) % 2], created["id"], headers, f"автор{index}-{n}")
+
+    try:
+        with concurrent.futures.ThreadPoolExecutor(WRITERS) as pool:
+            list(pool.map(writer, range(WRITERS)))
+        head = WRITERS * WRITES_EACH
+        assert [stream.revs_until(head, SECOND * 2) for stream in streams] == [
+            list(range(head + 1))
+        ] * len(streams)
+    finally:
+        for stream in streams:
+            stream.close()
+
+
+ROUNDS = 5
+
+
+def test_streams_reach_the_head_after_their_listeners_are_killed_during_writes(
+    postgres_database_url, tmp_path
+):
+    """Revisions announced while a process's LISTEN connection is down are caught up when
+    it is back: every stream reaches the head, every revision in order."""
+    settings = Settings(
+        database_url=postgres_database_url,
+        storage_url=f"file://{tmp_path}/snapshots",
+        jwt_secret=TEST_JWT_SECRET,
+        **UNTRIPPABLE_RATES,
+    )
+    servers = [
+        LiveServer(server_env(settings), log_path=tmp_path / f"server-{index}.log")
+        for index in range(2)
+    ]
+    listeners = Listeners(postgres_database_url)
+    headers = SpecCheckedClient.token_headers(settings, "олена")
+    created = create(servers[0], headers)
+    streams = [
+        Stream(f"{server.api_url}/sessions/{created['id']}/events/", headers)
+        for server in servers * 3
+    ]
+    try:
+        assert [stream.revs_until(0, SECOND * 2) for stream in streams] == [[0]] * 6
+        listeners.wait_for(2, SECOND * 5)
+        for round_ in range(ROUNDS):
+            assert listeners.terminate() == 2
+            for server in servers:
+                diff(server, created["id"], headers, f"раунд{round_}-{server.port}")
+            listeners.wait_for(2, SECOND * 5)
+        back = time.monotonic()
+        head = 2 * ROUNDS
+        assert [stream.revs_until(head, SECOND * 2) for stream in streams] == [
+            list(range(1, head + 1))
+        ] * len(streams)
+        assert time.monotonic() - back < SECOND * 2
+    finally:
+        listeners.close()
+        for stream in streams:
+            stream.close()
+        for server in servers:
+            server.stop()
+
+
+def test_a_stream_says_expired_and_ends_when_its_token_does(servers, settings):
+    headers = SpecCheckedClient.token_headers(settings, "олена", ttl=2)
+    server = servers[0]
+    created = create(server, headers)
+    token = headers["Authorization"].removeprefix("Bearer ")
+    expires_at = jwt.decode(token, options={"verify_signature": False})["exp"]
+    streams = [
+        Stream(f"{server.api_url}/sessions/{created['id']}/events/", headers),
+        Stream(created["events_url"]),
+    ]
+    expired = {
+        "event": "expired",
+        "data": compact({"expires_at": timestamp(dt.datetime.fromtimestamp(expires_at, dt.UTC))}),
+    }
+    far_off = jwt.encode({"sub": "олена", "exp": 10**12}, settings.jwt_secret, algorithm="HS256")
+    lasting = Stream(
+        f"{server.api_url}/sessions/{created['id']}/events/",
+        {"Authorization": f"Bearer {far_off}"},  # valid past the years a date can hold
+    )
+    try:
+        assert [stream.next()["id"] for stream in [*streams, lasting]] == ["0", "0", "0"]
+        assert [stream.next(within=SECOND * 4) for stream in streams] == [expired, expired]
+        assert time.time() >= expires_at
+        assert [stream.next() for stream in streams] == [None, None]
+        assert lasting.events.empty()
+    finally:
+        for stream in [*streams, lasting]:
+            stream.close()

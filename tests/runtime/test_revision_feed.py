@@ -4,7 +4,9 @@ import asyncio
 import copy
 import datetime as dt
 import functools
+import threading
 import time
+import uuid
 
 import pytest
 
@@ -12,9 +14,10 @@ from solo import limits
 from solo.dependencies import Dependencies
 from solo.domain.model import Patch
 from solo.domain.preconditions import from_headers
-from solo.runtime.revision_feed import GONE
+from solo.runtime.revision_feed import GONE, RevisionEvent, RevisionEvents
 from solo.services import sessions, writes
 from solo.settings import Settings
+from tests.support.listeners import Listeners
 
 T0 = dt.datetime(2026, 11, 26, 8, 0, tzinfo=dt.UTC)
 
@@ -100,3 +103,147 @@ def test_streams_of_a_session_another_process_deleted_end(deps, other_process, m
             return events[-1]
 
     assert asyncio.run(scenario()) is GONE
+
+
+class Recorded:
+    """A database of one session for RevisionEvents, whose catch-ups the test answers."""
+
+    def __init__(self, head: int) -> None:
+        self.head = head
+        self.asked: asyncio.Queue = asyncio.Queue()
+        self.answers: asyncio.Queue = asyncio.Queue()
+
+    def watch(self, session_ids, until):
+        return {session_id: revision(self.head) for session_id in session_ids}
+
+    def catch_up(self, delivered):
+        raise AssertionError("answered on the loop by run_blocking")
+
+    async def run_blocking(self, function, *args):
+        if function == self.catch_up:
+            await self.asked.put(args[0])
+            return await self.answers.get()
+        return function(*args)
+
+
+def revision(rev: int) -> RevisionEvent:
+    return RevisionEvent(rev, T0 + dt.timedelta(seconds=rev))
+
+
+def recorded_events(database: Recorded) -> RevisionEvents:
+    return RevisionEvents(
+        watch=database.watch,
+        catch_up=database.catch_up,
+        listen=None,
+        polling=False,
+        run_blocking=database.run_blocking,
+        clock=lambda: T0,
+    )
+
+
+async def queued(queue) -> list[int]:
+    revs = []
+    while not queue.empty():
+        revs.append(queue.get_nowait().rev)
+    return revs
+
+
+def test_a_revision_announced_ahead_is_held_until_those_before_it_are_read():
+    session_id = uuid.uuid4()
+    database = Recorded(head=1)
+    events = recorded_events(database)
+
+    async def scenario():
+        async with events.subscribed(session_id) as queue:
+            opened = await queued(queue)
+            events.published(session_id, revision(3))  # this process's write; 2 is unseen
+            asked = await asyncio.wait_for(database.asked.get(), 1)
+            held = await queued(queue)
+            await database.answers.put({session_id: [revision(2), revision(3)]})
+            await asyncio.sleep(0.01)
+            events.published(session_id, revision(2))  # 2's own announcement, late
+            events.published(session_id, revision(4))
+            return opened, asked, held, await queued(queue)
+
+    opened, asked, held, delivered = asyncio.run(scenario())
+    events.close()
+    assert (opened, asked, held, delivered) == ([1], {session_id: 1}, [], [2, 3, 4])
+
+
+def test_what_was_announced_while_not_listening_is_caught_up_when_listening_again():
+    session_id = uuid.uuid4()
+    database = Recorded(head=4)
+    started = threading.Event()
+    listening_again = []
+
+    def listen(stop, publish, listening):
+        listening_again.append(listening)
+        started.set()
+
+    events = RevisionEvents(
+        watch=database.watch,
+        catch_up=database.catch_up,
+        listen=listen,
+        polling=False,
+        run_blocking=database.run_blocking,
+        clock=lambda: T0,
+    )
+
+    async def scenario():
+        async with events.subscribed(session_id) as queue:
+            opened = await queued(queue)
+            await asyncio.to_thread(started.wait, 1)
+            listening_again[0]()  # the connection was lost and is back: 5 and 6 were missed
+            asked = await asyncio.wait_for(database.asked.get(), 1)
+            await database.answers.put({session_id: [revision(5), revision(6)]})
+            await asyncio.sleep(0.01)
+            return opened, asked, await queued(queue)
+
+    opened, asked, delivered = asyncio.run(scenario())
+    events.close()
+    assert (opened, asked, delivered) == ([4], {session_id: 4}, [5, 6])
+
+
+def test_another_processs_older_revision_reaches_the_stream_before_this_ones_newer(
+    deps, other_process
+):
+    session, _ = sessions.create_session(
+        deps.database.unit_of_work(), deps.states, owner="олена", state={}, clock=lambda: T0
+    )
+
+    async def scenario():
+        async with deps.feed.subscribed(session.id) as queue:
+            await asyncio.to_thread(write, other_process, session.id, "там")
+            mine = await asyncio.to_thread(write, deps, session.id, "тут")
+            deps.feed.published(session.id, RevisionEvent(mine.rev, mine.updated_at))
+            return await revisions_until(queue, 2, 2.0)
+
+    assert asyncio.run(scenario()) == [0, 1, 2]
+
+
+def test_revisions_announced_while_the_listener_was_down_reach_the_stream(
+    postgres_database_url, tmp_path
+):
+    settings = Settings(
+        database_url=postgres_database_url, storage_url=f"file://{tmp_path}/snapshots"
+    )
+    here, there = Dependencies.build(settings), Dependencies.build(settings)
+    listeners = Listeners(postgres_database_url)
+    session, _ = sessions.create_session(
+        here.database.unit_of_work(), here.states, owner="олена", state={}, clock=lambda: T0
+    )
+
+    async def scenario():
+        async with here.feed.subscribed(session.id) as queue:
+            first = await asyncio.to_thread(listeners.wait_for, 1, 5.0)
+            assert listeners.terminate() == 1
+            await asyncio.to_thread(write, there, session.id, "поки-не-слухав")
+            back = await asyncio.to_thread(listeners.wait_for, 1, 5.0)
+            return first != back, await revisions_until(queue, 1, 2.0)
+
+    try:
+        assert asyncio.run(scenario()) == (True, [0, 1])
+    finally:
+        listeners.close()
+        here.close()
+        there.close()

@@ -5,10 +5,12 @@ from __future__ import annotations
 import contextlib
 import os
 import pathlib
+import resource
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 
 import httpx2
 
@@ -30,7 +32,9 @@ class LiveServer:
         log_path: pathlib.Path | None = None,
         solo: pathlib.Path = SOLO,
         cwd: pathlib.Path | None = None,
+        open_files: tuple[int, int] | None = None,
     ):
+        """`open_files`: the (soft, hard) RLIMIT_NOFILE the server starts with."""
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.api_url = self.base_url + "/api/v1/solo"
@@ -42,8 +46,13 @@ class LiveServer:
             cwd=cwd,
             stdout=self._log,
             stderr=subprocess.STDOUT,
+            preexec_fn=None if open_files is None else _limiting_open_files(open_files),
         )
         self._wait_until_ready()
+
+    @property
+    def pid(self) -> int:
+        return self._process.pid
 
     def _wait_until_ready(self) -> None:
         deadline = time.monotonic() + STARTUP_SECONDS
@@ -72,3 +81,10 @@ class LiveServer:
                 self._process.kill()
                 self._process.wait()
         self._log.close()
+
+
+def _limiting_open_files(limit: tuple[int, int]) -> Callable[[], None]:
+    def limiting() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, limit)
+
+    return limiting

@@ -147,3 +147,80 @@ def test_a_websocket_upgrade_is_an_ordinary_request(server):
         response = read_response(sock, wait_for_close=False)
     assert response.status == 200
     assert response.json() == {"status": "ok"}
+
+
+def read_until(sock: socket.socket, ending: bytes) -> bytes:
+    """What the server sends until `ending` (ConnectionError if it closes before)."""
+    data = b""
+    while not data.endswith(ending):
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise ConnectionError(f"closed after {data!r}")
+        data += chunk
+    return data
+
+
+def read_to_the_end(sock: socket.socket) -> bytes:
+    data = b""
+    while chunk := sock.recv(65536):
+        data += chunk
+    return data
+
+
+def create_session(server, user: str) -> tuple[str, str]:
+    """A new session's id, and the Authorization that opens it."""
+    authorization = SpecCheckedClient.token_headers(server.settings, user)["Authorization"]
+    body = b'{"state": {}}'
+    request = (
+        f"POST {API}/sessions/ HTTP/1.1\r\nHost: x\r\nAuthorization: {authorization}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode()
+    with connect(server) as sock:
+        sock.sendall(request + body)
+        created = read_response(sock, wait_for_close=False)
+    assert created.status == 201
+    return created.json()["id"], authorization
+
+
+def test_head_on_the_event_stream_answers_its_headers_and_the_next_request_too(server):
+    session_id, authorization = create_session(server, "олена")
+    pipelined = (
+        f"HEAD {API}/sessions/{session_id}/events/ HTTP/1.1\r\nHost: x\r\n"
+        f"Authorization: {authorization}\r\n\r\n"
+        f"GET {API}/healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+    ).encode()
+    with connect(server) as sock:
+        sock.settimeout(5)
+        sock.sendall(pipelined)
+        answered = read_until(sock, b'{"status": "ok"}\n')
+    head, healthz = answered.split(b"\r\n\r\n", 1)
+    status_line, *header_lines = head.decode().split("\r\n")
+    headers = dict(line.lower().split(": ", 1) for line in header_lines)
+    assert status_line == "HTTP/1.1 200 OK"
+    assert headers["content-type"].startswith("text/event-stream")
+    assert headers["cache-control"] == "private, no-cache"
+    assert "content-length" not in headers and "transfer-encoding" not in headers
+    assert healthz.startswith(b"HTTP/1.1 200 OK\r\n")
+
+
+def test_shutdown_ends_an_open_stream_at_once_and_terminates_it(sqlite_template, tmp_path):
+    shutil.copyfile(sqlite_template, tmp_path / "solo.db")
+    settings = Settings(database_url=f"sqlite:///{tmp_path}/solo.db", jwt_secret=TEST_JWT_SECRET)
+    live = LiveServer(server_env(settings), log_path=tmp_path / "server.log")
+    live.settings = settings
+    session_id, authorization = create_session(live, "олена")
+    with connect(live) as sock:
+        sock.sendall(
+            (
+                f"GET {API}/sessions/{session_id}/events/ HTTP/1.1\r\nHost: x\r\n"
+                f"Authorization: {authorization}\r\n\r\n"
+            ).encode()
+        )
+        opened = read_until(sock, b"\n\n\r\n")  # the head, and the first event's chunk
+        started = time.monotonic()
+        live.stop()
+        stopped = time.monotonic() - started
+        rest = read_to_the_end(sock)
+    assert opened.startswith(b"HTTP/1.1 200 OK\r\n") and b"transfer-encoding: chunked" in opened
+    assert stopped < limits.GRACEFUL_SHUTDOWN_SECONDS / 4
+    assert rest == b"0\r\n\r\n"

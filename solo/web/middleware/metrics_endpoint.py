@@ -9,7 +9,7 @@ its workers on one shared socket (a second listener would be a server of its own
 worker) and a token works behind any balancer. It sits inside the exception middleware,
 so a refusal is rendered and counted like any other error.
 
-A scrape costs what solo.metrics.Exposition costs: one computation a second, on its own
+A scrape costs what solo.runtime.metrics.Exposition costs: one computation a second, on its own
 thread, whatever the number of scrapes.
 """
 
