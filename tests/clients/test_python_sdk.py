@@ -14,34 +14,18 @@ import sys
 import httpx
 import pytest
 
+from solo.web.spec import load_spec
 from tests.clients.conftest import ROOT, USER, assert_no_warning, run, token
 
 GENERATOR = pathlib.Path(sys.executable).with_name("openapi-python-client")
 CONFIG = ROOT / "clients" / "openapi-python-client.yaml"
 STATE = {"назва": "Чернетка", "блоки": ["Перший абзац"]}
 ERROR_CLASSES = {
-    "InvalidRequestError",
-    "InvalidJsonError",
-    "InvalidEncodingError",
-    "UnauthorizedError",
-    "ForbiddenError",
-    "NotFoundError",
-    "RevMismatchError",
-    "IdempotencyInProgressError",
-    "PreconditionFailedError",
-    "RequestTimeoutError",
-    "PayloadTooLargeError",
-    "UnsupportedMediaTypeError",
-    "InvalidOpsError",
-    "StateTooLargeError",
-    "InvalidStateError",
-    "IdempotencyKeyReusedError",
-    "RevisionUnavailableError",
-    "ChangesCompactedError",
-    "RateLimitedError",
-    "UnavailableError",
-    "InternalError",
+    name
+    for name, schema in load_spec()["components"]["schemas"].items()
+    if "error" in schema.get("properties", {})
 }
+"""One model class per error schema of the spec (each schema names one error code)."""
 
 
 @pytest.fixture(scope="module")
