@@ -1,5 +1,5 @@
 # Two commands: `make run` serves the embedded default, `make test` runs the whole suite
-# (ruff, mypy strict on solo/, the spec's lint, pytest). Both build .venv from
+# (ruff, mypy strict on solo/, the dependency contract, the spec's lint, pytest). Both build .venv from
 # requirements.lock first (hash-checked, exact pins); `make test` also
 # installs the pinned node tools of clients/package-lock.json (spec lint, TypeScript client,
 # browser driver) with `npm ci`.
@@ -39,6 +39,7 @@ run: $(STAMP)
 test: $(STAMP) $(NODE_STAMP)
 	$(BIN)/ruff check solo tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true \
 		$(NODE_MODULES)/.bin/redocly lint --format=stylish
 	@test -x $(CHROMIUM) || echo "\n*** $(CHROMIUM) is missing: THE BROWSER TESTS WILL NOT RUN" \
@@ -49,6 +50,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check solo tests bench
 	$(BIN)/ruff format --check solo tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 lock: $(STAMP)
 	$(BIN)/python -m pip install --quiet uv

@@ -19,11 +19,11 @@ from solo.domain.errors import NotFound
 from solo.domain.jsonvalue import encode, timestamp
 from solo.handlers import Answer
 from solo.http import conditional
+from solo.http.bodies import parsed_body
 from solo.http.documents import json_answer, write_result
 from solo.runtime.revision_feed import GONE, SHUT_DOWN, RevisionEvent
 from solo.runtime.stream_slots import Slot, StreamSlots
 from solo.services import changes, restore, streams
-from solo.web.validators import parsed_body
 
 _EVENT_STREAM = "text/event-stream"
 _STREAM_HEADERS = {"Cache-Control": "private, no-cache"}

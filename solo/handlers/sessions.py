@@ -13,13 +13,13 @@ from solo.domain import preconditions
 from solo.domain.model import Change, Patch, Replace, Session
 from solo.handlers import Answer
 from solo.http import conditional
+from solo.http.bodies import parsed_body
 from solo.http.documents import json_answer, session_document, session_summary, write_result
 from solo.http.urls import absolute_url
 from solo.runtime.revision_feed import GONE
 from solo.security.bearer import Caller
 from solo.services import cleanup, writes
 from solo.services import sessions as service
-from solo.web.validators import parsed_body
 
 _REVALIDATE = {"Cache-Control": "private, no-cache"}
 

@@ -8,8 +8,8 @@ from connexion import NoContent, request
 
 from solo.dependencies import Dependencies
 from solo.handlers import Answer
+from solo.http.bodies import parse_json, parsed_body
 from solo.services.telemetry import record_beacon
-from solo.web.validators import parse_json, parsed_body
 
 
 async def send_beacon(session_id: str, user: str, deps: Dependencies) -> Answer:

@@ -1,6 +1,6 @@
 """The edge where every failure becomes the contract's error answer (§11): one table.
 
-Domain errors (solo.domain.errors), the HTTP layer's own refusals (solo.web.refusals),
+Domain errors (solo.domain.errors), the HTTP layer's own refusals (solo.http.refusals),
 credentials refused by solo.security, and what connexion and starlette raise are each
 mapped here to a status, headers and the error body `{"error", "request_id", "message",
 …details}`. `render` is the only place an error becomes a response.
@@ -27,12 +27,12 @@ from solo import limits
 from solo.domain import errors as domain
 from solo.domain import jsonvalue
 from solo.domain.preconditions import etag
+from solo.http import refusals
+from solo.http.request_ids import REQUEST_ID_HEADER
+from solo.http.scope import operation_id, request_id_of
 from solo.runtime.stream_slots import TooManyStreams
 from solo.security import CredentialRefused, NotThisResource
 from solo.storage import ExpiredOrForged, NoSuchObject
-from solo.web import refusals
-from solo.web.request_ids import REQUEST_ID_HEADER
-from solo.web.scope import operation_id, request_id_of
 from solo.web.spec import HTTP_METHODS
 from solo.web.validators import short_message
 

@@ -28,10 +28,10 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from solo import limits
 from solo.domain import jsonvalue
+from solo.http.refusals import InvalidRequest
+from solo.http.request_ids import REQUEST_ID_HEADER, fresh_request_id
 from solo.runtime.metrics import LIFESPAN_STATE_KEY, Metrics
 from solo.web.errors import answer_for
-from solo.web.refusals import InvalidRequest
-from solo.web.request_ids import REQUEST_ID_HEADER, fresh_request_id
 
 ON_SHUTDOWN = "solo.on_shutdown"
 """The key, in the state the app's lifespan yields, of what to call when shutdown begins."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import zlib
 
 from solo import limits
-from solo.web.refusals import InvalidEncoding
+from solo.http.refusals import InvalidEncoding
 
 _FEED_BYTES = 16 * 1024
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from connexion.security import ApiKeySecurityHandler, BearerSecurityHandler
 
-from solo.web.scope import path_parameter
+from solo.http.scope import path_parameter
 
 
 def bearer_info(token: str, request: Any) -> dict[str, Any]:

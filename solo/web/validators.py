@@ -23,10 +23,9 @@ from jsonschema.exceptions import best_match
 from starlette.datastructures import QueryParams
 from starlette.types import Scope
 
-from solo import limits
-from solo.domain import jsonvalue
-from solo.web.refusals import InvalidJson, InvalidRequest
-from solo.web.scope import keep_body, kept_body
+from solo.http.bodies import parse_json
+from solo.http.refusals import InvalidRequest
+from solo.http.scope import keep_body
 from solo.web.spec import path_parameter_positions
 
 _MESSAGE_MAX = 200
@@ -37,28 +36,6 @@ _SCHEMAS_CACHED = 1024
 def short_message(text: str) -> str:
     first_line = text.splitlines()[0] if text else "invalid value"
     return first_line if len(first_line) <= _MESSAGE_MAX else first_line[: _MESSAGE_MAX - 1] + "…"
-
-
-def parse_json(raw: bytes) -> tuple[Any, bytes]:
-    """A body's JSON value and its canonical encoding, or InvalidJson (strict JSON: no NaN
-    or Infinity, no lone surrogates, numbers within double range, bounded nesting)."""
-    try:
-        return jsonvalue.decode(raw)
-    except jsonvalue.TooDeep:
-        raise InvalidJson(
-            f"The request body nests deeper than {limits.JSON_DEPTH_LIMIT} levels."
-        ) from None
-    except jsonvalue.InvalidJsonValue:
-        raise InvalidJson() from None
-
-
-def parsed_body(scope: Scope, absent: tuple[Any, bytes] | None = None) -> tuple[Any, bytes]:
-    """The JSON body the request validator parsed, with its canonical encoding; `absent`
-    when the request had no body (the spec said it was optional)."""
-    body = kept_body(scope) or absent
-    if body is None:
-        raise InvalidRequest("The request body is required.", field="body")
-    return body
 
 
 class _Cached:

@@ -12,10 +12,10 @@ import sqlalchemy as sa
 
 from solo.db.models import SessionRow, TelemetryEventRow
 from solo.domain import errors as domain
+from solo.http import refusals
 from solo.security import CredentialRefused
 from solo.security.bearer import Caller
 from solo.security.session_tokens import SessionTokens
-from solo.web import refusals
 from solo.web.app import create_app
 from tests.support.bodies import error_body
 from tests.support.clients import SpecCheckedClient

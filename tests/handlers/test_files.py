@@ -7,7 +7,7 @@ from urllib.parse import quote, unquote
 
 import pytest
 
-from solo.web import refusals
+from solo.http import refusals
 from tests.support.bodies import error_body
 from tests.support.tokens import other_spellings, session_forms, shows_any, user_forms
 

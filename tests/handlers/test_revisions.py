@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from solo import limits
 from solo.db.models import ChangeRow
 from solo.domain import errors as domain
-from solo.web import refusals
+from solo.http import refusals
 from tests.support.bodies import error_body, precondition_body
 
 STATE = {"назва": "Чернетка", "абзаци": ["перший"]}

@@ -7,7 +7,7 @@ import pytest
 
 from solo import limits
 from solo.domain import errors as domain
-from solo.web import refusals
+from solo.http import refusals
 from tests.support.bodies import error_body, precondition_body
 
 STATE = {"назва": "Чернетка", "теги": ["а", "б"], "вкладено": {"рівень": 1}}

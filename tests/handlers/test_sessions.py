@@ -10,7 +10,7 @@ import pytest
 
 from solo import limits
 from solo.domain import errors as domain
-from solo.web import refusals
+from solo.http import refusals
 from tests.conftest import TEST_JWT_SECRET
 from tests.support.bodies import error_body, precondition_body, usual_message
 from tests.support.clients import ORIGIN

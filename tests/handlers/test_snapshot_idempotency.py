@@ -7,7 +7,7 @@ import pytest
 
 from solo import limits
 from solo.domain import errors as domain
-from solo.web import refusals
+from solo.http import refusals
 from tests.support.bodies import error_body
 
 KEY = "ключ"  # non-ASCII is not a visible ASCII key: used only where refusal is the point

@@ -15,11 +15,11 @@ import httpx2
 import pytest
 
 from solo import limits
+from solo.http import refusals
 from solo.runtime import logs
 from solo.runtime.metrics import Exposition, Metrics
 from solo.runtime.state_cache import StateCache
 from solo.settings import Settings
-from solo.web import refusals
 from solo.web.app import create_app
 from tests.conftest import TEST_JWT_SECRET, UNTRIPPABLE_RATES, server_env
 from tests.support.bodies import error_body

@@ -5,7 +5,7 @@ import dataclasses
 import pytest
 
 from solo.domain import errors as domain
-from solo.web import refusals
+from solo.http import refusals
 from solo.web.app import create_app
 from tests.support.bodies import error_body, usual_message
 from tests.support.clients import SpecCheckedClient

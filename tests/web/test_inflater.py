@@ -9,10 +9,10 @@ from unittest import mock
 import pytest
 
 from solo import limits
+from solo.http.refusals import InvalidEncoding, PayloadTooLarge, RequestTimeout
 from solo.web.errors import answer_for
 from solo.web.inflater import BoundedInflater, OverLimit
 from solo.web.middleware.body_limit import BodyLimitMiddleware
-from solo.web.refusals import InvalidEncoding, PayloadTooLarge, RequestTimeout
 
 GIB = 1024**3
 

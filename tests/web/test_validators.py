@@ -7,7 +7,7 @@ import pytest
 
 from solo import limits
 from solo.domain import errors as domain
-from solo.web import refusals
+from solo.http import refusals
 from solo.web.spec import HTTP_METHODS, load_spec
 from solo.web.validators import noncanonical_integer
 from tests.support.bodies import error_body

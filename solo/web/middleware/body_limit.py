@@ -10,9 +10,9 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from solo import limits
-from solo.web import scope as connexion_scope
+from solo.http import scope as connexion_scope
+from solo.http.refusals import PayloadTooLarge, Refusal, RequestTimeout, UnsupportedMediaType
 from solo.web.inflater import BoundedInflater, OverLimit
-from solo.web.refusals import PayloadTooLarge, Refusal, RequestTimeout, UnsupportedMediaType
 
 SessionCheck = Callable[[str, uuid.UUID], Awaitable[None]]
 """Raises NotFound unless the user has that session."""

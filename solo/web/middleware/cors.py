@@ -13,9 +13,9 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from solo.http.refusals import Forbidden
+from solo.http.scope import request_id_of
 from solo.web.errors import render
-from solo.web.refusals import Forbidden
-from solo.web.scope import request_id_of
 
 ALLOW_HEADERS = [
     "Authorization",

@@ -22,8 +22,8 @@ from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from solo.http.refusals import Unauthorized
 from solo.runtime.metrics import Exposition
-from solo.web.refusals import Unauthorized
 
 METRICS_PATH = "/metrics"
 

@@ -7,9 +7,9 @@ import time
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from solo.http import scope as connexion_scope
+from solo.http.refusals import RateLimited
 from solo.runtime.rate_limits import RateLimits
-from solo.web import scope as connexion_scope
-from solo.web.refusals import RateLimited
 
 
 class RateLimitMiddleware:

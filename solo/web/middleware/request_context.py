@@ -8,10 +8,10 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from solo.dependencies import Dependencies
+from solo.http import scope as connexion_scope
+from solo.http.request_ids import REQUEST_ID_HEADER, fresh_request_id, is_sane
 from solo.runtime import logs
 from solo.storage.factory import FILES_URL
-from solo.web import scope as connexion_scope
-from solo.web.request_ids import REQUEST_ID_HEADER, fresh_request_id, is_sane
 
 
 class RequestContextMiddleware:

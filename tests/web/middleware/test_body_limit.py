@@ -8,9 +8,9 @@ import shutil
 import pytest
 
 from solo import limits
+from solo.http import refusals
 from solo.security.bearer import mint_token
 from solo.settings import Settings
-from solo.web import refusals
 from tests.conftest import TEST_JWT_SECRET, UNTRIPPABLE_RATES, server_env
 from tests.support import raw_http
 from tests.support.bodies import usual_message

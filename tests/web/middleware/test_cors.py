@@ -4,7 +4,7 @@ import dataclasses
 
 import pytest
 
-from solo.web import refusals
+from solo.http import refusals
 from solo.web.app import create_app
 from solo.web.middleware.cors import EXPOSE_HEADERS
 from tests.support.bodies import error_body

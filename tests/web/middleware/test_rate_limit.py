@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from solo.web import refusals
+from solo.http import refusals
 from tests.support.bodies import error_body
 
 RATE_HEADERS = [

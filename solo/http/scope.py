@@ -13,7 +13,7 @@ from typing import Any
 
 from starlette.types import Scope
 
-from solo.web.request_ids import fresh_request_id
+from solo.http.request_ids import fresh_request_id
 
 _REQUEST_ID = "request_id"
 _RESPONSE_HEADERS = "response_headers"
