@@ -3,7 +3,7 @@
 connexion 3.3 keeps what its routing and security found in `scope["extensions"]`
 (`connexion_routing`, `connexion_context`); Solo keeps its own per-request values in
 `scope["state"]`. Every middleware and the error edge reads them through these functions,
-so an upgrade of connexion that moves them breaks one module (tests/web/test_scope.py
+so an upgrade of connexion that moves them breaks one module (tests/http/test_scope.py
 drives a real request through the stack and reads each one back).
 """
 

@@ -3,6 +3,12 @@
 connexion 3.3 rebuilds a handler's parameter and response decorators on every call
 (`AsyncOperation.fn`), inspecting the handler's signature each time; what they compute
 depends only on the handler, so Solo builds them when the operation is first called.
+
+Private members of connexion 3.3 this relies on (tests/web/test_connexion_canaries.py
+fails when an upgrade changes one): `AsyncOperation.fn` (a property) and `_fn`,
+`pythonic_params`, `jsonifier`; `StarletteDecorator.decorate` and `framework.get_request`;
+`AsyncApi.make_operation`; `AsyncASGIApp.api_cls`; `AsyncApp._middleware_app` and
+`middleware.app`.
 """
 
 from __future__ import annotations

@@ -23,6 +23,7 @@ from jsonschema.exceptions import best_match
 from starlette.datastructures import QueryParams
 from starlette.types import Scope
 
+from solo.http import scope as connexion_scope
 from solo.http.bodies import parse_json
 from solo.http.refusals import InvalidRequest
 from solo.http.scope import keep_body
@@ -63,6 +64,11 @@ _parameter_validator = _Cached(Draft4Validator)
 _EMPTY = object()
 
 
+# connexion 3.3's private members overridden below (tests/web/test_connexion_canaries.py
+# fails when an upgrade renames or reshapes one):
+# - JSONRequestBodyValidator._validator (property), _parse(stream, scope), _validate(body),
+#   and the attributes _schema and _required its __init__ sets;
+# - JSONResponseBodyValidator.validator (property) and _schema.
 class JsonBodyValidator(JSONRequestBodyValidator):
     """Strict JSON; an empty body is fine exactly when the spec does not require one.
     (What the spec marks `x-checked-after-precondition` is not in the schema connexion
@@ -158,7 +164,7 @@ class SpecParameterValidator(ParameterValidator):
             return QueryParams(scope.get("query_string", b"")).getlist(param["name"])
         if param["in"] != "path":
             return []
-        operation = scope.get("extensions", {}).get("connexion_routing", {}).get("operation_id")
+        operation = connexion_scope.operation_id(scope) or ""
         position = self._path_positions.get(operation, {}).get(param["name"])
         segments = scope["path"].split("/")
         return [] if position is None or -position > len(segments) else [segments[position]]
