@@ -70,3 +70,12 @@ def test_every_operation_but_liveness_may_answer_503_with_retry_after():
     assert without_503 == {"getHealth"}
     unavailable = SPEC["components"]["responses"]["Unavailable"]
     assert set(unavailable["headers"]) == {"X-Request-ID", "Retry-After"}
+
+
+def test_the_change_feeds_page_sizes_are_the_ones_in_limits_py():
+    listing = SPEC["paths"]["/sessions/{session_id}/changes/"]["get"]
+    (limit,) = [p["schema"] for p in listing["parameters"] if p.get("name") == "limit"]
+    assert (limit["default"], limit["maximum"]) == (
+        limits.CHANGES_PAGE_DEFAULT,
+        limits.CHANGES_PAGE_MAX,
+    )

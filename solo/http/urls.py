@@ -1,4 +1,4 @@
-"""URLs a client can use as they are: absolute, on the public origin (§18)."""
+"""URLs a client can use as they are: absolute, on the public origin (SOLO_PUBLIC_URL)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Idempotency-Key (§10): the first successful answer, replayed for 60 s."""
+"""Idempotency-Key on snapshots: the first successful answer, replayed for 60 s."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A session is its owner's: to anyone else it does not exist (§2)."""
+"""A session is its owner's: to anyone else it does not exist (404, never 403)."""
 
 from __future__ import annotations
 

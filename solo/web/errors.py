@@ -1,4 +1,4 @@
-"""The edge where every failure becomes the contract's error answer (§11): one table.
+"""The edge where every failure becomes the contract's error answer: one table.
 
 Domain errors (solo.domain.errors), the HTTP layer's own refusals (solo.http.refusals),
 credentials refused by solo.security, and what connexion and starlette raise are each

@@ -1,4 +1,4 @@
-"""§9: beacons are telemetry only, and their token opens nothing but their own beacon."""
+"""Beacons are telemetry only, and their token opens nothing but their own beacon."""
 
 import dataclasses
 import datetime as dt

@@ -1,4 +1,4 @@
-"""Contract tests: diff and save-stream, with optimistic locking in the §6 order."""
+"""Contract tests: diff and save-stream, with optimistic locking in RFC 9110's order."""
 
 import datetime as dt
 import json

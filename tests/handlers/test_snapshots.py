@@ -1,4 +1,4 @@
-"""§10 on both stores: the local folder and S3 over HTTP (moto), downloaded for real."""
+"""Snapshots on both stores: the local folder and S3 over HTTP (moto), downloaded for real."""
 
 import dataclasses
 import json

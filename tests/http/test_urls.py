@@ -1,4 +1,4 @@
-"""§18: beacon_url, Location and snapshot URLs are absolute, usable as they are."""
+"""beacon_url, Location and snapshot URLs are absolute, usable as they are."""
 
 import dataclasses
 

@@ -1,4 +1,4 @@
-"""Body limits before any parsing (§5): fast fail, counted streams, bounded gzip, a deadline."""
+"""Body limits before any parsing: fast fail, counted streams, bounded gzip, a deadline."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ class BodyLimitMiddleware:
         self.body_limits = body_limits
         """Limit by the spec's operationId connexion routes to."""
         self.session_check = session_check
-        """The 404 that §6 puts before a body's refusal."""
+        """The 404 that comes before a body's refusal (existence before the body)."""
         self.body_deadline = body_deadline
         """Seconds a body has to arrive whole."""
 
@@ -99,7 +99,7 @@ class BodyLimitMiddleware:
         return body
 
     async def _answer_to(self, scope: Scope, refusal: Exception, limit: int) -> Refusal:
-        """The error for a refused body, after the 404 that §6 puts before it."""
+        """The error for a refused body, after the 404 that comes before it."""
         session_id = connexion_scope.path_parameter(scope, "session_id")
         user = connexion_scope.user(scope)
         if session_id and user and _is_uuid(session_id):

@@ -1,4 +1,4 @@
-"""CORS (§13): starlette's middleware, with credentials and refusals in the contract's shape.
+"""CORS: starlette's middleware, with credentials and refusals in the contract's shape.
 
 `navigator.sendBeacon` sends with credentials mode `include`, so a JSON Blob's preflight
 needs `Access-Control-Allow-Credentials: true` with the caller's own origin: credentials

@@ -1,4 +1,4 @@
-"""Per-user rate limits (§12), decided after auth and before any body is read."""
+"""Per-user rate limits, decided after auth and before any body is read."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""§5 over real sockets: byte boundaries per endpoint, raw, gzip and chunked."""
+"""Body limits over real sockets: byte boundaries per endpoint, raw, gzip and chunked."""
 
 import datetime as dt
 import gzip

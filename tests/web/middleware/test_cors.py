@@ -1,4 +1,4 @@
-"""CORS (§13): answered only for configured origins; exposes what clients must read."""
+"""CORS: answered only for configured origins; exposes what clients must read."""
 
 import dataclasses
 

@@ -1,4 +1,4 @@
-"""§12 in process: the boundary, every header, isolation per user and per group."""
+"""Rate limits in process: the boundary, every header, isolation per user and per group."""
 
 import dataclasses
 import time
