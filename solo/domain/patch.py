@@ -36,6 +36,8 @@ class Applied:
     work: int
     """Work units the patch spent (see the module's docstring): what replaying it costs."""
     undo: Callable[[], None]
+    appended: dict[int, int] = dataclasses.field(default_factory=dict)
+    """The index each op that added at the end of an array (`…/-`) added at, by op."""
 
 
 def apply_patch(
@@ -47,22 +49,57 @@ def apply_patch(
     StateTooLarge; either way `state` is left exactly as it was. With `checked=False`
     (replaying ops that were checked when first written) sizes are not tracked.
     """
-    document = _Document(state, size, checked)
+    patching = Patching(state, size, checked=checked)
     for index, op in enumerate(ops):
         try:
-            document.apply(op)
+            patching.apply(op)
         except BadOp as refusal:
-            document.undo()
-            raise InvalidOps(op_index=index, reason=_short(str(refusal))) from None
+            patching.undo()
+            raise InvalidOps(op_index=index, reason=short_reason(refusal)) from None
         except StateTooLarge:
-            document.undo()
+            patching.undo()
             raise
-    if not isinstance(document.root, dict):
-        document.undo()
-        raise InvalidOps(
-            op_index=document.root_set_at, reason="the state must remain a JSON object"
+    return patching.finish()
+
+
+class Patching:
+    """A patch applied op by op, for a caller that decides each op from the state so far
+    (the rebase). An op that cannot apply raises BadOp (or StateTooLarge) and may leave
+    a part of itself applied: `undo` then takes back everything, as apply_patch does."""
+
+    def __init__(self, state: dict[str, JsonValue], size: int, *, checked: bool = True) -> None:
+        self._document = _Document(state, size, checked)
+
+    def apply(self, op: Any) -> None:
+        self._document.apply(op)
+
+    def node(self, tokens: tuple[str, ...]) -> JsonValue | None:
+        """The value at `tokens` in the state so far, or None where there is none."""
+        try:
+            return self._document.get(tokens)
+        except BadOp:
+            return None
+
+    def undo(self) -> None:
+        self._document.undo()
+
+    def finish(self) -> Applied:
+        """The patch as applied; InvalidOps (everything undone) if the root is no longer
+        an object."""
+        document = self._document
+        if not isinstance(document.root, dict):
+            document.undo()
+            raise InvalidOps(
+                op_index=document.root_set_at, reason="the state must remain a JSON object"
+            )
+        return Applied(
+            document.root, document.size, document.work, document.undo, document.appended
         )
-    return Applied(document.root, document.size, document.work, document.undo)
+
+
+def short_reason(refusal: Exception) -> str:
+    text = str(refusal)
+    return text if len(text) <= _REASON_MAX else text[: _REASON_MAX - 1] + "…"
 
 
 class _Document:
@@ -75,6 +112,7 @@ class _Document:
         self._index = 0
         self._steps: list[Callable[[], None]] = []
         self._orders: dict[int, tuple[dict[str, JsonValue], list[str]]] = {}
+        self.appended: dict[int, int] = {}
 
     @property
     def root(self) -> JsonValue:
@@ -90,7 +128,7 @@ class _Document:
             container, key = self._slot(tokens, for_insert=False)
             self._replace(container, key, op["value"], self._measured_value(op["value"], tokens))
         elif kind == "test":
-            if not jsonvalue.equal(self._get(tokens), op["value"]):
+            if not jsonvalue.equal(self.get(tokens), op["value"]):
                 raise BadOp(
                     f"test failed: the value at '{path_of(tokens)}' is not the tested value"
                 )
@@ -116,7 +154,7 @@ class _Document:
         self._orders.clear()
 
     def _move(self, source: tuple[str, ...], target: tuple[str, ...]) -> None:
-        value = self._get(source)
+        value = self.get(source)
         if source == target:
             return
         if target[: len(source)] == source:
@@ -130,7 +168,7 @@ class _Document:
         self._insert(target, value, value_size=None)
 
     def _copy(self, source: tuple[str, ...], target: tuple[str, ...]) -> None:
-        value = self._get(source)
+        value = self.get(source)
         size = self._size(value, target)
         # What a copy clones is part of the state, so never more than the state limit.
         self._spend(2 * size)
@@ -161,7 +199,7 @@ class _Document:
             raise StateTooLarge(limits.STATE_SIZE_LIMIT)
         self.size += delta
 
-    def _get(self, tokens: tuple[str, ...]) -> JsonValue:
+    def get(self, tokens: tuple[str, ...]) -> JsonValue:
         container, key = self._slot(tokens, for_insert=False)
         return container[key]
 
@@ -195,6 +233,8 @@ class _Document:
             container[key] = value
             self._steps.append(lambda: container.__delitem__(key))
         else:
+            if tokens[-1] == "-":
+                self.appended[self._index] = key
             self._spend(len(container) - key)
             container.insert(key, value)
             self._steps.append(lambda: container.pop(key))
@@ -240,5 +280,25 @@ def _entry_overhead(container: Any, key: Any, others: int) -> int:
     return comma
 
 
-def _short(text: str) -> str:
-    return text if len(text) <= _REASON_MAX else text[: _REASON_MAX - 1] + "…"
+def appends(ops: list[Any]) -> bool:
+    """Whether an op adds at the end of an array (`…/-`): its logged form then names the
+    index it added at."""
+    return any(
+        isinstance(op, dict)
+        and op.get("op") in ("add", "copy", "move")
+        and isinstance(op.get("path"), str)
+        and op["path"].endswith("/-")
+        for op in ops
+    )
+
+
+def as_applied(encoded_ops: list[bytes], appended: dict[int, int]) -> bytes:
+    """The patch's canonical JSON from each op's own (encoded before it applied), with the
+    index each `…/-` op added at: the log keeps ops as applied, so that a rebase over them
+    knows where their items went."""
+    pieces = list(encoded_ops)
+    for index, at in appended.items():
+        op = jsonvalue.decode_canonical(pieces[index])
+        op["path"] = op["path"][: -len("-")] + str(at)
+        pieces[index] = jsonvalue.encode(op)
+    return b"[" + b",".join(pieces) + b"]"

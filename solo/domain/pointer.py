@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-_INDEX = re.compile(r"0|[1-9][0-9]{0,17}")
+CANONICAL_INDEX = re.compile(r"0|[1-9][0-9]{0,17}")
+"""An array index as RFC 6901 writes it: no sign, no leading zero."""
 
 
 class BadPointer(ValueError):
@@ -28,7 +29,7 @@ def array_index(token: str, length: int, *, allow_end: bool) -> int:
     """The index a token names in an array of `length` items (`-` is the end when allowed)."""
     if token == "-" and allow_end:
         return length
-    if not _INDEX.fullmatch(token):
+    if not CANONICAL_INDEX.fullmatch(token):
         raise LookupError(f"'{token}' is not an array index")
     index = int(token)
     if index > length or (index == length and not allow_end):

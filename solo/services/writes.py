@@ -21,7 +21,7 @@ from solo.domain.model import (
     Revision,
     Session,
 )
-from solo.domain.patch import apply_patch
+from solo.domain.patch import appends, apply_patch, as_applied
 from solo.domain.preconditions import Precondition
 from solo.runtime.state_cache import Entry, StateCache
 from solo.services.ownership import owned
@@ -195,8 +195,13 @@ def _made(
     assert isinstance(change, Patch)
     # Encoded before they apply: the values they add go into the state as they are, and a
     # later op of the same patch may change them there (add an object, then add into it).
-    ops = jsonvalue.encode(change.ops)
-    applied = apply_patch(state_of(), current.size, change.ops)
+    if appends(change.ops):
+        each = [jsonvalue.encode(op) for op in change.ops]
+        applied = apply_patch(state_of(), current.size, change.ops)
+        ops = as_applied(each, applied.appended)
+    else:
+        ops = jsonvalue.encode(change.ops)
+        applied = apply_patch(state_of(), current.size, change.ops)
     replay_cost = current.replay_cost + len(ops) + applied.work
     kept_bytes = current.kept_bytes + len(ops)
     checkpoint = None

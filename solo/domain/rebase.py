@@ -1,0 +1,327 @@
+"""Rebase a stale patch: RFC 6902 ops computed on rev n, moved over the changes committed
+since n and applied to the head, or refused as a conflict. No I/O.
+
+The changes since n may only move the patch's array indices: an item inserted before one
+the patch touches shifts it up, one removed shifts it down (the rules of JSON operational
+transformation for add and remove on arrays; two inserts at one index keep the committed
+one first). Anything else they changed must not meet what the patch touches: an op whose
+path or `from` is equal to, inside or above a path changed since n is a conflict, as is a
+whole-state change since n, a move inside an array the patch touches (not transformed,
+refused), and a `test` that fails on the head. A conflict is never resolved silently.
+
+RFC 6902 does not say whether a path's parent is an array or an object (`/a/3` is either).
+A committed op's parent is looked up in the head state, at its path moved forward over the
+ops after it; the patch's own, in the state as the patch applies, op by op. A parent that
+is gone by then is opaque: anything of the patch inside it conflicts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from solo.domain import jsonvalue
+from solo.domain.jsonvalue import JsonValue
+from solo.domain.operations import BadOp, parsed_op, path_of, tokens_of
+from solo.domain.patch import Applied, Patching
+from solo.domain.pointer import CANONICAL_INDEX
+
+Tokens = tuple[str, ...]
+
+
+class ConflictReason(enum.StrEnum):
+    OVERLAP = "overlap"
+    WHOLE_STATE = "whole_state"
+    TEST_FAILED = "test_failed"
+    TOO_FAR = "too_far"
+
+
+class Conflict(Exception):
+    """The patch cannot be moved over the changes since its base; nothing was applied."""
+
+    def __init__(self, reason: ConflictReason, paths: list[str]) -> None:
+        super().__init__(f"{reason}: {', '.join(paths)}")
+        self.reason, self.paths = reason, sorted(set(paths))
+
+
+class _Kind(enum.Enum):
+    INSERT = "insert"  # an item added into the array at[:-1], at index at[-1]
+    DELETE = "delete"  # the item at `at` removed from its array
+    SET = "set"  # whatever is at `at`, and inside it, changed
+    READ = "read"  # what is at `at` was read (a test, a copy's source)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Effect:
+    kind: _Kind
+    at: Tokens
+
+    def disturbs(self, other: _Effect) -> bool:
+        """Whether this change alters what `other` relies on (beyond moving an index)."""
+        if self.kind is _Kind.READ:
+            return False
+        if other.kind is _Kind.INSERT:
+            # An insert relies on its array being the same array: not replaced, not inside
+            # an item that was removed.
+            return self._replaces(other.at[:-1])
+        relied = other.at
+        if self.kind is _Kind.SET:
+            return _within(relied, self.at) or _within(self.at, relied)
+        if self.kind is _Kind.INSERT:
+            return _within(self.at[:-1], relied)
+        # A removal alters its array (and what contains it) and the item it removes.
+        return _within(self.at[:-1], relied) or _within(relied, self.at)
+
+    def _replaces(self, array: Tokens) -> bool:
+        if self.kind is _Kind.SET:
+            return _within(array, self.at)
+        if self.kind is _Kind.DELETE:
+            return _within(array, self.at)
+        return False
+
+
+@dataclasses.dataclass(frozen=True)
+class _Op:
+    """An op with its pointers parsed, and whether each pointer's parent is an array
+    (None: not known, opaque)."""
+
+    body: dict[str, Any]
+    kind: str
+    path: Tokens
+    source: Tokens | None
+    path_in_array: bool | None = None
+    source_in_array: bool | None = None
+
+    def effects(self) -> list[_Effect]:
+        if self.kind == "test":
+            return [_Effect(_Kind.READ, self.path)]
+        if self.kind == "replace":
+            return [_Effect(_Kind.SET, self.path)]
+        if self.kind == "move":
+            assert self.source is not None
+            # Not transformed: what it leaves and where it lands count as changed whole,
+            # the arrays included when they are arrays.
+            return [
+                _Effect(_Kind.SET, _unless_object(self.source, self.source_in_array)),
+                _Effect(_Kind.SET, _unless_object(self.path, self.path_in_array)),
+            ]
+        target = self._target(_Kind.INSERT if self.kind in ("add", "copy") else _Kind.DELETE)
+        if self.kind == "copy":
+            assert self.source is not None
+            return [_Effect(_Kind.READ, self.source), target]
+        return [target]
+
+    def _target(self, kind: _Kind) -> _Effect:
+        if self.path_in_array is None:
+            return _Effect(_Kind.SET, self.path[:-1])  # opaque: its whole parent
+        if self.path_in_array and self.path[-1] != "-":
+            return _Effect(kind, self.path)
+        return _Effect(_Kind.SET, self.path)
+
+    @property
+    def inserts(self) -> bool:
+        return self.kind in ("add", "copy") and bool(self.path_in_array)
+
+    def moved(self, path: Tokens, source: Tokens | None) -> _Op:
+        body = {**self.body, "path": path_of(path)}
+        if source is not None:
+            body["from"] = path_of(source)
+        return dataclasses.replace(self, body=body, path=path, source=source)
+
+
+def _unless_object(path: Tokens, in_array: bool | None) -> Tokens:
+    return path if in_array is False else path[:-1]
+
+
+def _within(path: Tokens, ancestor: Tokens) -> bool:
+    """`path` is `ancestor` or inside it."""
+    return path[: len(ancestor)] == ancestor
+
+
+def _parsed(op: Any) -> _Op:
+    kind, path = parsed_op(op)
+    source = tokens_of(op["from"]) if kind in ("move", "copy") else None
+    return _Op(op, kind, path, source)
+
+
+@dataclasses.dataclass(frozen=True)
+class Rebased:
+    """The patch as applied to the head, and its ops as they were applied there (canonical
+    JSON, each encoded before it applied)."""
+
+    applied: Applied
+    ops: list[bytes]
+
+
+def rebase(
+    state: dict[str, JsonValue],
+    size: int,
+    ops: list[Any],
+    *,
+    since: list[list[Any]],
+    work_limit: int,
+) -> Rebased:
+    """Apply `ops`, computed on the base, to `state` (the head, of canonical `size`; in
+    place) after moving them over `since`, the ops of each change after the base in order.
+
+    Conflict (with `state` as it was) when they meet; BadOp when an op is malformed, before
+    anything applies; StateTooLarge as for any patch.
+    """
+    for op in ops:
+        parsed_op(op)  # a malformed op is the client's fault, whatever came since
+    committed = list(_flattened(since))
+    if len(committed) * max(len(ops), 1) > work_limit:
+        raise Conflict(ConflictReason.TOO_FAR, [])
+    later = _typed(committed, state)
+    patching = Patching(state, size)
+    encoded: list[bytes] = []
+    try:
+        for op in ops:
+            mine, later = _moved_over(_parsed(op), later, patching)
+            encoded.append(jsonvalue.encode(mine.body))
+            try:
+                patching.apply(mine.body)
+            except BadOp:
+                reason = (
+                    ConflictReason.TEST_FAILED if mine.kind == "test" else ConflictReason.OVERLAP
+                )
+                raise Conflict(reason, [path_of(mine.path)]) from None
+        return Rebased(patching.finish(), encoded)
+    except BaseException:
+        patching.undo()
+        raise
+
+
+def _flattened(since: list[list[Any]]) -> Iterator[Any]:
+    for change in since:
+        for op in change:
+            kind, path = parsed_op(op)
+            if not path and kind != "test":
+                raise Conflict(ConflictReason.WHOLE_STATE, [""])
+            yield op
+
+
+def _typed(committed: list[Any], head: dict[str, JsonValue]) -> list[_Op]:
+    """The committed ops with their parents' kinds, read in the head state at their
+    parents' paths moved forward over the ops after them (the last op first)."""
+    typed: list[_Op] = []
+
+    def in_head(path: Tokens) -> JsonValue | None:
+        return _node(head, path)
+
+    for op in reversed(committed):
+        draft = _parsed(op)
+        typed.insert(
+            0,
+            dataclasses.replace(
+                draft,
+                path_in_array=_parent_kind(draft.path, typed, in_head),
+                source_in_array=(
+                    None if draft.source is None else _parent_kind(draft.source, typed, in_head)
+                ),
+            ),
+        )
+    return typed
+
+
+def _parent_kind(
+    path: Tokens, over: list[_Op], node: Callable[[Tokens], JsonValue | None]
+) -> bool | None:
+    """Whether `path`'s parent is an array: read with `node` at the parent's path moved
+    over the ops `over`; None (opaque) where it is gone."""
+    parent: Tokens | None = path[:-1]
+    for op in over:
+        for effect in op.effects():
+            if parent is None:
+                return None
+            parent = _shifted(parent, effect, inserting=False, first=False)
+    return None if parent is None else _kind_of(node(parent))
+
+
+def _node(state: JsonValue, path: Tokens) -> JsonValue | None:
+    node = state
+    for token in path:
+        if isinstance(node, dict) and token in node:
+            node = node[token]
+        elif isinstance(node, list) and CANONICAL_INDEX.fullmatch(token) and int(token) < len(node):
+            node = node[int(token)]
+        else:
+            return None
+    return node
+
+
+def _kind_of(node: JsonValue | None) -> bool | None:
+    return None if node is None else isinstance(node, list)
+
+
+def _moved_over(mine: _Op, committed: list[_Op], patching: Patching) -> tuple[_Op, list[_Op]]:
+    """The patch's op moved over the committed ops (Conflict where they meet), and the
+    committed ops moved over it, for the patch's next op."""
+    mine = _typed_where_it_applies(mine, committed, patching)
+    steps = [mine]
+    for theirs in committed:
+        for change in theirs.effects():
+            for relied in steps[-1].effects():
+                if change.disturbs(relied):
+                    raise Conflict(
+                        ConflictReason.OVERLAP, [path_of(steps[-1].path), path_of(theirs.path)]
+                    )
+        steps.append(_moved(steps[-1], theirs, first=False))
+    moved_committed = [
+        _moved(theirs, step, first=True) for step, theirs in zip(steps, committed, strict=False)
+    ]
+    return steps[-1], moved_committed
+
+
+def _typed_where_it_applies(mine: _Op, committed: list[_Op], patching: Patching) -> _Op:
+    """`mine` with its parents' kinds, read in the state where it is about to apply, at
+    its parents' paths moved over the committed ops (moving never depends on the kinds of
+    `mine`'s own parents, only on theirs)."""
+    return dataclasses.replace(
+        mine,
+        path_in_array=_parent_kind(mine.path, committed, patching.node) if mine.path else False,
+        source_in_array=(
+            None if mine.source is None else _parent_kind(mine.source, committed, patching.node)
+        ),
+    )
+
+
+def _moved(op: _Op, over: _Op, *, first: bool) -> _Op:
+    """`op` as it applies after `over`. `first`: `op` was committed before `over` (it
+    keeps its place when both insert at one index)."""
+    path, source = op.path, op.source
+    for effect in over.effects():
+        moved_path = _shifted(path, effect, inserting=op.inserts, first=first)
+        moved_source = (
+            None if source is None else _shifted(source, effect, inserting=False, first=first)
+        )
+        if moved_path is None or (source is not None and moved_source is None):
+            raise Conflict(ConflictReason.OVERLAP, [path_of(op.path), path_of(over.path)])
+        path, source = moved_path, moved_source
+    return op.moved(path, source)
+
+
+def _shifted(path: Tokens, effect: _Effect, *, inserting: bool, first: bool) -> Tokens | None:
+    """`path` after `effect` moved the items of an array; None where its item is gone.
+    `inserting`: `path` is where an insert puts its item, not an item that exists."""
+    if effect.kind is _Kind.READ:
+        return path
+    if effect.kind is _Kind.SET:
+        # An insert's place is between items: only replacing its array (or above) takes it.
+        return None if _within(path[:-1] if inserting else path, effect.at) else path
+    array, index = effect.at[:-1], int(effect.at[-1])
+    depth = len(array)
+    if len(path) <= depth or path[:depth] != array or not CANONICAL_INDEX.fullmatch(path[depth]):
+        return path
+    position = int(path[depth])
+    targeted = inserting and len(path) == depth + 1
+    if effect.kind is _Kind.INSERT:
+        if position > index or (position == index and not (targeted and first)):
+            position += 1
+    elif position == index and not targeted:
+        return None
+    elif position > index:
+        position -= 1
+    return (*array, str(position), *path[depth + 1 :])
