@@ -232,3 +232,27 @@ files costs milliseconds of CPU); scrapes meanwhile share that answer."""
 
 REQUEST_ID_MAX_LENGTH = 200
 """Longest incoming X-Request-ID that is echoed rather than replaced."""
+
+IDEMPOTENCY_DELETE_TTL_SECONDS = 24 * 3600
+"""How long a delete's Idempotency-Key and its answer are kept (a write's lives with the
+change it made, a snapshot's IDEMPOTENCY_TTL_SECONDS)."""
+
+IDEMPOTENCY_RETRY_AFTER_SECONDS = 1
+"""The `Retry-After` of `409 idempotency_in_progress`: the first request is about done."""
+
+REBASE_MAX_CHANGES = 1000
+REBASE_MAX_BYTES = 1 * MIB
+"""A diff is rebased over at most this many changes since its base, holding at most this
+many bytes of ops; past either, `409 rebase_conflict` (`too_far`): rebase on the client."""
+
+REBASE_WORK_LIMIT = 200_000
+"""Most (diff op, committed op) pairs one rebase may weigh against each other: a few
+hundred milliseconds at worst; past it, `409 rebase_conflict` (`too_far`)."""
+
+REBASE_ANSWER_BYTES = 256 * KIB
+"""A rebased write's answer carries the changes since its base when they fit in this
+many bytes; else the client reads the change feed."""
+
+EVENT_OPS_MAX_BYTES = 4 * KIB
+"""A revision event carries the change's ops when they take at most this many bytes (an
+announcement between processes must fit PostgreSQL's 8000-byte NOTIFY payload)."""

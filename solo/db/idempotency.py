@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 import sqlalchemy as sa
 
 from solo.db.conflicts import insert_unless_present
 from solo.db.models import IdempotencyKeyRow, table_of
 from solo.domain.model import StoredIdempotencyKey
+
+_keys = table_of(IdempotencyKeyRow)
+_GET = sa.select(_keys.c.fingerprint, _keys.c.status_code, _keys.c.body, _keys.c.rev).where(
+    _keys.c.owner == sa.bindparam("owner"), _keys.c.key == sa.bindparam("key")
+)
+_FORGET = sa.delete(_keys).where(
+    _keys.c.session_id == sa.bindparam("session_id"), _keys.c.rev <= sa.bindparam("up_to")
+)
 
 
 class IdempotencyRepository:
@@ -21,15 +30,41 @@ class IdempotencyRepository:
     def claim(self, owner: str, key: str, fingerprint: str, expires_at: dt.datetime) -> bool:
         """Record the key as in progress; False if it is already recorded."""
         values = {"owner": owner, "key": key, "fingerprint": fingerprint, "expires_at": expires_at}
-        return insert_unless_present(self._db, table_of(IdempotencyKeyRow), values)
+        return insert_unless_present(self._db, _keys, values)
 
     def get(self, owner: str, key: str) -> StoredIdempotencyKey | None:
-        row = self._db.execute(
-            sa.select(
-                IdempotencyKeyRow.fingerprint, IdempotencyKeyRow.status_code, IdempotencyKeyRow.body
-            ).where(IdempotencyKeyRow.owner == owner, IdempotencyKeyRow.key == key)
-        ).first()
+        row = self._db.execute(_GET, {"owner": owner, "key": key}).first()
         return None if row is None else StoredIdempotencyKey(*row)
+
+    def record(
+        self,
+        owner: str,
+        key: str,
+        fingerprint: str,
+        *,
+        status_code: int,
+        body: object,
+        session_id: uuid.UUID | None = None,
+        rev: int | None = None,
+        expires_at: dt.datetime | None = None,
+    ) -> bool:
+        """Record a key with the answer of the write it made, in the write's transaction;
+        False (nothing recorded) when the key was taken meanwhile."""
+        values = {
+            "owner": owner,
+            "key": key,
+            "fingerprint": fingerprint,
+            "status_code": status_code,
+            "body": body,
+            "session_id": session_id,
+            "rev": rev,
+            "expires_at": expires_at,
+        }
+        return insert_unless_present(self._db, _keys, values)
+
+    def forget(self, session_id: uuid.UUID, *, up_to_rev: int) -> None:
+        """Forget the keys of the session's writes whose changes the log no longer keeps."""
+        self._db.execute(_FORGET, {"session_id": session_id, "up_to": up_to_rev})
 
     def complete(self, owner: str, key: str, status_code: int, body: object) -> None:
         self._db.execute(

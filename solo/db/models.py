@@ -140,7 +140,11 @@ class PendingDeletionRow(Base):
 
 
 class IdempotencyKeyRow(Base):
-    """The first request made with a user's Idempotency-Key, and its answer once done."""
+    """The first request made with a user's Idempotency-Key, and its answer once done.
+
+    A write's key is recorded in the write's own transaction, with the rev it made, and
+    goes with that rev's change (compaction, the session's deletion); a delete's and a
+    snapshot's key expire instead."""
 
     __tablename__ = "idempotency_keys"
 
@@ -148,8 +152,17 @@ class IdempotencyKeyRow(Base):
     key: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
     fingerprint: Mapped[str] = mapped_column(sa.String(1024), nullable=False)
     status_code: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
-    """None while the first request is still running."""
+    """None while the first request is still running (snapshots)."""
     body: Mapped[object | None] = mapped_column(sa.JSON, nullable=True)
-    expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, nullable=False)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    """None: the key lives as long as the change of `rev` is kept."""
+    session_id: Mapped[uuid.UUID | None] = mapped_column(
+        sa.Uuid, sa.ForeignKey("sessions.id", ondelete="CASCADE"), nullable=True
+    )
+    rev: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
+    """The rev the write made (the key's answer's `ETag`)."""
 
-    __table_args__ = (sa.Index("ix_idempotency_expires", "expires_at"),)
+    __table_args__ = (
+        sa.Index("ix_idempotency_expires", "expires_at"),
+        sa.Index("ix_idempotency_session_rev", "session_id", "rev"),
+    )

@@ -8,7 +8,7 @@ import uuid
 import sqlalchemy as sa
 
 from solo.db.models import ChangeRow, CheckpointRow, table_of
-from solo.domain.model import ChangeSize, KeptLog, LoggedChange
+from solo.domain.model import ChangeSize, Compacted, KeptLog, LoggedChange
 
 _changes = table_of(ChangeRow)
 _checkpoints = table_of(CheckpointRow)
@@ -205,8 +205,8 @@ class RevisionLog:
 
     def compact(
         self, session_id: uuid.UUID, *, head_rev: int, keep: KeptLog, kept_bytes: int
-    ) -> int:
-        """Forget what the kept log no longer needs; the bytes freed.
+    ) -> Compacted:
+        """Forget what the kept log no longer needs.
 
         The newest `keep.changes` changes stay, unless with their checkpoints they hold
         more than `keep.bytes`: then fewer do. The log is cut at a checkpoint, which stays
@@ -219,12 +219,12 @@ class RevisionLog:
             bytes_cut = self._bytes_cut(session_id, keep.bytes)
             cut = bytes_cut if cut is None else max(cut, bytes_cut)
         if cut is None:
-            return 0
+            return Compacted(freed=0, cut=None)
         where = {"session_id": session_id, "cut": cut}
         freed: int = self._db.execute(_FREED, where).scalar_one()
         self._db.execute(_FORGET_CHANGES, where)
         self._db.execute(_FORGET_CHECKPOINTS, where)
-        return freed
+        return Compacted(freed=freed, cut=cut)
 
     def _newest_checkpoint_rev(self, session_id: uuid.UUID, at_most: int) -> int | None:
         return self._db.execute(

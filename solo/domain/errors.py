@@ -14,6 +14,7 @@ DomainError
 ├── RevisionUnavailable    a restore names a rev neither the log nor a snapshot rebuilds
 ├── IdempotencyKeyReused   a key first used for another request
 ├── IdempotencyInProgress  a key whose first request is still running
+├── RebaseConflict         a stale diff meets the changes made since its base
 ├── InvalidParameter       a value the schema allows but the session does not (a cursor, `since`)
 ├── ServerFault            the server's own data is inconsistent (never the client's fault)
 └── Unavailable            a dependency does not answer in time
@@ -93,6 +94,15 @@ class IdempotencyKeyReused(DomainError):
 
 class IdempotencyInProgress(DomainError):
     pass
+
+
+class RebaseConflict(DomainError):
+    """`reason`: overlap, whole_state, test_failed or too_far; `paths`: the diff's paths
+    and the changed ones they meet; `rev`: the session's, once the write path knows it."""
+
+    def __init__(self, reason: str, paths: list[str], rev: int | None = None) -> None:
+        super().__init__()
+        self.reason, self.paths, self.rev = reason, sorted(set(paths)), rev
 
 
 class InvalidParameter(DomainError):

@@ -135,3 +135,14 @@ class StoredIdempotencyKey:
     status_code: int | None
     """None while the first request is still running."""
     body: object
+    rev: int | None = None
+    """The rev a write made."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Compacted:
+    """What a compaction of the log did: the bytes it freed, and the rev it cut at (the
+    changes up to it are forgotten; None when nothing was)."""
+
+    freed: int
+    cut: int | None

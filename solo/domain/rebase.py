@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from solo.domain import jsonvalue
+from solo.domain.errors import RebaseConflict
 from solo.domain.jsonvalue import JsonValue
 from solo.domain.operations import BadOp, parsed_op, path_of, tokens_of
 from solo.domain.patch import Applied, Patching
@@ -36,14 +37,6 @@ class ConflictReason(enum.StrEnum):
     WHOLE_STATE = "whole_state"
     TEST_FAILED = "test_failed"
     TOO_FAR = "too_far"
-
-
-class Conflict(Exception):
-    """The patch cannot be moved over the changes since its base; nothing was applied."""
-
-    def __init__(self, reason: ConflictReason, paths: list[str]) -> None:
-        super().__init__(f"{reason}: {', '.join(paths)}")
-        self.reason, self.paths = reason, sorted(set(paths))
 
 
 class _Kind(enum.Enum):
@@ -166,14 +159,14 @@ def rebase(
     """Apply `ops`, computed on the base, to `state` (the head, of canonical `size`; in
     place) after moving them over `since`, the ops of each change after the base in order.
 
-    Conflict (with `state` as it was) when they meet; BadOp when an op is malformed, before
+    RebaseConflict (with `state` as it was) when they meet; BadOp when an op is malformed, before
     anything applies; StateTooLarge as for any patch.
     """
     for op in ops:
         parsed_op(op)  # a malformed op is the client's fault, whatever came since
     committed = list(_flattened(since))
     if len(committed) * max(len(ops), 1) > work_limit:
-        raise Conflict(ConflictReason.TOO_FAR, [])
+        raise RebaseConflict(ConflictReason.TOO_FAR, [])
     later = _typed(committed, state)
     patching = Patching(state, size)
     encoded: list[bytes] = []
@@ -187,7 +180,7 @@ def rebase(
                 reason = (
                     ConflictReason.TEST_FAILED if mine.kind == "test" else ConflictReason.OVERLAP
                 )
-                raise Conflict(reason, [path_of(mine.path)]) from None
+                raise RebaseConflict(reason, [path_of(mine.path)]) from None
         return Rebased(patching.finish(), encoded)
     except BaseException:
         patching.undo()
@@ -199,7 +192,7 @@ def _flattened(since: list[list[Any]]) -> Iterator[Any]:
         for op in change:
             kind, path = parsed_op(op)
             if not path and kind != "test":
-                raise Conflict(ConflictReason.WHOLE_STATE, [""])
+                raise RebaseConflict(ConflictReason.WHOLE_STATE, [""])
             yield op
 
 
@@ -257,7 +250,7 @@ def _kind_of(node: JsonValue | None) -> bool | None:
 
 
 def _moved_over(mine: _Op, committed: list[_Op], patching: Patching) -> tuple[_Op, list[_Op]]:
-    """The patch's op moved over the committed ops (Conflict where they meet), and the
+    """The patch's op moved over the committed ops (RebaseConflict where they meet), and the
     committed ops moved over it, for the patch's next op."""
     mine = _typed_where_it_applies(mine, committed, patching)
     steps = [mine]
@@ -265,7 +258,7 @@ def _moved_over(mine: _Op, committed: list[_Op], patching: Patching) -> tuple[_O
         for change in theirs.effects():
             for relied in steps[-1].effects():
                 if change.disturbs(relied):
-                    raise Conflict(
+                    raise RebaseConflict(
                         ConflictReason.OVERLAP, [path_of(steps[-1].path), path_of(theirs.path)]
                     )
         steps.append(_moved(steps[-1], theirs, first=False))
@@ -298,7 +291,7 @@ def _moved(op: _Op, over: _Op, *, first: bool) -> _Op:
             None if source is None else _shifted(source, effect, inserting=False, first=first)
         )
         if moved_path is None or (source is not None and moved_source is None):
-            raise Conflict(ConflictReason.OVERLAP, [path_of(op.path), path_of(over.path)])
+            raise RebaseConflict(ConflictReason.OVERLAP, [path_of(op.path), path_of(over.path)])
         path, source = moved_path, moved_source
     return op.moved(path, source)
 

@@ -16,6 +16,7 @@ from typing import ParamSpec, Protocol, TypeVar
 
 from solo.domain.model import (
     ChangeSize,
+    Compacted,
     KeptLog,
     LoggedChange,
     PageCursor,
@@ -95,8 +96,8 @@ class RevisionLog(Protocol):
 
     def compact(
         self, session_id: uuid.UUID, *, head_rev: int, keep: KeptLog, kept_bytes: int
-    ) -> int:
-        """Forget what the kept log no longer needs; the bytes freed."""
+    ) -> Compacted:
+        """Forget what the kept log no longer needs: the bytes freed, the rev cut at."""
 
 
 class TelemetryRepository(Protocol):
@@ -133,6 +134,24 @@ class IdempotencyRepository(Protocol):
     def get(self, owner: str, key: str) -> StoredIdempotencyKey | None: ...
 
     def complete(self, owner: str, key: str, status_code: int, body: object) -> None: ...
+
+    def record(
+        self,
+        owner: str,
+        key: str,
+        fingerprint: str,
+        *,
+        status_code: int,
+        body: object,
+        session_id: uuid.UUID | None = None,
+        rev: int | None = None,
+        expires_at: dt.datetime | None = None,
+    ) -> bool:
+        """Record a key with its write's answer, in the write's transaction; False when
+        the key was taken meanwhile."""
+
+    def forget(self, session_id: uuid.UUID, *, up_to_rev: int) -> None:
+        """Forget the keys of the session's writes whose changes are no longer kept."""
 
     def release(self, owner: str, key: str) -> None: ...
 

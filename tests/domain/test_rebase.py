@@ -12,8 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from solo.domain import jsonvalue
+from solo.domain.errors import RebaseConflict
 from solo.domain.operations import BadOp
-from solo.domain.rebase import Conflict, ConflictReason, rebase
+from solo.domain.rebase import ConflictReason, rebase
 from tests.support.patches import reference
 
 WORK = 100_000
@@ -129,14 +130,14 @@ def test_what_meets_the_changes_since_is_a_conflict_and_applies_nothing(committe
     base = {**BLOCKS, "мета": {"автор": "хтось"}}
     head = reference(base, [committed])
     kept = copy.deepcopy(head)
-    with pytest.raises(Conflict) as conflict:
+    with pytest.raises(RebaseConflict) as conflict:
         rebase(head, jsonvalue.size_of(head), [pending], since=[[committed]], work_limit=WORK)
     assert (conflict.value.reason, conflict.value.paths) == (ConflictReason.OVERLAP, paths)
     assert head == kept
 
 
 def test_a_whole_state_change_since_is_a_conflict():
-    with pytest.raises(Conflict) as conflict:
+    with pytest.raises(RebaseConflict) as conflict:
         rebased(
             BLOCKS,
             [[{"op": "replace", "path": "", "value": {"інше": 1}}]],
@@ -148,7 +149,7 @@ def test_a_whole_state_change_since_is_a_conflict():
 def test_a_test_that_fails_on_the_head_is_a_conflict():
     base = {"лічильник": 1, "назва": "а"}
     head = {"лічильник": 1, "назва": "б"}
-    with pytest.raises(Conflict) as conflict:
+    with pytest.raises(RebaseConflict) as conflict:
         rebase(
             head,
             jsonvalue.size_of(head),
@@ -166,7 +167,7 @@ def test_a_test_that_fails_on_the_head_is_a_conflict():
 def test_too_many_changes_since_is_refused_before_any_work():
     since = [[{"op": "replace", "path": "/назва", "value": str(n)}] for n in range(11)]
     head = {"назва": "10", "інше": 0}
-    with pytest.raises(Conflict) as conflict:
+    with pytest.raises(RebaseConflict) as conflict:
         rebase(
             head,
             jsonvalue.size_of(head),
@@ -246,7 +247,7 @@ def test_an_accepted_rebase_keeps_both_sides_edits_and_a_refused_one_had_a_reaso
     touched_both = (their_removed | set(their_edits)) & (my_removed | set(my_edits))
     try:
         state, ops = rebased(base, [theirs], mine)
-    except Conflict as conflict:
+    except RebaseConflict as conflict:
         # Refused: the two sides touched one base item (edited or removed it both).
         assert conflict.reason == ConflictReason.OVERLAP
         assert touched_both, (theirs, mine, conflict.paths)
