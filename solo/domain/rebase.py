@@ -23,10 +23,10 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from solo.domain import jsonvalue
-from solo.domain.errors import RebaseConflict
+from solo.domain.errors import InvalidOps, RebaseConflict
 from solo.domain.jsonvalue import JsonValue
 from solo.domain.operations import BadOp, parsed_op, path_of, tokens_of
-from solo.domain.patch import Applied, Patching
+from solo.domain.patch import Applied, Patching, short_reason
 from solo.domain.pointer import CANONICAL_INDEX
 
 Tokens = tuple[str, ...]
@@ -159,11 +159,14 @@ def rebase(
     """Apply `ops`, computed on the base, to `state` (the head, of canonical `size`; in
     place) after moving them over `since`, the ops of each change after the base in order.
 
-    RebaseConflict (with `state` as it was) when they meet; BadOp when an op is malformed, before
-    anything applies; StateTooLarge as for any patch.
+    RebaseConflict (with `state` as it was) when they meet; InvalidOps, before anything
+    applies, when an op is malformed; StateTooLarge as for any patch.
     """
-    for op in ops:
-        parsed_op(op)  # a malformed op is the client's fault, whatever came since
+    for index, op in enumerate(ops):
+        try:
+            parsed_op(op)  # a malformed op is the client's fault, whatever came since
+        except BadOp as refusal:
+            raise InvalidOps(op_index=index, reason=short_reason(refusal)) from None
     committed = list(_flattened(since))
     if len(committed) * max(len(ops), 1) > work_limit:
         raise RebaseConflict(ConflictReason.TOO_FAR, [])

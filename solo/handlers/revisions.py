@@ -20,7 +20,7 @@ from solo.domain.jsonvalue import encode, timestamp
 from solo.handlers import Answer
 from solo.http import conditional
 from solo.http.bodies import parsed_body
-from solo.http.documents import json_answer, write_result
+from solo.http.keys import keyed
 from solo.runtime.revision_feed import GONE, SHUT_DOWN, RevisionEvent
 from solo.runtime.stream_slots import Slot, StreamSlots
 from solo.services import changes, restore, streams
@@ -48,21 +48,24 @@ async def list_changes(
 
 
 async def restore_session(session_id: str, user: str, deps: Dependencies) -> Answer:
-    body, _ = parsed_body(request.scope)
+    body, canonical = parsed_body(request.scope)
     precondition = conditional.precondition()
-    revision = await restore.restore(
+    sid = uuid.UUID(session_id)
+    written = await restore.restore(
         deps.database,
         deps.states,
         deps.store,
         owner=user,
-        session_id=uuid.UUID(session_id),
+        session_id=sid,
         precondition=precondition,
         rev=body["rev"],
         clock=deps.clock,
         kept=deps.settings.kept_log,
+        keyed=keyed(body=canonical, session_id=sid),
     )
-    headers = conditional.written(deps, session_id, revision, precondition)
-    return json_answer({**write_result(revision), "restored_from": body["rev"]}, 200, headers)
+    return conditional.write_answer(
+        deps, sid, written, precondition, more={"restored_from": body["rev"]}
+    )
 
 
 async def stream_events(

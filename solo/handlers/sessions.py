@@ -14,7 +14,8 @@ from solo.domain.model import Change, Patch, Replace, Session
 from solo.handlers import Answer
 from solo.http import conditional
 from solo.http.bodies import parsed_body
-from solo.http.documents import json_answer, session_document, session_summary, write_result
+from solo.http.documents import session_document, session_summary
+from solo.http.keys import keyed
 from solo.http.urls import absolute_url
 from solo.runtime.revision_feed import GONE
 from solo.security.bearer import Caller
@@ -50,18 +51,24 @@ async def list_sessions(
 
 
 async def create_session(user: str, token_info: dict[str, Any], deps: Dependencies) -> Answer:
-    body, _ = parsed_body(request.scope, absent=({}, b"{}"))
-    session, state = await deps.database.in_database_thread(
+    body, canonical = parsed_body(request.scope, absent=({}, b""))
+    created = await deps.database.in_database_thread(
         service.create_session,
         deps.database.unit_of_work(),
         deps.states,
         owner=user,
         state=body.get("state", {}),
         clock=deps.clock,
+        keyed=keyed(body=canonical),
     )
+    session = created.session
     location = absolute_url(f"{request.url.path.rstrip('/')}/{session.id}/", deps.settings)
-    headers = {"Location": location, "ETag": preconditions.etag(session.rev)}
-    document = _document(session, state, deps, token_info, location)
+    headers = {
+        "Location": location,
+        "ETag": preconditions.etag(session.rev),
+        **conditional.replayed_header(created.replayed),
+    }
+    document = _document(session, created.state, deps, token_info, location)
     return Response(document, 201, headers=headers, media_type="application/json")
 
 
@@ -92,7 +99,7 @@ async def get_session(
 async def delete_session(session_id: str, user: str, deps: Dependencies) -> Answer:
     precondition = conditional.precondition()
     sid = uuid.UUID(session_id)
-    prefix = await deps.database.in_session_thread(
+    deleted = await deps.database.in_session_thread(
         sid,
         service.delete_session,
         deps.database.unit_of_work(),
@@ -101,16 +108,31 @@ async def delete_session(session_id: str, user: str, deps: Dependencies) -> Answ
         session_id=sid,
         precondition=precondition,
         clock=deps.clock,
+        keyed=keyed(body=b"", session_id=sid),
     )
-    deps.feed.published(sid, GONE)
-    await cleanup.remove_objects(deps.store, prefix)
-    return NoContent, 204, {"Deprecation": "true"} if precondition.legacy else {}
+    headers = conditional.replayed_header(deleted.prefix is None)
+    if precondition.legacy:
+        headers["Deprecation"] = "true"
+    if deleted.prefix is not None:
+        deps.feed.published(sid, GONE)
+        await cleanup.remove_objects(deps.store, deleted.prefix)
+    return NoContent, 204, headers
 
 
-async def _write(session_id: str, user: str, deps: Dependencies, change: Change) -> Answer:
+async def _write(
+    session_id: str, user: str, deps: Dependencies, change: Change, *, body: bytes
+) -> Answer:
     sid = uuid.UUID(session_id)
-    request_ = writes.Write(user, sid, conditional.precondition(), change)
-    revision = await deps.database.in_session_thread(
+    asked = conditional.precondition()
+    request_ = writes.Write(
+        user,
+        sid,
+        asked,
+        change,
+        keyed=keyed(body=body, session_id=sid),
+        base_rev=conditional.base_rev(asked) if isinstance(change, Patch) else None,
+    )
+    written = await deps.database.in_session_thread(
         sid,
         writes.write,
         deps.database.unit_of_work(),
@@ -119,16 +141,15 @@ async def _write(session_id: str, user: str, deps: Dependencies, change: Change)
         clock=deps.clock,
         kept=deps.settings.kept_log,
     )
-    headers = conditional.written(deps, session_id, revision, request_.precondition)
-    return json_answer(write_result(revision), 200, headers)
+    return conditional.write_answer(deps, sid, written, asked)
 
 
 async def diff_session(session_id: str, user: str, deps: Dependencies) -> Answer:
-    body, _ = parsed_body(request.scope)
+    body, canonical = parsed_body(request.scope)
     ops = body["ops"] if isinstance(body, dict) else body
-    return await _write(session_id, user, deps, Patch(ops))
+    return await _write(session_id, user, deps, Patch(ops), body=canonical)
 
 
 async def save_stream(session_id: str, user: str, deps: Dependencies) -> Answer:
     state, encoded = parsed_body(request.scope)
-    return await _write(session_id, user, deps, Replace(state, encoded))
+    return await _write(session_id, user, deps, Replace(state, encoded), body=encoded)

@@ -6,14 +6,15 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from connexion import request
 from starlette.responses import Response
 
 from solo.dependencies import Dependencies
 from solo.domain.jsonvalue import timestamp
 from solo.domain.model import StoredSnapshot
 from solo.handlers import Answer
+from solo.http.conditional import replayed_header
 from solo.http.documents import session_summary
+from solo.http.keys import keyed
 from solo.http.urls import absolute_url
 from solo.services import exports, idempotency
 from solo.services import snapshots as service
@@ -47,17 +48,14 @@ async def create_snapshot(session_id: str, user: str, deps: Dependencies) -> Ans
         )
         return (201 if written else 200), _link(snapshot, deps)
 
-    key = request.headers.get("Idempotency-Key")
-    if key is None:
+    request_key = keyed(body=b"", session_id=sid)
+    if request_key is None:
         status, body = await work()
         return body, status
-    # The session's canonical (lower-case) UUID: any spelling of it is the same request.
-    fingerprint = f"{request.method} {request.url.path.replace(session_id, str(sid))}"
     outcome = await idempotency.once(
-        deps.database, owner=user, key=key, fingerprint=fingerprint, clock=deps.clock, work=work
+        deps.database, owner=user, keyed=request_key, clock=deps.clock, work=work
     )
-    headers = {"Idempotent-Replayed": "true"} if outcome.replayed else {}
-    return outcome.body, outcome.status, headers
+    return outcome.body, outcome.status, replayed_header(outcome.replayed)
 
 
 async def get_latest_snapshot(session_id: str, user: str, deps: Dependencies) -> Answer:

@@ -8,13 +8,14 @@ however large the changes in the log are.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import uuid
 from collections.abc import Iterator
 
 from solo import limits
 from solo.domain.errors import ChangesCompacted, DatabaseUnavailable, InvalidParameter
 from solo.domain.jsonvalue import timestamp
-from solo.domain.model import ChangeSize, Session
+from solo.domain.model import ChangeSize, LoggedChange, Session
 from solo.services.ownership import owned
 from solo.services.ports import UnitOfWork
 from solo.services.states import READ_ATTEMPTS, LogMovedOn
@@ -109,7 +110,20 @@ def _slices(page: list[ChangeSize]) -> Iterator[list[ChangeSize]]:
 
 
 def _head(change: ChangeSize) -> bytes:
-    return b'{"rev":%d,"at":"%s","ops":' % (change.rev, timestamp(change.at).encode())
+    return entry_head(change.rev, change.at)
+
+
+def entry_head(rev: int, at: dt.datetime) -> bytes:
+    """The start of a change's JSON `{"rev","at","ops":…}`, up to its ops."""
+    return b'{"rev":%d,"at":"%s","ops":' % (rev, timestamp(at).encode())
+
+
+def entries(changes: list[LoggedChange]) -> bytes:
+    """Changes that are patches as a JSON array of `{"rev","at","ops"}`."""
+    parts = [
+        entry_head(change.rev, change.at) + (change.ops or b"null") + b"}" for change in changes
+    ]
+    return b"[" + b",".join(parts) + b"]"
 
 
 def _tail_bytes(change: ChangeSize) -> int:

@@ -7,10 +7,11 @@ import uuid
 
 from solo.domain import jsonvalue
 from solo.domain.errors import RevisionUnavailable
-from solo.domain.model import Clock, KeptLog, Replace, Revision, Session
+from solo.domain.model import Clock, KeptLog, Replace, Session
 from solo.domain.preconditions import Precondition
 from solo.runtime.state_cache import StateCache
 from solo.services import writes
+from solo.services.idempotency import Keyed, answered
 from solo.services.ownership import owned
 from solo.services.ports import Database, Store, UnitOfWork
 from solo.services.states import encoded_state, replayed
@@ -35,12 +36,14 @@ async def restore(
     rev: int,
     clock: Clock,
     kept: KeptLog,
-) -> Revision:
+    keyed: Keyed | None = None,
+) -> writes.Written:
     """Write the state of `rev` as a new revision, under `precondition` like any write.
 
-    The precondition is checked before the old state is looked for (a stale client hears
-    412 before 422), and again when the new revision is written. The log is asked first;
-    a snapshot object is read from the store outside any database transaction.
+    A key whose restore was applied replays its answer first of all. The precondition is
+    checked before the old state is looked for (a stale client hears 412 before 422), and
+    again when the new revision is written. The log is asked first; a snapshot object is
+    read from the store outside any database transaction.
     """
     source = await db.in_session_thread(
         session_id,
@@ -51,14 +54,17 @@ async def restore(
         session_id=session_id,
         precondition=precondition,
         rev=rev,
+        keyed=keyed,
     )
+    if isinstance(source, writes.Written):
+        return source
     encoded = source.encoded
     if encoded is None and source.snapshot_key is not None:
         encoded = _state_of_snapshot(await store.get(source.snapshot_key))
     if encoded is None:
         raise RevisionUnavailable(rev)
     change = Replace(jsonvalue.decode_canonical(encoded), encoded)
-    request = writes.Write(owner, session_id, precondition, change)
+    request = writes.Write(owner, session_id, precondition, change, keyed=keyed)
     return await db.in_session_thread(
         session_id, writes.write, db.unit_of_work(), cache, request, clock=clock, kept=kept
     )
@@ -72,8 +78,13 @@ def _source(
     session_id: uuid.UUID,
     precondition: Precondition,
     rev: int,
-) -> _Source:
+    keyed: Keyed | None,
+) -> _Source | writes.Written:
     with uow:
+        stored = answered(uow, owner, keyed)
+        if stored is not None:
+            assert isinstance(stored.body, dict) and stored.rev is not None
+            return writes.Written(stored.rev, None, stored.body, replayed=True)
         session = owned(uow, owner=owner, session_id=session_id)
         precondition.check(session.rev)
         encoded = _from_log(uow, cache, session, rev)

@@ -13,12 +13,18 @@ from typing import Any
 
 from solo import limits
 from solo.domain import jsonvalue
-from solo.domain.errors import DatabaseUnavailable, InvalidParameter, StateTooLarge
+from solo.domain.errors import (
+    DatabaseUnavailable,
+    IdempotencyInProgress,
+    InvalidParameter,
+    StateTooLarge,
+)
 from solo.domain.keys import session_prefix
-from solo.domain.model import Clock, PageCursor, Session
+from solo.domain.model import Clock, PageCursor, Session, StoredIdempotencyKey
 from solo.domain.preconditions import Precondition
 from solo.runtime.state_cache import StateCache
 from solo.services.cleanup import settled
+from solo.services.idempotency import Keyed, answered, delete_expires
 from solo.services.ownership import owned
 from solo.services.ports import UnitOfWork
 from solo.services.states import READ_ATTEMPTS, LogMovedOn, encoded_state
@@ -30,37 +36,91 @@ class SessionPage:
     next_cursor: str | None
 
 
+@dataclasses.dataclass(frozen=True)
+class Created:
+    """A session as it was created, its state's JSON at rev 0, and whether this answer
+    replays an earlier create made with the same key."""
+
+    session: Session
+    state: bytes
+    replayed: bool = False
+
+
 def create_session(
-    uow: UnitOfWork, cache: StateCache, *, owner: str, state: dict[str, Any], clock: Clock
-) -> tuple[Session, bytes]:
-    """A new session at rev 0 holding `state`; the session and its state's JSON.
+    uow: UnitOfWork,
+    cache: StateCache,
+    *,
+    owner: str,
+    state: dict[str, Any],
+    clock: Clock,
+    keyed: Keyed | None = None,
+) -> Created:
+    """A new session at rev 0 holding `state` (or, for a key whose create was applied, that
+    session as it was created).
 
     `state` is handed over: the process cache keeps it and later writes change it.
     """
     encoded = jsonvalue.encode(state)
     if len(encoded) > limits.STATE_SIZE_LIMIT:
         raise StateTooLarge(limits.STATE_SIZE_LIMIT)
-    now = clock()
-    session = Session(
+    for _attempt in range(2):
+        with uow.write():
+            stored = answered(uow, owner, keyed)
+            if stored is not None:
+                return _created_before(uow, owner, stored)
+            session = _new_session(owner, len(encoded), clock())
+            uow.sessions.add(session, encoded)
+            if not _keyed(uow, owner, keyed, session):
+                continue  # taken meanwhile: rolled back, and replayed the second time
+            uow.commit()
+        entry = cache.entry(session.id)
+        with entry.lock:
+            cache.hold(entry, session, state)
+            cache.hold_encoded(entry, session.rev, encoded)
+        return Created(session, encoded)
+    raise IdempotencyInProgress()
+
+
+def _new_session(owner: str, size: int, now: dt.datetime) -> Session:
+    return Session(
         id=uuid.uuid4(),
         owner=owner,
         rev=0,
-        size=len(encoded),
+        size=size,
         created_at=now,
         updated_at=now,
         last_seen_at=None,
         checkpoint_rev=0,
         replay_cost=0,
-        kept_bytes=len(encoded),
+        kept_bytes=size,
     )
-    with uow.write():
-        uow.sessions.add(session, encoded)
-        uow.commit()
-    entry = cache.entry(session.id)
-    with entry.lock:
-        cache.hold(entry, session, state)
-        cache.hold_encoded(entry, session.rev, encoded)
-    return session, encoded
+
+
+def _keyed(uow: UnitOfWork, owner: str, keyed: Keyed | None, session: Session) -> bool:
+    if keyed is None:
+        return True
+    return uow.idempotency.record(
+        owner,
+        keyed.key,
+        keyed.fingerprint,
+        status_code=201,
+        body={"id": str(session.id)},
+        session_id=session.id,
+        rev=0,
+    )
+
+
+def _created_before(uow: UnitOfWork, owner: str, stored: StoredIdempotencyKey) -> Created:
+    """The session a replayed create made, as it was then: its key lives as long as rev
+    0's checkpoint (compaction forgets both together)."""
+    assert isinstance(stored.body, dict)
+    session = owned(uow, owner=owner, session_id=uuid.UUID(stored.body["id"]))
+    state = uow.log.checkpoint(session.id, 0)
+    assert state is not None
+    created = dataclasses.replace(
+        session, rev=0, size=len(state), updated_at=session.created_at, last_seen_at=None
+    )
+    return Created(created, state, replayed=True)
 
 
 def get_session(
@@ -97,6 +157,14 @@ def list_sessions(uow: UnitOfWork, *, owner: str, cursor: str | None, limit: int
     return SessionPage(items, encode_cursor(items[-1]) if len(rows) > limit else None)
 
 
+@dataclasses.dataclass(frozen=True)
+class Deleted:
+    """The prefix of the deleted session's snapshot objects, for the caller to remove now;
+    None when this answer replays an earlier delete made with the same key."""
+
+    prefix: str | None
+
+
 def delete_session(
     uow: UnitOfWork,
     cache: StateCache,
@@ -105,23 +173,40 @@ def delete_session(
     session_id: uuid.UUID,
     precondition: Precondition,
     clock: Clock,
-) -> str:
+    keyed: Keyed | None = None,
+) -> Deleted:
     """Delete the session with everything it owns in the database (cascade), and record
-    that its snapshot objects must go; the prefix of those objects, for the caller to
-    remove now (the sweep removes them again once in-flight snapshots have settled, and
-    until the store answers: no object outlives its session)."""
+    that its snapshot objects must go (the sweep removes them again once in-flight
+    snapshots have settled, and until the store answers: no object outlives its session).
+    The key, if any, is kept IDEMPOTENCY_DELETE_TTL_SECONDS, the session gone."""
     prefix = session_prefix(owner, str(session_id))
-    with uow.write():
-        current = owned(uow, owner=owner, session_id=session_id, for_update=True)
-        precondition.check(current.rev)
-        uow.sessions.delete(owner, session_id, current.rev)
-        now = clock()
-        uow.deletions.add(prefix, not_before=settled(now))
-        if current.watched(now):
-            uow.log.announce_deletion(session_id)
-        uow.commit()
-    cache.discard(session_id)
-    return prefix
+    for _attempt in range(2):
+        with uow.write():
+            if answered(uow, owner, keyed) is not None:
+                return Deleted(None)
+            current = owned(uow, owner=owner, session_id=session_id, for_update=True)
+            precondition.check(current.rev)
+            uow.sessions.delete(owner, session_id, current.rev)
+            now = clock()
+            uow.deletions.add(prefix, not_before=settled(now))
+            if current.watched(now):
+                uow.log.announce_deletion(session_id)
+            if keyed is not None:
+                uow.idempotency.purge_expired(now)
+                recorded = uow.idempotency.record(
+                    owner,
+                    keyed.key,
+                    keyed.fingerprint,
+                    status_code=204,
+                    body=None,
+                    expires_at=delete_expires(now),
+                )
+                if not recorded:
+                    continue  # taken meanwhile: rolled back, and replayed the second time
+            uow.commit()
+        cache.discard(session_id)
+        return Deleted(prefix)
+    raise IdempotencyInProgress()
 
 
 def encode_cursor(last: Session) -> str:

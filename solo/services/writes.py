@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 from solo import limits
 from solo.domain import jsonvalue
-from solo.domain.errors import DomainError, InvalidState, StateTooLarge
+from solo.domain.errors import (
+    DomainError,
+    IdempotencyInProgress,
+    InvalidState,
+    RebaseConflict,
+    StateTooLarge,
+)
+from solo.domain.jsonvalue import timestamp
 from solo.domain.model import (
     Change,
     Clock,
@@ -20,10 +28,14 @@ from solo.domain.model import (
     Replace,
     Revision,
     Session,
+    StoredIdempotencyKey,
 )
-from solo.domain.patch import appends, apply_patch, as_applied
+from solo.domain.patch import Applied, appends, apply_patch, as_applied
 from solo.domain.preconditions import Precondition
+from solo.domain.rebase import rebase
 from solo.runtime.state_cache import Entry, StateCache
+from solo.services import rebasing
+from solo.services.idempotency import Keyed, answered
 from solo.services.ownership import owned
 from solo.services.ports import UnitOfWork
 from solo.services.states import LogMovedOn, materialized
@@ -31,51 +43,134 @@ from solo.services.states import LogMovedOn, materialized
 
 @dataclasses.dataclass(frozen=True)
 class Write:
-    """One write request: who changes which session, how, and on what condition."""
+    """One write request: who changes which session, how, and on what condition; with
+    its Idempotency-Key, and the rev a diff's ops were computed on (a rebase)."""
 
     owner: str
     session_id: uuid.UUID
     precondition: Precondition
     change: Change
+    keyed: Keyed | None = None
+    base_rev: int | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Written:
+    """What a write answers: the rev it made and its answer's body; the changes since a
+    rebased diff's base (a JSON array, when they fit); whether it replays an earlier write
+    with the same key; and its ops as logged, for the revision event."""
+
+    rev: int
+    updated_at: dt.datetime | None
+    body: dict[str, Any]
+    changes: bytes | None = None
+    replayed: bool = False
+    logged: bytes | None = None
+
+    @classmethod
+    def made(cls, revision: Revision, logged: bytes | None = None) -> Written:
+        body = {"rev": revision.rev, "updated_at": timestamp(revision.updated_at)}
+        return cls(revision.rev, revision.updated_at, body, logged=logged)
 
 
 def write(
     uow: UnitOfWork, cache: StateCache, request: Write, *, clock: Clock, kept: KeptLog
-) -> Revision:
-    """The write path: lock the session, check the precondition, apply the change to the
-    cached state within its budgets, then compare-and-swap the rev and log the change in
-    one transaction. A failure anywhere leaves the cache as it was. A Replace's state is
-    handed over to the cache, like create's."""
+) -> Written:
+    """The write path: lock the session, look its key up, check the precondition, apply the
+    change to the cached state within its budgets (moved over the changes since its base,
+    for a rebase), then compare-and-swap the rev and log the change, with its key, in one
+    transaction. A failure anywhere leaves the cache as it was. A Replace's state is handed
+    over to the cache, like create's."""
     entry = cache.entry(request.session_id)
     with entry.lock:
-        quick = _swapped_in_one_statement(uow, cache, entry, request, clock=clock, kept=kept)
-        if quick is not None:
-            return quick
-        with uow.write():
-            current = owned(
-                uow, owner=request.owner, session_id=request.session_id, for_update=True
-            )
-            request.precondition.check(current.rev)
-            change = request.change
-            if isinstance(change, Patch) and not change.ops:
-                return Revision(current.rev, current.updated_at)
-            made = _made(
-                current,
-                change,
-                now=clock(),
-                kept=kept,
-                state_of=lambda: materialized(uow, cache, entry=entry, session=current),
-            )
-            try:
-                made = _record(uow, current, made, kept)
-                if current.watched(made.head.updated_at):
-                    uow.log.announce(current.id, made.head.rev, made.head.updated_at)
-                uow.commit()
-            except BaseException:
-                made.undo()
-                raise
-        _hold(cache, entry, made)
-    return Revision(made.head.rev, made.head.updated_at)
+        if request.keyed is None and request.base_rev is None:
+            quick = _swapped_in_one_statement(uow, cache, entry, request, clock=clock, kept=kept)
+            if quick is not None:
+                return quick
+        # Twice at most: a key another process recorded meanwhile is replayed the second time.
+        for _attempt in range(2):
+            with uow.write():
+                stored = answered(uow, request.owner, request.keyed)
+                if stored is not None:
+                    return _replayed(uow, request, stored)
+                current = owned(
+                    uow, owner=request.owner, session_id=request.session_id, for_update=True
+                )
+                request.precondition.check(current.rev)
+                change = request.change
+                if isinstance(change, Patch) and not change.ops:
+                    return Written.made(Revision(current.rev, current.updated_at))
+                since = _since(uow, current, request.base_rev)
+                made = _made(
+                    current,
+                    change,
+                    now=clock(),
+                    kept=kept,
+                    state_of=functools.partial(
+                        materialized, uow, cache, entry=entry, session=current
+                    ),
+                    since=since,
+                )
+                try:
+                    made = _record(uow, current, made, kept)
+                    written = _written(made, request.base_rev if since else None, since)
+                    if not _keyed(uow, request, written):
+                        made.undo()
+                        continue
+                    if current.watched(made.head.updated_at):
+                        uow.log.announce(current.id, made.head.rev, made.head.updated_at)
+                    uow.commit()
+                except BaseException:
+                    made.undo()
+                    raise
+            _hold(cache, entry, made)
+            return written
+    raise IdempotencyInProgress()
+
+
+def _since(uow: UnitOfWork, current: Session, base_rev: int | None) -> list[LoggedChange] | None:
+    """The changes a diff is rebased over; None when it needs no rebase."""
+    if base_rev is None or base_rev == current.rev:
+        return None
+    return rebasing.changes_since_base(uow, current, base_rev)
+
+
+def _written(made: _Made, base_rev: int | None, since: list[LoggedChange] | None) -> Written:
+    written = Written.made(Revision(made.head.rev, made.head.updated_at), made.logged.ops)
+    if base_rev is None or since is None:
+        return written
+    return dataclasses.replace(
+        written,
+        body={**written.body, "rebased_from": base_rev},
+        changes=rebasing.answer_changes([*since, made.logged]),
+    )
+
+
+def _keyed(uow: UnitOfWork, request: Write, written: Written) -> bool:
+    """Record the write's key with its answer; False when the key was taken meanwhile."""
+    if request.keyed is None:
+        return True
+    return uow.idempotency.record(
+        request.owner,
+        request.keyed.key,
+        request.keyed.fingerprint,
+        status_code=200,
+        body=written.body,
+        session_id=request.session_id,
+        rev=written.rev,
+    )
+
+
+def _replayed(uow: UnitOfWork, request: Write, stored: StoredIdempotencyKey) -> Written:
+    """The answer of the write that first came with this key, again."""
+    assert isinstance(stored.body, dict) and stored.rev is not None
+    base_rev = stored.body.get("rebased_from")
+    changes = (
+        None
+        if base_rev is None
+        else rebasing.kept_since(uow, request.session_id, base_rev, stored.rev)
+    )
+    return Written(stored.rev, None, stored.body, changes=changes, replayed=True)
 
 
 def _swapped_in_one_statement(
@@ -86,7 +181,7 @@ def _swapped_in_one_statement(
     *,
     clock: Clock,
     kept: KeptLog,
-) -> Revision | None:
+) -> Written | None:
     """The common write in one round trip, where the database allows it: a patch to a
     cached state whose rev the precondition accepts, that needs no checkpoint. A swap lost
     to another process's write answers the head it found: the cache catches up from the
@@ -108,7 +203,7 @@ def _swapped_in_one_statement(
         swapped, found = _swap_once(uow, current, state, change, now=clock(), kept=kept)
         if swapped is not None:
             _hold(cache, entry, swapped)
-            return Revision(swapped.head.rev, swapped.head.updated_at)
+            return _written(swapped, None, None)
         if found is None or found.rev <= current.rev:
             return None
         try:
@@ -175,6 +270,7 @@ def _made(
     now: dt.datetime,
     kept: KeptLog,
     state_of: Callable[[], dict[str, Any]],
+    since: list[LoggedChange] | None = None,
 ) -> _Made:
     rev = current.next_rev()
     if isinstance(change, Replace):
@@ -193,15 +289,7 @@ def _made(
         )
         return _Made(head, change.state, LoggedChange(rev, now, None), change.encoded, _nothing)
     assert isinstance(change, Patch)
-    # Encoded before they apply: the values they add go into the state as they are, and a
-    # later op of the same patch may change them there (add an object, then add into it).
-    if appends(change.ops):
-        each = [jsonvalue.encode(op) for op in change.ops]
-        applied = apply_patch(state_of(), current.size, change.ops)
-        ops = as_applied(each, applied.appended)
-    else:
-        ops = jsonvalue.encode(change.ops)
-        applied = apply_patch(state_of(), current.size, change.ops)
+    applied, ops = _applied(current, change, state_of(), since)
     replay_cost = current.replay_cost + len(ops) + applied.work
     kept_bytes = current.kept_bytes + len(ops)
     checkpoint = None
@@ -226,6 +314,33 @@ def _made(
     return _Made(head, applied.state, LoggedChange(rev, now, ops), checkpoint, applied.undo)
 
 
+def _applied(
+    current: Session, change: Patch, state: dict[str, Any], since: list[LoggedChange] | None
+) -> tuple[Applied, bytes]:
+    """The patch applied to `state` (moved over `since` first, for a rebase), and its ops
+    as the log keeps them: encoded before they apply (the values they add go into the
+    state as they are, and a later op of the same patch may change them there), with the
+    index each `…/-` added at."""
+    if since is not None:
+        try:
+            rebased = rebase(
+                state,
+                current.size,
+                change.ops,
+                since=[jsonvalue.decode_canonical(c.ops) for c in since if c.ops is not None],
+                work_limit=limits.REBASE_WORK_LIMIT,
+            )
+        except RebaseConflict as conflict:
+            raise RebaseConflict(conflict.reason, conflict.paths, rev=current.rev) from None
+        return rebased.applied, as_applied(rebased.ops, rebased.applied.appended)
+    if appends(change.ops):
+        each = [jsonvalue.encode(op) for op in change.ops]
+        applied = apply_patch(state, current.size, change.ops)
+        return applied, as_applied(each, applied.appended)
+    ops = jsonvalue.encode(change.ops)
+    return apply_patch(state, current.size, change.ops), ops
+
+
 def _nothing() -> None:
     """Undoing a whole-state change: the cached state was never touched."""
 
@@ -236,10 +351,12 @@ def _record(uow: UnitOfWork, current: Session, made: _Made, kept: KeptLog) -> _M
     uow.log.append(current.id, made.logged)
     if made.checkpoint is not None:
         uow.log.save_checkpoint(current.id, made.head.rev, made.checkpoint)
-        freed = uow.log.compact(
+        compacted = uow.log.compact(
             current.id, head_rev=made.head.rev, keep=kept, kept_bytes=made.head.kept_bytes
         )
-        head = dataclasses.replace(made.head, kept_bytes=made.head.kept_bytes - freed)
+        if compacted.cut is not None:
+            uow.idempotency.forget(current.id, up_to_rev=compacted.cut)
+        head = dataclasses.replace(made.head, kept_bytes=made.head.kept_bytes - compacted.freed)
         made = dataclasses.replace(made, head=head)
     if not uow.sessions.advance(current, made.head):
         raise RuntimeError("the session's row changed under its row lock")

@@ -122,6 +122,14 @@ ANSWERS: dict[type[Exception], Answer] = {
         409,
         "idempotency_in_progress",
         "A request with this Idempotency-Key is still being processed.",
+        headers=lambda _e: {"Retry-After": str(limits.IDEMPOTENCY_RETRY_AFTER_SECONDS)},
+    ),
+    domain.RebaseConflict: Answer(
+        409,
+        "rebase_conflict",
+        "The diff meets changes made since its base: read them, rebase and retry.",
+        details=lambda e: {"rev": e.rev, "reason": e.reason, "paths": e.paths},
+        headers=lambda e: {"ETag": etag(e.rev)},
     ),
     domain.ChangesCompacted: Answer(
         410,

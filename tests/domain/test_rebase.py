@@ -12,8 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from solo.domain import jsonvalue
-from solo.domain.errors import RebaseConflict
-from solo.domain.operations import BadOp
+from solo.domain.errors import InvalidOps, RebaseConflict
 from solo.domain.rebase import ConflictReason, rebase
 from tests.support.patches import reference
 
@@ -179,8 +178,13 @@ def test_too_many_changes_since_is_refused_before_any_work():
 
 
 def test_a_malformed_op_is_the_patchs_own_fault_whatever_came_since():
-    with pytest.raises(BadOp):
-        rebased(BLOCKS, [[{"op": "remove", "path": "/назва"}]], [{"op": "зламати", "path": "/x"}])
+    with pytest.raises(InvalidOps) as invalid:
+        rebased(
+            BLOCKS,
+            [[{"op": "remove", "path": "/назва"}]],
+            [{"op": "remove", "path": "/блоки/0"}, {"op": "зламати", "path": "/x"}],
+        )
+    assert (invalid.value.op_index, invalid.value.reason) == (1, 'unknown operation "зламати"')
 
 
 # Property tests: items with identities, so both sides' intents are known.

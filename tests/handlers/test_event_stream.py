@@ -169,9 +169,9 @@ def test_the_events_token_opens_that_sessions_events_and_nothing_else(servers, s
 def test_a_quiet_stream_sends_heartbeats(make_client, settings, clock, monkeypatch):
     monkeypatch.setattr(limits, "EVENTS_HEARTBEAT_SECONDS", 0.05)
     _, deps = make_client(settings, clock)
-    session, _ = sessions.create_session(
+    session = sessions.create_session(
         deps.database.unit_of_work(), deps.states, owner="олена", state={}, clock=clock
-    )
+    ).session
 
     async def first_three() -> list[bytes]:
         expires_at = (clock.now + dt.timedelta(hours=1)).timestamp()
@@ -194,9 +194,9 @@ def test_a_stream_says_expired_and_ends_when_its_credential_expires(
 ):
     monkeypatch.setattr(limits, "EVENTS_HEARTBEAT_SECONDS", 0.05)
     _, deps = make_client(settings, clock)
-    session, _ = sessions.create_session(
+    session = sessions.create_session(
         deps.database.unit_of_work(), deps.states, owner="олена", state={}, clock=clock
-    )
+    ).session
     expires_at = clock.now + dt.timedelta(minutes=1)
 
     async def until_the_end() -> list[bytes]:

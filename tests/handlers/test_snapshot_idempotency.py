@@ -1,13 +1,16 @@
 """Idempotency-Key on POST snapshot: replay, reuse, in progress, errors not kept, TTL."""
 
+import concurrent.futures
 import dataclasses
 import datetime as dt
+import threading
 
 import pytest
 
 from solo import limits
 from solo.domain import errors as domain
 from solo.http import refusals
+from solo.storage.factory import open_blob_store
 from tests.support.bodies import error_body
 
 KEY = "ключ"  # non-ASCII is not a visible ASCII key: used only where refusal is the point
@@ -76,14 +79,27 @@ def test_keys_belong_to_their_user(client):
     assert "Idempotent-Replayed" not in response.headers
 
 
-def test_a_repeat_while_the_first_is_running_is_409(client, deps, clock):
+def test_a_repeat_while_the_first_is_running_is_409(settings, clock, make_client):
+    store = open_blob_store(settings, clock)
+    writing, release = threading.Event(), threading.Event()
+    real_put = store.put
+
+    def slow_put(key, data):
+        writing.set()
+        release.wait(10)
+        real_put(key, data)
+
+    store.put = slow_put
+    client, _ = make_client(settings, clock, blob_store=store)
     session_id = create(client)
-    with deps.database.unit_of_work() as uow:
-        fingerprint = f"POST /api/v1/solo/sessions/{session_id}/snapshot/"
-        uow.idempotency.claim("олена", "save-1", fingerprint, clock() + dt.timedelta(seconds=60))
-        uow.commit()
-    response = snapshot(client, session_id, "save-1")
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        first = pool.submit(snapshot, client, session_id, "save-1")
+        assert writing.wait(10)
+        response = snapshot(client, session_id, "save-1")
+        release.set()
+        assert first.result().status_code == 201
     assert response.status_code == 409
+    assert response.headers["Retry-After"] == str(limits.IDEMPOTENCY_RETRY_AFTER_SECONDS)
     assert response.json() == error_body(response, domain.IdempotencyInProgress)
 
 

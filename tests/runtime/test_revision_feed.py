@@ -54,13 +54,13 @@ async def revisions_until(queue, rev, seconds):
 
 
 def test_a_write_through_another_process_reaches_this_ones_streams(deps, other_process):
-    session, _ = sessions.create_session(
+    session = sessions.create_session(
         deps.database.unit_of_work(),
         deps.states,
         owner="олена",
         state=copy.deepcopy({"а": 1}),
         clock=lambda: T0,
-    )
+    ).session
 
     async def scenario():
         async with deps.feed.subscribed(session.id) as queue:
@@ -80,9 +80,9 @@ def test_a_write_through_another_process_reaches_this_ones_streams(deps, other_p
 
 def test_streams_of_a_session_another_process_deleted_end(deps, other_process, monkeypatch):
     monkeypatch.setattr(limits, "EVENTS_WATCH_RENEW_SECONDS", 0.2)
-    session, _ = sessions.create_session(
+    session = sessions.create_session(
         deps.database.unit_of_work(), deps.states, owner="олена", state={}, clock=lambda: T0
-    )
+    ).session
 
     async def scenario():
         async with deps.feed.subscribed(session.id) as queue:
@@ -207,9 +207,9 @@ def test_what_was_announced_while_not_listening_is_caught_up_when_listening_agai
 def test_another_processs_older_revision_reaches_the_stream_before_this_ones_newer(
     deps, other_process
 ):
-    session, _ = sessions.create_session(
+    session = sessions.create_session(
         deps.database.unit_of_work(), deps.states, owner="олена", state={}, clock=lambda: T0
-    )
+    ).session
 
     async def scenario():
         async with deps.feed.subscribed(session.id) as queue:
@@ -229,9 +229,9 @@ def test_revisions_announced_while_the_listener_was_down_reach_the_stream(
     )
     here, there = Dependencies.build(settings), Dependencies.build(settings)
     listeners = Listeners(postgres_database_url)
-    session, _ = sessions.create_session(
+    session = sessions.create_session(
         here.database.unit_of_work(), here.states, owner="олена", state={}, clock=lambda: T0
-    )
+    ).session
 
     async def scenario():
         async with here.feed.subscribed(session.id) as queue:

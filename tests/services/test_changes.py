@@ -36,13 +36,13 @@ def write_big_diffs(deps, session_id, count: int, kept: KeptLog) -> None:
 
 @pytest.fixture
 def session_id(deps):
-    session, _ = sessions.create_session(
+    session = sessions.create_session(
         deps.database.unit_of_work(),
         deps.states,
         owner="олена",
         state={"назва": "чернетка"},
         clock=lambda: T0,
-    )
+    ).session
     return session.id
 
 

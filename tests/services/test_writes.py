@@ -29,13 +29,14 @@ def add(key, value) -> Patch:
 
 
 def write(deps, change, if_match="*", x_rev=None, owner="олена", session_id=None, kept=1000):
-    return writes.write(
+    written = writes.write(
         deps.database.unit_of_work(),
         deps.states,
         writes.Write(owner, session_id, from_headers(if_match, x_rev), change),
         clock=fixed_clock,
         kept=KeptLog(changes=kept, bytes=limits.CHANGES_KEPT_MB * limits.MIB),
     )
+    return Revision(written.rev, written.updated_at)
 
 
 def read(deps, session_id, owner="олена"):
@@ -47,13 +48,13 @@ def read(deps, session_id, owner="олена"):
 
 @pytest.fixture
 def session_id(deps):
-    session, _ = sessions.create_session(
+    session = sessions.create_session(
         deps.database.unit_of_work(),
         deps.states,
         owner="олена",
         state=copy.deepcopy(START),
         clock=fixed_clock,
-    )
+    ).session
     return session.id
 
 
@@ -170,13 +171,13 @@ def test_a_whole_state_replaces_and_becomes_a_checkpoint(deps, other_process, se
 
 def test_a_patch_that_shifts_much_makes_a_checkpoint_so_no_reader_replays_it(deps):
     state = {"числа": list(range(100_000))}
-    session, _ = sessions.create_session(
+    session = sessions.create_session(
         deps.database.unit_of_work(),
         deps.states,
         owner="олена",
         state=copy.deepcopy(state),
         clock=fixed_clock,
-    )
+    ).session
     # 40 inserts at the front shift four million items: replaying that would cost far more
     # than loading the state (about 600 KB), though the ops themselves are 1.5 KB.
     ops = [{"op": "add", "path": "/числа/0", "value": n} for n in range(40)]
@@ -225,7 +226,7 @@ def test_delete_is_scoped_to_the_owner_and_conditional(deps, session_id):
         delete(deps, session_id, "*", owner="тарас")
     with pytest.raises(PreconditionFailed):
         delete(deps, session_id, '"5"')
-    assert delete(deps, session_id, '"0"') == f"solo/олена/{session_id}/"
+    assert delete(deps, session_id, '"0"') == sessions.Deleted(f"solo/олена/{session_id}/")
     with pytest.raises(NotFound):
         read(deps, session_id)
 
@@ -241,9 +242,9 @@ def test_a_patch_that_only_a_stale_cache_refuses_applies_to_the_real_head(deps, 
     state but applies to the database's head is applied, not refused."""
     other = Dependencies.build(settings)
     try:
-        session, _ = sessions.create_session(
+        session = sessions.create_session(
             deps.database.unit_of_work(), deps.states, owner="олена", state={}, clock=fixed_clock
-        )
+        ).session
         read(deps, session.id)
         write(other, add("абзац", "текст"), session_id=session.id)
         assert (
@@ -261,13 +262,13 @@ def test_the_log_keeps_each_patch_as_sent_though_later_ops_change_what_earlier_o
     change feed and restore replay) holds the ops as they were sent, not the values as the
     later ops left them. The state is large enough that neither write is a checkpoint."""
     filler = "ж" * 5000
-    session, _ = sessions.create_session(
+    session = sessions.create_session(
         deps.database.unit_of_work(),
         deps.states,
         owner="олена",
         state={**START, "заповнення": filler},
         clock=fixed_clock,
-    )
+    ).session
     grows = [
         {"op": "add", "path": "/об'єкт", "value": {"список": [1]}},
         {"op": "add", "path": "/об'єкт/список/-", "value": 2},
@@ -291,7 +292,9 @@ def test_the_log_keeps_each_patch_as_sent_though_later_ops_change_what_earlier_o
     with deps.database.unit_of_work() as uow:
         logged = uow.log.changes(session.id, 0, 2)
         checkpoint_rev = uow.sessions.get("олена", session.id).checkpoint_rev
-    assert [jsonvalue.decode_canonical(change.ops) for change in logged] == [grows, shrinks]
+    # As applied: the end of an array (`-`) as the index the item was added at.
+    grown = [grows[0], {**grows[1], "path": "/об'єкт/список/1"}]
+    assert [jsonvalue.decode_canonical(change.ops) for change in logged] == [grown, shrinks]
     assert checkpoint_rev == 0
     assert read(deps, session.id)[1] == expected
     assert read(other_process, session.id)[1] == expected

@@ -56,11 +56,12 @@ def test_an_unexpected_exception_is_500_without_internals(settings, deps):
 
 
 def test_a_response_the_spec_does_not_allow_is_500_not_a_leak(settings, deps, monkeypatch):
-    from solo.handlers import sessions
+    from solo.services import writes
 
-    monkeypatch.setattr(
-        sessions, "write_result", lambda stored: {"rev": "не число", "updated_at": "x"}
-    )
+    def unspecified(cls, revision, logged=None):
+        return writes.Written(revision.rev, None, {"rev": "не число", "updated_at": "x"})
+
+    monkeypatch.setattr(writes.Written, "made", classmethod(unspecified))
     client = SpecCheckedClient(create_app(settings, deps), settings)
     created = client.post("/sessions/", json={"state": {}}, headers=client.auth("олена"))
     session_id = created.json()["id"]

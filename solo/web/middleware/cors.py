@@ -25,6 +25,7 @@ ALLOW_HEADERS = [
     "If-None-Match",
     "X-Rev",
     "Idempotency-Key",
+    "Solo-Base-Rev",
     "X-Request-ID",
     "Last-Event-ID",
 ]

@@ -1,0 +1,30 @@
+"""A request's Idempotency-Key, and the fingerprint that tells its request from another:
+the method, the path (the session's id in its canonical spelling), the precondition's
+headers and the body's canonical JSON (any spelling of the same JSON is one request)."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+
+from connexion import request
+
+from solo.services.idempotency import Keyed
+
+KEY_HEADER = "Idempotency-Key"
+_PRECONDITION_HEADERS = ("If-Match", "X-Rev", "Solo-Base-Rev")
+
+
+def keyed(*, body: bytes, session_id: uuid.UUID | None = None) -> Keyed | None:
+    """The request's key with its fingerprint; None when it came without one."""
+    key = request.headers.get(KEY_HEADER)
+    if key is None:
+        return None
+    path = request.url.path
+    if session_id is not None:
+        raw = request.path_params.get("session_id", "")
+        path = path.replace(raw, str(session_id), 1)
+    parts = [request.method.encode(), path.encode()]
+    parts += [(request.headers.get(name) or "").strip().encode() for name in _PRECONDITION_HEADERS]
+    digest = hashlib.sha256(b"\0".join([*parts, body])).hexdigest()
+    return Keyed(key, digest)
