@@ -17,6 +17,7 @@ from solo.db.runner import DatabaseThreads
 from solo.db.writer_lock import WriterLock
 from solo.domain.model import Clock
 from solo.runtime import descriptors
+from solo.runtime.keys_in_flight import KeysInFlight
 from solo.runtime.metrics import Exposition, Metrics
 from solo.runtime.rate_limits import RateLimits
 from solo.runtime.revision_feed import RevisionEvents
@@ -46,6 +47,8 @@ class Dependencies:
     states: StateCache
     feed: RevisionEvents
     """Each session's new revisions, fanned out to the event streams open in this process."""
+    keys_in_flight: KeysInFlight
+    """The Idempotency-Keys whose requests this process is running."""
     stream_slots: StreamSlots
     """Places of event streams: per user and session (shared with Redis), per process."""
     token_verifier: TokenVerifier
@@ -78,6 +81,7 @@ class Dependencies:
             database=database,
             states=states,
             feed=_revision_feed(settings.database_url, database, clock),
+            keys_in_flight=KeysInFlight(),
             stream_slots=StreamSlots(settings, descriptors.streams_allowed()),
             token_verifier=TokenVerifier(settings),
             session_tokens={

@@ -13,7 +13,9 @@ from solo.domain.model import StoredIdempotencyKey
 
 _keys = table_of(IdempotencyKeyRow)
 _GET = sa.select(_keys.c.fingerprint, _keys.c.status_code, _keys.c.body, _keys.c.rev).where(
-    _keys.c.owner == sa.bindparam("owner"), _keys.c.key == sa.bindparam("key")
+    _keys.c.owner == sa.bindparam("owner"),
+    _keys.c.key == sa.bindparam("key"),
+    sa.or_(_keys.c.expires_at.is_(None), _keys.c.expires_at > sa.bindparam("now")),
 )
 _FORGET = sa.delete(_keys).where(
     _keys.c.session_id == sa.bindparam("session_id"), _keys.c.rev <= sa.bindparam("up_to")
@@ -32,8 +34,9 @@ class IdempotencyRepository:
         values = {"owner": owner, "key": key, "fingerprint": fingerprint, "expires_at": expires_at}
         return insert_unless_present(self._db, _keys, values)
 
-    def get(self, owner: str, key: str) -> StoredIdempotencyKey | None:
-        row = self._db.execute(_GET, {"owner": owner, "key": key}).first()
+    def get(self, owner: str, key: str, *, now: dt.datetime) -> StoredIdempotencyKey | None:
+        """The key's record, unless it has expired (not yet purged: as good as gone)."""
+        row = self._db.execute(_GET, {"owner": owner, "key": key, "now": now}).first()
         return None if row is None else StoredIdempotencyKey(*row)
 
     def record(

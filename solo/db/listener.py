@@ -52,8 +52,8 @@ def revision_listener(database_url: str) -> Listen:
                     listening()
                     while not stop.is_set():
                         for notice in connection.notifies(timeout=1.0):
-                            session_id, rev, at = announced(notice.payload)
-                            publish(session_id, event_of(rev, at))
+                            session_id, rev, at, ops = announced(notice.payload)
+                            publish(session_id, event_of(rev, at, ops))
             except (psycopg.Error, ValueError):
                 log.exception("listening for revisions failed; listening again shortly")
                 stop.wait(limits.EVENTS_POLL_SECONDS)

@@ -7,6 +7,7 @@ import uuid
 
 import sqlalchemy as sa
 
+from solo import limits
 from solo.db.models import ChangeRow, CheckpointRow, table_of
 from solo.domain.model import ChangeSize, Compacted, KeptLog, LoggedChange
 
@@ -40,6 +41,22 @@ _SIZES = (
     )
     .order_by(_changes.c.rev)
     .limit(sa.bindparam("n"))
+)
+_REVISIONS = (
+    sa.select(
+        _changes.c.rev,
+        _changes.c.at,
+        sa.case(
+            (sa.func.length(_changes.c.ops) <= limits.EVENT_OPS_MAX_BYTES, _changes.c.ops),
+            else_=None,
+        ).label("ops"),
+    )
+    .where(
+        _changes.c.session_id == sa.bindparam("session_id"),
+        _changes.c.rev > sa.bindparam("after"),
+        _changes.c.rev <= sa.bindparam("up_to"),
+    )
+    .order_by(_changes.c.rev)
 )
 _OPS_BETWEEN = sa.select(_changes.c.rev, _changes.c.ops).where(
     _changes.c.session_id == sa.bindparam("session_id"),
@@ -99,24 +116,35 @@ DELETED_REV = -1
 """The rev an announcement carries for a deleted session."""
 
 
-def announcement(session_id: uuid.UUID, rev: int, at: dt.datetime) -> str:
-    return f"{session_id} {rev} {at.isoformat()}"
+def announcement(session_id: uuid.UUID, rev: int, at: dt.datetime, ops: bytes | None = None) -> str:
+    """`<session> <rev> <at>`, then the change's ops when they are small enough to travel
+    with its event (EVENT_OPS_MAX_BYTES: a NOTIFY payload holds 8000 bytes)."""
+    head = f"{session_id} {rev} {at.isoformat()}"
+    small = ops is not None and len(ops) <= limits.EVENT_OPS_MAX_BYTES
+    return f"{head} {ops.decode()}" if small and ops is not None else head
 
 
-def announced(payload: str) -> tuple[uuid.UUID, int, dt.datetime]:
-    session_id, rev, at = payload.split(" ")
-    return uuid.UUID(session_id), int(rev), dt.datetime.fromisoformat(at)
+def announced(payload: str) -> tuple[uuid.UUID, int, dt.datetime, bytes | None]:
+    session_id, rev, at, *ops = payload.split(" ", 3)
+    return (
+        uuid.UUID(session_id),
+        int(rev),
+        dt.datetime.fromisoformat(at),
+        ops[0].encode() if ops else None,
+    )
 
 
 class RevisionLog:
     def __init__(self, connection: sa.Connection) -> None:
         self._db = connection
 
-    def announce(self, session_id: uuid.UUID, rev: int, at: dt.datetime) -> None:
+    def announce(
+        self, session_id: uuid.UUID, rev: int, at: dt.datetime, ops: bytes | None = None
+    ) -> None:
         """Tell every server process listening (PostgreSQL) once the transaction commits;
         on SQLite they poll instead."""
         if self._db.dialect.name == "postgresql":
-            self._db.execute(_ANNOUNCE, {"payload": announcement(session_id, rev, at)})
+            self._db.execute(_ANNOUNCE, {"payload": announcement(session_id, rev, at, ops)})
 
     def announce_deletion(self, session_id: uuid.UUID) -> None:
         """Announce that the session is gone (rev -1): its streams end everywhere."""
@@ -174,18 +202,13 @@ class RevisionLog:
 
     def revisions(
         self, session_id: uuid.UUID, after_rev: int, up_to_rev: int
-    ) -> list[tuple[int, dt.datetime]]:
-        """(rev, at) of the kept changes after `after_rev` up to `up_to_rev`, in order."""
+    ) -> list[tuple[int, dt.datetime, bytes | None]]:
+        """(rev, at, ops) of the kept changes after `after_rev` up to `up_to_rev`, in order;
+        the ops only when they are small enough to travel with an event."""
         rows = self._db.execute(
-            sa.select(_changes.c.rev, _changes.c.at)
-            .where(
-                _changes.c.session_id == session_id,
-                _changes.c.rev > after_rev,
-                _changes.c.rev <= up_to_rev,
-            )
-            .order_by(_changes.c.rev)
+            _REVISIONS, {"session_id": session_id, "after": after_rev, "up_to": up_to_rev}
         )
-        return [(row.rev, row.at) for row in rows]
+        return [(row.rev, row.at, row.ops) for row in rows]
 
     def oldest_kept(self, session_id: uuid.UUID) -> int | None:
         """The rev of the oldest change still kept, if any."""

@@ -161,7 +161,7 @@ class SessionRepository:
         """PostgreSQL, in autocommit: `advance` to a rev that changes no checkpoint, with the
         change that made it logged (and announced if watched) in the same statement.
         Whether it swapped, and the head it found (as it was before the swap)."""
-        announced = announcement(current.id, new.rev, new.updated_at)
+        announced = announcement(current.id, new.rev, new.updated_at, ops)
         row = self._db.execute(
             _ADVANCE_AND_LOG,
             {

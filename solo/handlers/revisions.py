@@ -16,11 +16,11 @@ from solo import limits
 from solo.dependencies import Dependencies
 from solo.domain import preconditions
 from solo.domain.errors import NotFound
-from solo.domain.jsonvalue import encode, timestamp
+from solo.domain.jsonvalue import encode, timestamp, with_members
 from solo.handlers import Answer
 from solo.http import conditional
 from solo.http.bodies import parsed_body
-from solo.http.keys import keyed
+from solo.http.keys import held
 from solo.runtime.revision_feed import GONE, SHUT_DOWN, RevisionEvent
 from solo.runtime.stream_slots import Slot, StreamSlots
 from solo.services import changes, restore, streams
@@ -51,18 +51,19 @@ async def restore_session(session_id: str, user: str, deps: Dependencies) -> Ans
     body, canonical = parsed_body(request.scope)
     precondition = conditional.precondition()
     sid = uuid.UUID(session_id)
-    written = await restore.restore(
-        deps.database,
-        deps.states,
-        deps.store,
-        owner=user,
-        session_id=sid,
-        precondition=precondition,
-        rev=body["rev"],
-        clock=deps.clock,
-        kept=deps.settings.kept_log,
-        keyed=keyed(body=canonical, session_id=sid),
-    )
+    with held(deps, user, body=canonical, session_id=sid) as request_key:
+        written = await restore.restore(
+            deps.database,
+            deps.states,
+            deps.store,
+            owner=user,
+            session_id=sid,
+            precondition=precondition,
+            rev=body["rev"],
+            clock=deps.clock,
+            kept=deps.settings.kept_log,
+            keyed=request_key,
+        )
     return conditional.write_answer(
         deps, sid, written, precondition, more={"restored_from": body["rev"]}
     )
@@ -142,7 +143,8 @@ _RETRY = b"retry: %d\n" % limits.EVENTS_RETRY_MILLISECONDS
 
 
 def _revision(event: RevisionEvent) -> bytes:
-    data = encode({"rev": event.rev, "updated_at": timestamp(event.updated_at)})
+    document = {"rev": event.rev, "updated_at": timestamp(event.updated_at)}
+    data = encode(document) if event.ops is None else with_members(document, ops=event.ops)
     return b"event: rev\nid: %d\ndata: %s\n\n" % (event.rev, data)
 
 

@@ -15,7 +15,7 @@ from solo.handlers import Answer
 from solo.http import conditional
 from solo.http.bodies import parsed_body
 from solo.http.documents import session_document, session_summary
-from solo.http.keys import keyed
+from solo.http.keys import held
 from solo.http.urls import absolute_url
 from solo.runtime.revision_feed import GONE
 from solo.security.bearer import Caller
@@ -52,15 +52,16 @@ async def list_sessions(
 
 async def create_session(user: str, token_info: dict[str, Any], deps: Dependencies) -> Answer:
     body, canonical = parsed_body(request.scope, absent=({}, b""))
-    created = await deps.database.in_database_thread(
-        service.create_session,
-        deps.database.unit_of_work(),
-        deps.states,
-        owner=user,
-        state=body.get("state", {}),
-        clock=deps.clock,
-        keyed=keyed(body=canonical),
-    )
+    with held(deps, user, body=canonical) as request_key:
+        created = await deps.database.in_database_thread(
+            service.create_session,
+            deps.database.unit_of_work(),
+            deps.states,
+            owner=user,
+            state=body.get("state", {}),
+            clock=deps.clock,
+            keyed=request_key,
+        )
     session = created.session
     location = absolute_url(f"{request.url.path.rstrip('/')}/{session.id}/", deps.settings)
     headers = {
@@ -99,17 +100,18 @@ async def get_session(
 async def delete_session(session_id: str, user: str, deps: Dependencies) -> Answer:
     precondition = conditional.precondition()
     sid = uuid.UUID(session_id)
-    deleted = await deps.database.in_session_thread(
-        sid,
-        service.delete_session,
-        deps.database.unit_of_work(),
-        deps.states,
-        owner=user,
-        session_id=sid,
-        precondition=precondition,
-        clock=deps.clock,
-        keyed=keyed(body=b"", session_id=sid),
-    )
+    with held(deps, user, body=b"", session_id=sid) as request_key:
+        deleted = await deps.database.in_session_thread(
+            sid,
+            service.delete_session,
+            deps.database.unit_of_work(),
+            deps.states,
+            owner=user,
+            session_id=sid,
+            precondition=precondition,
+            clock=deps.clock,
+            keyed=request_key,
+        )
     headers = conditional.replayed_header(deleted.prefix is None)
     if precondition.legacy:
         headers["Deprecation"] = "true"
@@ -124,23 +126,17 @@ async def _write(
 ) -> Answer:
     sid = uuid.UUID(session_id)
     asked = conditional.precondition()
-    request_ = writes.Write(
-        user,
-        sid,
-        asked,
-        change,
-        keyed=keyed(body=body, session_id=sid),
-        base_rev=conditional.base_rev(asked) if isinstance(change, Patch) else None,
-    )
-    written = await deps.database.in_session_thread(
-        sid,
-        writes.write,
-        deps.database.unit_of_work(),
-        deps.states,
-        request_,
-        clock=deps.clock,
-        kept=deps.settings.kept_log,
-    )
+    base_rev = conditional.base_rev(asked) if isinstance(change, Patch) else None
+    with held(deps, user, body=body, session_id=sid) as request_key:
+        written = await deps.database.in_session_thread(
+            sid,
+            writes.write,
+            deps.database.unit_of_work(),
+            deps.states,
+            writes.Write(user, sid, asked, change, keyed=request_key, base_rev=base_rev),
+            clock=deps.clock,
+            kept=deps.settings.kept_log,
+        )
     return conditional.write_answer(deps, sid, written, asked)
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from connexion import request
 from starlette.responses import Response
 
+from solo import limits
 from solo.dependencies import Dependencies
 from solo.domain import preconditions
 from solo.domain.jsonvalue import encode, with_members
@@ -47,7 +48,9 @@ def write_answer(
     """The 200 of a write, encoded here once; its revision published to this process's
     streams first (a replayed answer's was published when it was made)."""
     if not written.replayed and written.updated_at is not None:
-        deps.feed.published(session_id, RevisionEvent(written.rev, written.updated_at))
+        ops = written.logged
+        small = ops if ops is not None and len(ops) <= limits.EVENT_OPS_MAX_BYTES else None
+        deps.feed.published(session_id, RevisionEvent(written.rev, written.updated_at, small))
     headers = {"ETag": preconditions.etag(written.rev), **replayed_header(written.replayed)}
     if asked.legacy:
         headers["Deprecation"] = "true"

@@ -4,15 +4,29 @@ headers and the body's canonical JSON (any spelling of the same JSON is one requ
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import uuid
+from collections.abc import Iterator
 
 from connexion import request
 
+from solo.dependencies import Dependencies
 from solo.services.idempotency import Keyed
 
 KEY_HEADER = "Idempotency-Key"
 _PRECONDITION_HEADERS = ("If-Match", "X-Rev", "Solo-Base-Rev")
+
+
+@contextlib.contextmanager
+def held(
+    deps: Dependencies, user: str, *, body: bytes, session_id: uuid.UUID | None = None
+) -> Iterator[Keyed | None]:
+    """The request's key (None without one), held as running in this process meanwhile: a
+    repeat of it here is `409 idempotency_in_progress` until the first is answered."""
+    request_key = keyed(body=body, session_id=session_id)
+    with deps.keys_in_flight.held(user, None if request_key is None else request_key.key):
+        yield request_key
 
 
 def keyed(*, body: bytes, session_id: uuid.UUID | None = None) -> Keyed | None:

@@ -39,6 +39,8 @@ log = logging.getLogger(__name__)
 class RevisionEvent:
     rev: int
     updated_at: dt.datetime
+    ops: bytes | None = None
+    """The change's ops as logged, when they are small enough to travel with the event."""
 
 
 _NEVER = dt.datetime.min.replace(tzinfo=dt.UTC)
@@ -50,9 +52,9 @@ SHUT_DOWN = RevisionEvent(-2, _NEVER)
 """Handed to every stream when the process shuts down: they end at once."""
 
 
-def event_of(rev: int, updated_at: dt.datetime) -> RevisionEvent:
+def event_of(rev: int, updated_at: dt.datetime, ops: bytes | None = None) -> RevisionEvent:
     """The event another process announced: a revision, or GONE."""
-    return GONE if rev == GONE.rev else RevisionEvent(rev, updated_at)
+    return GONE if rev == GONE.rev else RevisionEvent(rev, updated_at, ops)
 
 
 Watch = Callable[[list[uuid.UUID], dt.datetime], dict[uuid.UUID, RevisionEvent]]

@@ -36,13 +36,15 @@ class Keyed:
     fingerprint: str
 
 
-def answered(uow: UnitOfWork, owner: str, keyed: Keyed | None) -> StoredIdempotencyKey | None:
+def answered(
+    uow: UnitOfWork, owner: str, keyed: Keyed | None, now: dt.datetime
+) -> StoredIdempotencyKey | None:
     """The answer recorded for `keyed`, if its request was applied (read inside the
     write's transaction, before anything else); IdempotencyKeyReused when the key came
     with another request, IdempotencyInProgress while that one still runs."""
     if keyed is None:
         return None
-    return _checked(uow.idempotency.get(owner, keyed.key), keyed)
+    return _checked(uow.idempotency.get(owner, keyed.key, now=now), keyed)
 
 
 def _checked(stored: StoredIdempotencyKey | None, keyed: Keyed) -> StoredIdempotencyKey | None:
@@ -115,7 +117,7 @@ def _claim(
         with uow.write():
             uow.idempotency.purge_expired(now)
             claimed = uow.idempotency.claim(owner, keyed.key, keyed.fingerprint, expires_at)
-            existing = None if claimed else uow.idempotency.get(owner, keyed.key)
+            existing = None if claimed else uow.idempotency.get(owner, keyed.key, now=now)
             uow.commit()
         # Neither claimed nor found: the holder released it between the two statements.
         if claimed:

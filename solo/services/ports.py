@@ -57,7 +57,9 @@ class SessionRepository(Protocol):
 
 
 class RevisionLog(Protocol):
-    def announce(self, session_id: uuid.UUID, rev: int, at: dt.datetime) -> None:
+    def announce(
+        self, session_id: uuid.UUID, rev: int, at: dt.datetime, ops: bytes | None = None
+    ) -> None:
         """Tell the other server processes about a revision of a watched session."""
 
     def announce_deletion(self, session_id: uuid.UUID) -> None:
@@ -89,8 +91,9 @@ class RevisionLog(Protocol):
 
     def revisions(
         self, session_id: uuid.UUID, after_rev: int, up_to_rev: int
-    ) -> list[tuple[int, dt.datetime]]:
-        """(rev, at) of the kept changes after `after_rev` up to `up_to_rev`."""
+    ) -> list[tuple[int, dt.datetime, bytes | None]]:
+        """(rev, at, ops) of the kept changes after `after_rev` up to `up_to_rev`; the ops
+        only when small enough to travel with an event."""
 
     def oldest_kept(self, session_id: uuid.UUID) -> int | None: ...
 
@@ -131,7 +134,8 @@ class IdempotencyRepository(Protocol):
     def claim(self, owner: str, key: str, fingerprint: str, expires_at: dt.datetime) -> bool:
         """Record the key as in progress; False if it is already recorded."""
 
-    def get(self, owner: str, key: str) -> StoredIdempotencyKey | None: ...
+    def get(self, owner: str, key: str, *, now: dt.datetime) -> StoredIdempotencyKey | None:
+        """The key's record, unless it expired."""
 
     def complete(self, owner: str, key: str, status_code: int, body: object) -> None: ...
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import uuid
 
 from solo.domain import jsonvalue
@@ -55,6 +56,7 @@ async def restore(
         precondition=precondition,
         rev=rev,
         keyed=keyed,
+        now=clock(),
     )
     if isinstance(source, writes.Written):
         return source
@@ -79,9 +81,10 @@ def _source(
     precondition: Precondition,
     rev: int,
     keyed: Keyed | None,
+    now: dt.datetime,
 ) -> _Source | writes.Written:
     with uow:
-        stored = answered(uow, owner, keyed)
+        stored = answered(uow, owner, keyed, now)
         if stored is not None:
             assert isinstance(stored.body, dict) and stored.rev is not None
             return writes.Written(stored.rev, None, stored.body, replayed=True)

@@ -65,7 +65,7 @@ def create_session(
         raise StateTooLarge(limits.STATE_SIZE_LIMIT)
     for _attempt in range(2):
         with uow.write():
-            stored = answered(uow, owner, keyed)
+            stored = answered(uow, owner, keyed, clock())
             if stored is not None:
                 return _created_before(uow, owner, stored)
             session = _new_session(owner, len(encoded), clock())
@@ -182,7 +182,7 @@ def delete_session(
     prefix = session_prefix(owner, str(session_id))
     for _attempt in range(2):
         with uow.write():
-            if answered(uow, owner, keyed) is not None:
+            if answered(uow, owner, keyed, clock()) is not None:
                 return Deleted(None)
             current = owned(uow, owner=owner, session_id=session_id, for_update=True)
             precondition.check(current.rev)

@@ -90,7 +90,7 @@ def write(
         # Twice at most: a key another process recorded meanwhile is replayed the second time.
         for _attempt in range(2):
             with uow.write():
-                stored = answered(uow, request.owner, request.keyed)
+                stored = answered(uow, request.owner, request.keyed, clock())
                 if stored is not None:
                     return _replayed(uow, request, stored)
                 current = owned(
@@ -118,7 +118,8 @@ def write(
                         made.undo()
                         continue
                     if current.watched(made.head.updated_at):
-                        uow.log.announce(current.id, made.head.rev, made.head.updated_at)
+                        head = made.head
+                        uow.log.announce(current.id, head.rev, head.updated_at, made.logged.ops)
                     uow.commit()
                 except BaseException:
                     made.undo()
