@@ -409,7 +409,7 @@ export class AutosaveSession {
     this.#pending = null;
     this.#firstUnsentAt ??= this.#lastEditAt;
     if (answer.status === 412 || code === "rebase_conflict" || code === "rev_mismatch") {
-      await this.#catchUp();
+      await this.#catchUp(pending);
     } else if (code === "changes_compacted" || code === "invalid_ops" || code === "idempotency_key_reused") {
       await this.#refetch();
     } else if (answer.status === 413 && pending.kind === "diff") {
@@ -432,10 +432,15 @@ export class AutosaveSession {
     this.#kick();
   }
 
-  /** Bring the base up to the newest rev: from the event's ops, else from the change feed. */
-  async #catchUp(): Promise<void> {
+  /**
+   * Bring the base up to the newest rev: from the event's ops, else from the change feed.
+   * `refused` is a write the server just refused: if the first change after its base made
+   * exactly its target, an earlier try of it went through (its answer was lost, and the
+   * server had forgotten or never kept its key), and the local edits are merged onto it.
+   */
+  async #catchUp(refused?: PendingWrite): Promise<void> {
     const ops = this.#eventOps.get(this.#baseRev + 1);
-    if (ops !== undefined && this.#announced === this.#baseRev + 1) {
+    if (refused === undefined && ops !== undefined && this.#announced === this.#baseRev + 1) {
       const base = patched(this.#base, ops);
       if (base !== null) return this.#takeRemote(base, this.#baseRev + 1, this.#base);
     }
@@ -448,6 +453,14 @@ export class AutosaveSession {
     }
     this.#announced = Math.max(this.#announced, feed.rev);
     if (feed.rev <= this.#baseRev) return;
+    const [first, ...rest] = feed.changes;
+    if (refused !== undefined && first?.rev === refused.baseRev + 1) {
+      const made = patched(this.#base, first.ops);
+      if (made !== null && equal(made, refused.target)) {
+        this.#takeRemote(applyChanges(refused.target, rest), feed.rev, refused.target);
+        return;
+      }
+    }
     this.#takeRemote(applyChanges(this.#base, feed.changes), feed.rev, this.#base);
   }
 

@@ -206,3 +206,22 @@ test("flush with nothing to save sends nothing", async () => {
   assert.deepEqual(server.writes(), []);
   await autosave.close();
 });
+
+test("without the server's replay, typing on while a lost write is retried neither doubles nor conflicts", async () => {
+  const server = new FakeSolo({ текст: "" });
+  server.idempotency = false;
+  let drops = 0;
+  server.dropAnswers = () => drops++ % 2 === 0;
+  const autosave = await open(server, { serverRebase: false });
+  const conflicts = [];
+  autosave.on("conflict", (event) => conflicts.push(...event.conflicts));
+  let expected = "";
+  for (let i = 0; i < 30; i++) {
+    autosave.update(typed(`${i}`));
+    expected += `${i}`;
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  await autosave.flush();
+  assert.deepEqual([server.state, autosave.state, conflicts], [{ текст: expected }, { текст: expected }, []]);
+  await autosave.close();
+});
