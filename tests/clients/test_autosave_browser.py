@@ -41,6 +41,14 @@ FIRST = "Перший абзац"
 FAST = {"debounce": 50, "maxWait": 200, "minInterval": 100}
 STATUS = "() => window.soloAutosave.status.kind"
 SAVED = "() => window.soloAutosave.status.kind === 'saved' && !window.soloAutosave.status.pending"
+WHERE = "() => [window.soloAutosave.status, window.soloAutosave.rev, window.soloEvents.statuses]"
+LARGE = """() => {
+  const block = (i) => `${i} ` + "Довгий абзац тексту. ".repeat(52);
+  window.soloAutosave.update((state) => ({ ...state, блоки: Array.from({ length: 1000 }, block) }));
+  window.soloRender(window.soloAutosave.state);
+}"""
+BLOCK = "textarea[data-index='{}']"
+RETITLE = "() => window.soloAutosave.update((state) => ({ ...state, назва: 'Велика' }))"
 
 
 @pytest.fixture(scope="module")
@@ -199,14 +207,15 @@ class Editor:
         return httpx2.get(url, headers=self.auth).json()
 
     def changes(self) -> list:
-        url = f"{self.holder['server'].api_url}/sessions/{self.session_id}/changes/?since=0&limit=1000"
-        return httpx2.get(url, headers=self.auth).json()["changes"]
+        url = f"{self.holder['server'].api_url}/sessions/{self.session_id}/changes/"
+        query = {"since": 0, "limit": 1000}
+        return httpx2.get(url, params=query, headers=self.auth).json()["changes"]
 
     def saved(self, tab: str, timeout: int = 30_000) -> None:
         try:
             self.browser("waitFor", tab=tab, js=SAVED, timeout=timeout)
         except AssertionError:
-            status = self.browser("eval", tab=tab, js="() => [window.soloAutosave.status, window.soloAutosave.rev, window.soloEvents.statuses.slice(-12)]")
+            status = self.browser("eval", tab=tab, js=WHERE)
             log = [(e.method, e.path[-12:], e.outcome, e.status) for e in self.proxy.log[-12:]]
             raise AssertionError(f"not saved: {status}; last requests {log}") from None
 
@@ -294,8 +303,8 @@ def test_two_tabs_typing_in_different_blocks_converge_without_conflicts(editor):
     editor.saved(first)
     second = editor.open(context, **FAST)
     typing = [
-        browser.start("type", tab=first, selector="textarea[data-index='0']", text=keystrokes(80), delay=40),
-        browser.start("type", tab=second, selector="textarea[data-index='1']", text=keystrokes(90), delay=35),
+        browser.start("type", tab=first, selector=BLOCK.format(0), text=keystrokes(80), delay=40),
+        browser.start("type", tab=second, selector=BLOCK.format(1), text=keystrokes(90), delay=35),
     ]
     for command in typing:
         browser.result(command)
@@ -382,21 +391,15 @@ def test_429_and_503_are_honoured_with_their_retry_after(editor):
 def test_a_large_document_is_saved_as_a_gzip_save_stream_then_by_diffs(editor):
     browser = editor.browser
     tab = editor.open(browser("context"), **FAST)
-    browser(
-        "eval",
-        tab=tab,
-        js="""() => {
-          const blocks = Array.from({ length: 1000 }, (_, i) => `${i} ` + "Довгий абзац тексту. ".repeat(52));
-          window.soloAutosave.update((state) => ({ ...state, блоки: blocks }));
-          window.soloRender(window.soloAutosave.state);
-          return new TextEncoder().encode(JSON.stringify(window.soloAutosave.state)).length;
-        }""",
-    )
+    browser("eval", tab=tab, js=LARGE)
     editor.saved(tab)
-    browser("eval", tab=tab, js="() => window.soloAutosave.update((s) => ({ ...s, назва: 'Велика' }))")
-    browser("type", tab=tab, selector="textarea[data-index='3']", text=" кінець")
+    browser("eval", tab=tab, js=RETITLE)
+    browser("type", tab=tab, selector=BLOCK.format(3), text=" кінець")
     editor.saved(tab)
-    writes = [(e.method, e.path.rsplit("/", 2)[-2], e.headers.get("content-encoding")) for e in editor.proxy.writes()]
+    writes = [
+        (entry.method, entry.path.rsplit("/", 2)[-2], entry.headers.get("content-encoding"))
+        for entry in editor.proxy.writes()
+    ]
     assert writes[0] == ("POST", "save-stream", "gzip")
     assert {write[:2] for write in writes[1:]} == {("PATCH", "diff")}
     state = editor.server()["state"]

@@ -12,14 +12,17 @@ from tests.clients.conftest import ROOT, node_tools, run
 
 PACKAGE = ROOT / "clients" / "autosave"
 CONSUMER = """\
-import { diff, merge3, mergeText, openAutosave, type AutosaveSession, type Status } from "solo-autosave";
+import { diff, merge3, mergeText, openAutosave } from "solo-autosave";
+import type { AutosaveSession, Status } from "solo-autosave";
 
 const base = { назва: "Чернетка", блоки: ["Перший абзац"] };
 const merged = merge3(base, { ...base, назва: "Моя" }, { ...base, блоки: ["Перший абзац!"] });
 const text = mergeText("кіт", "рудий кіт", "кіт спить");
-const opened: (options: { apiUrl: string; getToken: () => string }) => Promise<AutosaveSession> = openAutosave;
+type Options = { apiUrl: string; getToken: () => string };
+const opened: (options: Options) => Promise<AutosaveSession> = openAutosave;
 const status: Status = { kind: "saved", pending: 0 };
-console.log(JSON.stringify({ merged, text, ops: diff(base, merged.state), status, opened: typeof opened }));
+const ops = diff(base, merged.state);
+console.log(JSON.stringify({ merged, text, ops, status, opened: typeof opened }));
 """
 TSCONFIG = {
     "compilerOptions": {
