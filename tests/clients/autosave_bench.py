@@ -6,8 +6,10 @@ Serves the example page and a fresh `solo serve` (SQLite) as in the browser test
 fault proxy (no faults) counting requests and bytes; types into one block of the big
 document for `--seconds` at ten keystrokes a second, with the client's default timing, and
 prints one JSON object: the time of each `update()` (p50, p95), the client's diff and
-preparation times (performance measures `solo-autosave:diff` and `solo-autosave:prepare`),
-writes per minute, and bytes sent against a full save per write (raw and gzipped).
+preparation times (performance measures `solo-autosave:diff` and `solo-autosave:prepare`,
+the latter wall time: gzip in the Worker and the outbox's committed write included), the
+main thread's long tasks while typing, writes per minute (from the first write to the
+last), and bytes sent against a full save per write (raw and gzipped).
 Numbers depend on the machine and its load: a measurement, not a test.
 """
 
@@ -45,11 +47,16 @@ INSTRUMENT = """() => {
     window.benchUpdates.push(performance.now() - started);
   };
   performance.clearMeasures();
+  window.benchLongTasks = [];
+  new PerformanceObserver((list) => {
+    window.benchLongTasks.push(...list.getEntries().map((entry) => entry.duration));
+  }).observe({ type: "longtask" });
 }"""
 COLLECT = """() => ({
   updates: window.benchUpdates,
   diff: performance.getEntriesByName("solo-autosave:diff").map((entry) => entry.duration),
   prepare: performance.getEntriesByName("solo-autosave:prepare").map((entry) => entry.duration),
+  longTasks: window.benchLongTasks,
   state: JSON.stringify(window.soloAutosave.state),
 })"""
 
@@ -114,7 +121,10 @@ def report(measured: dict, proxy: FaultProxy, first_save, typed: str, seconds: i
                     for name in ("updates", "diff", "prepare")
                 },
                 "writes": len(writes),
-                "writes_per_minute": round(len(writes) * 60 / seconds, 1),
+                "writes_per_minute": round(
+                    (len(writes) - 1) * 60 / (writes[-1].at - writes[0].at), 1
+                ),
+                "long_tasks_ms": sorted(round(duration) for duration in measured["longTasks"]),
                 "bytes_sent": sent,
                 "full_saves_raw_bytes": len(writes) * len(state),
                 "full_saves_gzip_bytes": len(writes) * len(gzip.compress(state)),

@@ -38,7 +38,8 @@ const commands = {
       const caret = position === "start" ? 0 : element.value.length;
       element.setSelectionRange(caret, caret);
     }, at ?? "end");
-    await field.pressSequentially(text, { delay: delay ?? 0 });
+    const timeout = 30_000 + text.length * ((delay ?? 0) + 50);
+    await field.pressSequentially(text, { delay: delay ?? 0, timeout });
     return null;
   },
   // `js` is a function's source, called in the page with `arg`.
