@@ -2,7 +2,8 @@
 # (ruff, mypy strict on solo/, the dependency contract, the spec's lint, pytest). Both build .venv from
 # requirements.lock first (hash-checked, exact pins); `make test` also
 # installs the pinned node tools of clients/package-lock.json (spec lint, TypeScript client,
-# browser driver) with `npm ci`.
+# browser driver) and the autosave client's of clients/autosave/package-lock.json with `npm ci`
+# (pytest builds that client and runs its Node tests and its Chromium scenarios).
 
 PYTHON ?= python3
 VENV := .venv
@@ -11,6 +12,8 @@ PORT ?= 8000
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | sha256sum | cut -c1-16)
 NODE_MODULES := clients/node_modules
 NODE_STAMP := $(NODE_MODULES)/.installed-$(shell cat clients/package-lock.json | sha256sum | cut -c1-16)
+AUTOSAVE_MODULES := clients/autosave/node_modules
+AUTOSAVE_STAMP := $(AUTOSAVE_MODULES)/.installed-$(shell cat clients/autosave/package-lock.json | sha256sum | cut -c1-16)
 CHROMIUM := /usr/bin/chromium
 
 # This machine kind runs PostgreSQL and Redis; the suite uses both unless told otherwise.
@@ -31,12 +34,16 @@ $(NODE_STAMP):
 	cd clients && npm ci --no-audit --no-fund --loglevel=error
 	touch $(NODE_STAMP)
 
+$(AUTOSAVE_STAMP):
+	cd clients/autosave && npm ci --no-audit --no-fund --loglevel=error
+	touch $(AUTOSAVE_STAMP)
+
 run: $(STAMP)
 	@echo "Solo on http://127.0.0.1:$(PORT)/api/v1/solo  (Swagger UI: /api/v1/solo/ui/)"
 	@echo "Get a token:  $(BIN)/solo token <user-id>"
 	$(BIN)/solo serve --host 127.0.0.1 --port $(PORT)
 
-test: $(STAMP) $(NODE_STAMP)
+test: $(STAMP) $(NODE_STAMP) $(AUTOSAVE_STAMP)
 	$(BIN)/ruff check solo tests bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports
