@@ -10,6 +10,8 @@ from urllib.parse import urlsplit
 
 import httpx2
 
+from tests.support.spec import assert_event_conforms
+
 SECOND = 1.0
 
 
@@ -43,7 +45,11 @@ class Stream:
         self.events.put(None)
 
     def next(self, within: float = SECOND * 2):
-        return self.events.get(timeout=within)
+        """The next event, held to the spec (None once the stream has ended)."""
+        event = self.events.get(timeout=within)
+        if event is not None:
+            assert_event_conforms(event)
+        return event
 
     def close(self) -> None:
         self._client.close()
