@@ -17,8 +17,8 @@ from bench.report import WRITES, Key, Row, line
 from bench.states import SIZES, encode, make_state
 
 USERS = 64
-METHOD = {"diff": "PATCH", "save": "POST", "get": "GET", "get304": "GET"}
-SUFFIX = {"diff": "diff/", "save": "save-stream/", "get": "", "get304": ""}
+METHOD = {"diff": "PATCH", "rebase": "PATCH", "save": "POST", "get": "GET", "get304": "GET"}
+SUFFIX = {"diff": "diff/", "rebase": "diff/", "save": "save-stream/", "get": "", "get304": ""}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,6 +65,11 @@ class Sessions:
                 headers["If-None-Match"] = etags[index]
             targets.append(wrk.Target(f"{stack.API}/sessions/{session_id}/{SUFFIX[op]}", headers))
         body = self.body_file if op == "save" else None
+        if op == "rebase":
+            (rev,) = self.solo_revs()  # one session: a rebase row is hot only
+            return wrk.Plan(
+                METHOD[op], targets, diff=True, rebase_from=rev, keys=uuid.uuid4().hex[:12]
+            )
         return wrk.Plan(METHOD[op], targets, diff=op == "diff", body_file=body)
 
 
@@ -133,10 +138,16 @@ class Matrix:
             baseline = self._row(
                 key, plain, sessions.plan("diff", "plain"), sessions.plain_revs, health
             )
+        rows = {}
         for op in self.options.ops:
+            if op == "rebase" and group.shape != "hot":
+                continue
             key = dataclasses.replace(group, server="solo", op=op)
             revs = sessions.solo_revs if op in WRITES else None
-            self._row(key, solo, sessions.plan(op), revs, health, baseline)
+            rows[op] = self._row(key, solo, sessions.plan(op), revs, health, baseline)
+        if {"diff", "rebase"} <= rows.keys():
+            ratio = rows["rebase"].outcome.rate / rows["diff"].outcome.rate
+            print(f"  {group}: rebase req/s over diff req/s (If-Match: *): {ratio:.2f}")
 
     def _row(
         self,

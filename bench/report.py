@@ -6,8 +6,15 @@ import dataclasses
 
 from bench.wrk import Outcome
 
-WRITES = ("diff", "save")
-EXPECTED_STATUS = {"healthz": 200, "diff": 200, "save": 200, "get": 200, "get304": 304}
+WRITES = ("diff", "rebase", "save")
+EXPECTED_STATUS = {
+    "healthz": 200,
+    "diff": 200,
+    "rebase": 200,
+    "save": 200,
+    "get": 200,
+    "get304": 304,
+}
 COLUMNS = (
     ("db", "<10"),
     ("wk", ">2"),

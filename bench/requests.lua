@@ -2,7 +2,11 @@
 --   return {method = "PATCH", diff = true, body_file = nil, seconds = 4,
 --           drained_file = "/…/drained", targets = {{path = "/api/…", headers = {…}}, …}}
 -- Each request goes to the next target, round-robin. `diff` sends a small patch with a fresh
--- counter value; `body_file` sends that file's bytes. Requests are sent for `seconds` from
+-- counter value; `body_file` sends that file's bytes. `rebase_from` (with `diff`) makes
+-- each diff set its own member of REBASE_MEMBERS round-robin, with `Solo-Base-Rev`: the
+-- highest rev answered so far (from `rebase_from` on), and a fresh `Idempotency-Key`: with
+-- 16 connections, a member's previous write was answered long before it is written again,
+-- so the paths of the writes in flight are disjoint and a rebase never conflicts. Requests are sent for `seconds` from
 -- the first one; then the thread waits for every request in flight to be answered, writes
 -- `drained_file`, and stops, so every write the server applied has been counted.
 -- done() prints "@bench <name> <value>" lines, summed over threads, that the harness parses.
@@ -28,7 +32,8 @@ function setup(thread)
   table.insert(threads, thread)
 end
 
-local plan, body, cursor, deadline
+local REBASE_MEMBERS = 256
+local plan, body, cursor, deadline, base_rev
 
 function init(args)
   plan = dofile(args[1])
@@ -38,6 +43,7 @@ function init(args)
     file:close()
   end
   cursor = thread_number % #plan.targets
+  base_rev = plan.rebase_from
   sent, answered, in_window = 0, 0, 0
   statuses = {}
 end
@@ -59,13 +65,27 @@ function request()
     sent = sent + 1
   end
   local payload = body
-  if plan.diff then
+  local headers = target.headers
+  if base_rev then
+    payload = string.format(
+      '{"ops":[{"op":"add","path":"/member%d","value":%d}]}', sent % REBASE_MEMBERS, sent
+    )
+    headers = {}
+    for name, value in pairs(target.headers) do
+      headers[name] = value
+    end
+    headers["Solo-Base-Rev"] = tostring(base_rev)
+    headers["Idempotency-Key"] = string.format("%s-%d-%d", plan.keys, thread_number, sent)
+  elseif plan.diff then
     payload = string.format('{"ops":[{"op":"replace","path":"/counter","value":%d}]}', sent)
   end
-  return wrk.format(plan.method, target.path, target.headers, payload)
+  return wrk.format(plan.method, target.path, headers, payload)
 end
 
-function response(status)
+function response(status, _headers, answer)
+  if base_rev and status == 200 then
+    base_rev = math.max(base_rev, tonumber(answer:match('"rev":(%d+)')))
+  end
   statuses[status] = (statuses[status] or 0) + 1
   answered = answered + 1
   if now() <= deadline then

@@ -35,6 +35,11 @@ class Plan:
     targets: list[Target]
     diff: bool = False
     body_file: pathlib.Path | None = None
+    rebase_from: int | None = None
+    """Diffs that say their base (`Solo-Base-Rev`, starting here) and carry a fresh
+    `Idempotency-Key`, as the autosave client sends them."""
+    keys: str = ""
+    """A prefix that makes this run's idempotency keys its own."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -134,9 +139,11 @@ def _lua_plan(plan: Plan, seconds: int, drained: pathlib.Path) -> str:
         for target in plan.targets
     )
     body_file = _lua(str(plan.body_file)) if plan.body_file else "nil"
+    rebase_from = "nil" if plan.rebase_from is None else str(plan.rebase_from)
     return (
         f"return {{method = {_lua(plan.method)}, diff = {str(plan.diff).lower()}, "
         f"body_file = {body_file}, seconds = {seconds}, drained_file = {_lua(str(drained))},\n"
+        f"rebase_from = {rebase_from}, keys = {_lua(plan.keys)},\n"
         f"targets = {{\n{targets}\n}}}}\n"
     )
 

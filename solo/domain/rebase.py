@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -87,7 +88,9 @@ class _Op:
     path_in_array: bool | None = None
     source_in_array: bool | None = None
 
+    @functools.cached_property
     def effects(self) -> list[_Effect]:
+        """What the op does, computed once: a rebase asks each op many times."""
         if self.kind == "test":
             return [_Effect(_Kind.READ, self.path)]
         if self.kind == "replace":
@@ -118,6 +121,8 @@ class _Op:
         return self.kind in ("add", "copy") and bool(self.path_in_array)
 
     def moved(self, path: Tokens, source: Tokens | None) -> _Op:
+        if path == self.path and source == self.source:
+            return self
         body = {**self.body, "path": path_of(path)}
         if source is not None:
             body["from"] = path_of(source)
@@ -229,7 +234,7 @@ def _parent_kind(
     over the ops `over`; None (opaque) where it is gone."""
     parent: Tokens | None = path[:-1]
     for op in over:
-        for effect in op.effects():
+        for effect in op.effects:
             if parent is None:
                 return None
             parent = _shifted(parent, effect, inserting=False, first=False)
@@ -258,8 +263,8 @@ def _moved_over(mine: _Op, committed: list[_Op], patching: Patching) -> tuple[_O
     mine = _typed_where_it_applies(mine, committed, patching)
     steps = [mine]
     for theirs in committed:
-        for change in theirs.effects():
-            for relied in steps[-1].effects():
+        for change in theirs.effects:
+            for relied in steps[-1].effects:
                 if change.disturbs(relied):
                     raise RebaseConflict(
                         ConflictReason.OVERLAP, [path_of(steps[-1].path), path_of(theirs.path)]
@@ -288,7 +293,7 @@ def _moved(op: _Op, over: _Op, *, first: bool) -> _Op:
     """`op` as it applies after `over`. `first`: `op` was committed before `over` (it
     keeps its place when both insert at one index)."""
     path, source = op.path, op.source
-    for effect in over.effects():
+    for effect in over.effects:
         moved_path = _shifted(path, effect, inserting=op.inserts, first=first)
         moved_source = (
             None if source is None else _shifted(source, effect, inserting=False, first=first)

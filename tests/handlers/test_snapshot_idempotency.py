@@ -132,11 +132,14 @@ def test_a_key_expires_after_its_ttl(client, clock):
 
 def test_expired_keys_are_purged(client, deps, clock):
     session_id = create(client)
+    saved_at = clock.now
     snapshot(client, session_id, "save-1")
     clock.now += dt.timedelta(seconds=limits.IDEMPOTENCY_TTL_SECONDS)
     snapshot(client, session_id, "save-2")
     with deps.database.unit_of_work() as uow:
-        assert uow.idempotency.get("олена", "save-1") is None
+        # Gone, not merely expired: it is not found even as of when it was saved.
+        assert uow.idempotency.get("олена", "save-1", now=saved_at) is None
+        assert uow.idempotency.get("олена", "save-2", now=clock.now) is not None
 
 
 @pytest.mark.parametrize("key", ["", "з пробілом", "x" * 256, KEY])
