@@ -7,8 +7,8 @@ import json
 from urllib.parse import urlsplit
 
 from openapi_core import OpenAPI
-from openapi_schema_validator import OAS30Validator, oas30_format_checker
 from openapi_core.datatypes import RequestParameters
+from openapi_schema_validator import OAS30Validator, oas30_format_checker
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
 from solo.web.spec import SPEC_PATH, load_spec
