@@ -11,8 +11,9 @@ session never see a 412, which `*` must never answer. It answers
 id or error shapes: what is left is the cost of HTTP, JSON, JWT, jsonpatch and the database.
 
 It owns its table, `bench_sessions` (created by `create_schema`, seeded and read by the
-harness), in the same database as Solo's; the engine is configured like Solo's (SQLite WAL,
-compact UTF-8 JSON, a pool of 10+10 with pre-ping) so only the layers above it differ.
+harness), in the same database as Solo's; the engine is configured like Solo's (SQLite WAL
+at `synchronous=FULL`, compact UTF-8 JSON, a pool of 10+10 with pre-ping) so only the
+layers above it differ.
 Run: `uvicorn --factory bench.baseline_app:create_app` with BENCH_DATABASE_URL and
 BENCH_JWT_SECRET set.
 """
@@ -65,7 +66,8 @@ def make_engine(url: str) -> sa.Engine:
     @sa.event.listens_for(engine, "connect")
     def _configure(dbapi_connection, _record) -> None:
         dbapi_connection.execute("PRAGMA journal_mode=WAL")
-        dbapi_connection.execute("PRAGMA synchronous=NORMAL")
+        # SQLite's own default, and Solo's: a commit syncs before it returns.
+        dbapi_connection.execute("PRAGMA synchronous=FULL")
 
     return engine
 

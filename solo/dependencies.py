@@ -8,10 +8,12 @@ import dataclasses
 import datetime as dt
 import functools
 
+import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from solo import limits
 from solo.db.engine import make_engine
+from solo.db.group_commit import GroupCommit
 from solo.db.listener import revision_listener
 from solo.db.runner import DatabaseThreads
 from solo.db.writer_lock import WriterLock
@@ -70,9 +72,10 @@ class Dependencies:
         names (tests hand in one whose calls they can make fail)."""
         metrics = Metrics()
         states = StateCache(settings.state_cache_mb * 1024 * 1024)
+        engine = make_engine(settings.database_url, pool_size=settings.database_threads)
         database = DatabaseThreads(
-            make_engine(settings.database_url, pool_size=settings.database_threads),
-            writer_lock=_writer_lock(settings.database_url),
+            engine,
+            group_commit=_group_commit(settings.database_url, engine, metrics),
             threads=settings.database_threads,
             metrics=metrics,
         )
@@ -124,10 +127,13 @@ def _revision_feed(database_url: str, database: DatabaseThreads, clock: Clock) -
     )
 
 
-def _writer_lock(database_url: str) -> WriterLock | None:
+def _group_commit(database_url: str, engine: sa.Engine, metrics: Metrics) -> GroupCommit | None:
+    """SQLite's writers of this process share transactions and syncs (none on PostgreSQL,
+    which syncs its own concurrent commits together)."""
     url = make_url(database_url)
     if url.get_backend_name() != "sqlite":
         return None
     in_memory = not url.database or url.database == ":memory:"
     lock_path = None if in_memory else f"{url.database}.writer-lock"
-    return WriterLock(lock_path, limits.DATABASE_WAIT_SECONDS)
+    writer_lock = WriterLock(lock_path, limits.DATABASE_WAIT_SECONDS)
+    return GroupCommit(engine, writer_lock, committed=metrics.group_commit)

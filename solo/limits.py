@@ -127,6 +127,11 @@ STATE_CACHE_MB = 256
 """Default budget of each process's state cache (SOLO_STATE_CACHE_MB), in megabytes of
 canonical JSON held (the Python objects of a state take about five times its JSON)."""
 
+GROUP_COMMIT_MAX_WRITES = 64
+"""Most writes one SQLite transaction (one sync) takes in: past it, a batch stops taking
+new writes and commits once those it took are done, so a stream of writers cannot keep a
+batch (and the answers of its writes) waiting."""
+
 DATABASE_THREADS = 16
 """Default threads per process that talk to the database (SOLO_DATABASE_THREADS), and
 so the size of its connection pool."""

@@ -20,8 +20,8 @@ import sqlalchemy as sa
 
 from solo import limits
 from solo.db.failures import unavailable
+from solo.db.group_commit import GroupCommit
 from solo.db.uow import UnitOfWork
-from solo.db.writer_lock import WriterLock
 from solo.domain.errors import DatabaseUnavailable, DomainError
 from solo.runtime.bulkheads import KeyedGate, Late, started_within
 from solo.runtime.metrics import Metrics, Outcome
@@ -35,19 +35,19 @@ class DatabaseThreads:
         self,
         engine: sa.Engine,
         *,
-        writer_lock: WriterLock | None,
+        group_commit: GroupCommit | None,
         threads: int,
         metrics: Metrics,
     ) -> None:
         self.engine = engine
-        self._writer_lock = writer_lock
-        """SQLite only: writers queue here, not in SQLite's busy handler."""
+        self._group_commit = group_commit
+        """SQLite only: the writes of this process share transactions and syncs."""
         self._threads = concurrent.futures.ThreadPoolExecutor(threads, thread_name_prefix="solo-db")
         self._gate = KeyedGate(limits.THREADS_PER_SESSION, limits.DATABASE_WAIT_SECONDS)
         self._metrics = metrics
 
     def unit_of_work(self) -> UnitOfWork:
-        return UnitOfWork(self.engine, self._writer_lock)
+        return UnitOfWork(self.engine, self._group_commit)
 
     async def in_database_thread(
         self, function: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs
@@ -100,5 +100,5 @@ class DatabaseThreads:
     def close(self) -> None:
         self._threads.shutdown(wait=True)
         self.engine.dispose()
-        if self._writer_lock is not None:
-            self._writer_lock.close()
+        if self._group_commit is not None:
+            self._group_commit.close()

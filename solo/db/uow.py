@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import sqlalchemy as sa
 
 from solo.db.deletions import PendingDeletions
+from solo.db.group_commit import GroupCommit
 from solo.db.idempotency import IdempotencyRepository
 from solo.db.revisions import RevisionLog
 from solo.db.sessions import SessionRepository
 from solo.db.snapshots import SnapshotRepository
 from solo.db.telemetry import TelemetryRepository
-from solo.db.writer_lock import WriterLock
 from solo.domain.model import Session
 
 
@@ -21,10 +21,11 @@ class UnitOfWork:
     """`with uow:` opens a read transaction, `with uow.write():` a write transaction;
     leaving either without `commit()` rolls it back."""
 
-    def __init__(self, engine: sa.Engine, writer_lock: WriterLock | None) -> None:
+    def __init__(self, engine: sa.Engine, group_commit: GroupCommit | None) -> None:
         self._engine = engine
-        self._writer_lock = writer_lock
+        self._group_commit = group_commit
         self._exits = contextlib.ExitStack()
+        self._commit: Callable[[], None] = _nothing
 
     def __enter__(self) -> UnitOfWork:
         return self._begin(write=False)
@@ -46,26 +47,31 @@ class UnitOfWork:
 
     @contextlib.contextmanager
     def write(self) -> Iterator[UnitOfWork]:
-        """A write transaction: on SQLite it waits for the writer lock and starts as
-        IMMEDIATE, so it never meets another writer inside SQLite."""
+        """A write transaction. On SQLite it is a savepoint in this process's next group
+        commit (solo.db.group_commit), which starts as IMMEDIATE behind the writer lock, so
+        it never meets another writer inside SQLite; `commit()` returns once it is durable."""
         try:
             yield self._begin(write=True)
         finally:
             self._exits.close()
 
     def _begin(self, *, write: bool) -> UnitOfWork:
-        if write and self._writer_lock is not None:
-            self._exits.enter_context(self._writer_lock.held())
+        if write and self._group_commit is not None:
+            member = self._exits.enter_context(self._group_commit.member())
+            self._commit = member.commit
+            return self._on(member.connection)
         connection = self._engine.connect()
         self._exits.callback(connection.close)
-        if write:
-            connection.execution_options(sqlite_begin="IMMEDIATE")
-        elif connection.dialect.name == "postgresql":
+        if not write and connection.dialect.name == "postgresql":
             # A read costs one round trip per statement instead of two more for BEGIN and
             # ROLLBACK; what a read puts together is bounded by the rev it read first.
             connection.execution_options(isolation_level="AUTOCOMMIT")
-        self._transaction = connection.begin()
-        self._exits.callback(self._rollback)
+        transaction = connection.begin()
+        self._exits.callback(_rolled_back, transaction)
+        self._commit = transaction.commit
+        return self._on(connection)
+
+    def _on(self, connection: sa.Connection) -> UnitOfWork:
         self.sessions = SessionRepository(connection)
         self.log = RevisionLog(connection)
         self.telemetry = TelemetryRepository(connection)
@@ -78,12 +84,17 @@ class UnitOfWork:
     def __exit__(self, *exc_info: object) -> None:
         self._exits.close()
 
-    def _rollback(self) -> None:
-        if self._transaction.is_active:
-            self._transaction.rollback()
-
     def commit(self) -> None:
-        self._transaction.commit()
+        self._commit()
 
     def ping(self) -> None:
         self._connection.execute(sa.text("SELECT 1"))
+
+
+def _rolled_back(transaction: sa.RootTransaction) -> None:
+    if transaction.is_active:
+        transaction.rollback()
+
+
+def _nothing() -> None:
+    """Committing before anything began: nothing to commit."""

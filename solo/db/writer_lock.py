@@ -8,12 +8,10 @@ the database, both of which wake the next writer at once.
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import os
 import threading
 import time
-from collections.abc import Iterator
 
 from solo.domain.errors import DatabaseUnavailable
 
@@ -27,30 +25,34 @@ class WriterLock:
         self._fd: int | None = None
         self._timeout = timeout_seconds
 
-    @contextlib.contextmanager
-    def held(self) -> Iterator[None]:
+    def acquire(self) -> None:
+        """Take the lock (this process's threads, then the file every process shares):
+        DatabaseUnavailable past the timeout. `release()` may come from another thread."""
         deadline = time.monotonic() + self._timeout
         if not self._threads.acquire(timeout=self._timeout):
             raise DatabaseUnavailable("the SQLite writer lock is held too long")
+        if self._lock_path is None:
+            return
         try:
-            if self._lock_path is None:
-                yield
-                return
             fd = self._file()
             while True:
                 try:
                     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
+                    return
                 except BlockingIOError:
                     if time.monotonic() > deadline:
                         raise DatabaseUnavailable(
                             "the SQLite writer lock is held too long"
                         ) from None
                     time.sleep(_POLL_SECONDS)
-            try:
-                yield
-            finally:
-                fcntl.flock(fd, fcntl.LOCK_UN)
+        except BaseException:
+            self._threads.release()
+            raise
+
+    def release(self) -> None:
+        try:
+            if self._lock_path is not None:
+                fcntl.flock(self._file(), fcntl.LOCK_UN)
         finally:
             self._threads.release()
 

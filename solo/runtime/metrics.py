@@ -66,6 +66,13 @@ class Metrics:
             buckets=_SECONDS,
             registry=self.registry,
         )
+        self._group_commits = Histogram(
+            "solo_group_commit_writes",
+            "SQLite only: the writes each transaction committed (with one sync of the "
+            "write-ahead log) for them all.",
+            buckets=(1, 2, 4, 8, 16, 32, 64),
+            registry=self.registry,
+        )
         self._cache = Counter(
             "solo_state_cache_lookups",
             "State cache lookups by result (hit, miss): the hit ratio.",
@@ -87,6 +94,9 @@ class Metrics:
 
     def database(self, outcome: Outcome, seconds: float) -> None:
         self._database.labels(outcome).observe(seconds)
+
+    def group_commit(self, writes: int) -> None:
+        self._group_commits.observe(writes)
 
     def storage(self, call: str, outcome: Outcome, seconds: float) -> None:
         self._storage.labels(call, outcome).observe(seconds)
