@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from solo.db.conflicts import insert_unless_present
 from solo.db.models import IdempotencyKeyRow, table_of
@@ -20,6 +23,21 @@ _GET = sa.select(_keys.c.fingerprint, _keys.c.status_code, _keys.c.body, _keys.c
 _FORGET = sa.delete(_keys).where(
     _keys.c.session_id == sa.bindparam("session_id"), _keys.c.rev <= sa.bindparam("up_to")
 )
+
+
+
+
+@functools.cache
+def _record(dialect: str) -> Any:
+    """INSERT a key, or take over its expired row (expired is as good as gone, and not
+    every expired row is purged yet); nothing when a live row holds it. Built once."""
+    insert: Any = postgresql.insert(_keys) if dialect == "postgresql" else sqlite.insert(_keys)
+    columns = ("fingerprint", "status_code", "body", "expires_at", "session_id", "rev")
+    return insert.on_conflict_do_update(
+        index_elements=[_keys.c.owner, _keys.c.key],
+        set_={name: insert.excluded[name] for name in columns},
+        where=sa.and_(_keys.c.expires_at.is_not(None), _keys.c.expires_at <= sa.bindparam("now")),
+    ).returning(sa.literal(1))
 
 
 class IdempotencyRepository:
@@ -50,9 +68,10 @@ class IdempotencyRepository:
         session_id: uuid.UUID | None = None,
         rev: int | None = None,
         expires_at: dt.datetime | None = None,
+        now: dt.datetime,
     ) -> bool:
         """Record a key with the answer of the write it made, in the write's transaction;
-        False (nothing recorded) when the key was taken meanwhile."""
+        False (nothing recorded) when a live row holds the key (taken meanwhile)."""
         values = {
             "owner": owner,
             "key": key,
@@ -62,8 +81,9 @@ class IdempotencyRepository:
             "session_id": session_id,
             "rev": rev,
             "expires_at": expires_at,
+            "now": now,
         }
-        return insert_unless_present(self._db, _keys, values)
+        return self._db.execute(_record(self._db.dialect.name), values).first() is not None
 
     def forget(self, session_id: uuid.UUID, *, up_to_rev: int) -> None:
         """Forget the keys of the session's writes whose changes the log no longer keeps."""

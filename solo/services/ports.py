@@ -150,9 +150,10 @@ class IdempotencyRepository(Protocol):
         session_id: uuid.UUID | None = None,
         rev: int | None = None,
         expires_at: dt.datetime | None = None,
+        now: dt.datetime,
     ) -> bool:
-        """Record a key with its write's answer, in the write's transaction; False when
-        the key was taken meanwhile."""
+        """Record a key with its write's answer, in the write's transaction (over an
+        expired row of it); False when a live row holds the key (taken meanwhile)."""
 
     def forget(self, session_id: uuid.UUID, *, up_to_rev: int) -> None:
         """Forget the keys of the session's writes whose changes are no longer kept."""

@@ -107,6 +107,7 @@ def _keyed(uow: UnitOfWork, owner: str, keyed: Keyed | None, session: Session) -
         body={"id": str(session.id)},
         session_id=session.id,
         rev=0,
+        now=session.created_at,
     )
 
 
@@ -200,6 +201,7 @@ def delete_session(
                     status_code=204,
                     body=None,
                     expires_at=delete_expires(now),
+                    now=now,
                 )
                 if not recorded:
                     continue  # taken meanwhile: rolled back, and replayed the second time

@@ -114,7 +114,7 @@ def write(
                 try:
                     made = _record(uow, current, made, kept)
                     written = _written(made, request.base_rev if since else None, since)
-                    if not _keyed(uow, request, written):
+                    if not _keyed(uow, request, written, now=made.head.updated_at):
                         made.undo()
                         continue
                     if current.watched(made.head.updated_at):
@@ -147,7 +147,7 @@ def _written(made: _Made, base_rev: int | None, since: list[LoggedChange] | None
     )
 
 
-def _keyed(uow: UnitOfWork, request: Write, written: Written) -> bool:
+def _keyed(uow: UnitOfWork, request: Write, written: Written, *, now: dt.datetime) -> bool:
     """Record the write's key with its answer; False when the key was taken meanwhile."""
     if request.keyed is None:
         return True
@@ -159,6 +159,7 @@ def _keyed(uow: UnitOfWork, request: Write, written: Written) -> bool:
         body=written.body,
         session_id=request.session_id,
         rev=written.rev,
+        now=now,
     )
 
 

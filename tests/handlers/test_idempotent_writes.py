@@ -184,6 +184,21 @@ def test_a_retried_delete_replays_its_204_though_the_session_is_gone(client, clo
     assert forgotten.status_code == 404
 
 
+def test_an_expired_key_is_free_for_a_new_write_before_it_is_purged(client, clock):
+    """A delete's key, expired but still in its table, takes no other write down: the
+    write takes its row over."""
+    gone = create(client).json()["id"]
+    headers = {**client.auth("олена"), "If-Match": "*", "Idempotency-Key": "povtor"}
+    assert client.delete(f"/sessions/{gone}/", headers=headers).status_code == 204
+    clock.now += dt.timedelta(seconds=limits.IDEMPOTENCY_DELETE_TTL_SECONDS + 1)
+    session_id = create(client).json()["id"]
+    first = diff(client, session_id, APPEND, key="povtor")
+    again = diff(client, session_id, APPEND, key="povtor")
+    assert (first.status_code, again.status_code) == (200, 200)
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert state_of(client, session_id)["блоки"] == ["перший", "ще один"]
+
+
 def test_a_key_is_forgotten_with_its_change_and_a_chained_retry_is_then_a_safe_412(
     settings, clock, make_client
 ):
