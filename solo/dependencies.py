@@ -72,6 +72,7 @@ class Dependencies:
             writer_lock=_writer_lock(settings.database_url),
             threads=settings.database_threads,
             metrics=metrics,
+            quotas=settings.quotas,
         )
         return cls(
             settings=settings,
@@ -102,6 +103,7 @@ class Dependencies:
 
     def close(self) -> None:
         self.feed.close()
+        self.token_verifier.close()
         self.stream_slots.close()
         self.store.close()
         self.exposition.close()

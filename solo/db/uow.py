@@ -9,21 +9,25 @@ import sqlalchemy as sa
 
 from solo.db.deletions import PendingDeletions
 from solo.db.idempotency import IdempotencyRepository
+from solo.db.retention import RetentionSchedule
 from solo.db.revisions import RevisionLog
 from solo.db.sessions import SessionRepository
 from solo.db.snapshots import SnapshotRepository
 from solo.db.telemetry import TelemetryRepository
+from solo.db.usage import UsageRepository
 from solo.db.writer_lock import WriterLock
 from solo.domain.model import Session
+from solo.domain.quotas import Quotas
 
 
 class UnitOfWork:
     """`with uow:` opens a read transaction, `with uow.write():` a write transaction;
     leaving either without `commit()` rolls it back."""
 
-    def __init__(self, engine: sa.Engine, writer_lock: WriterLock | None) -> None:
+    def __init__(self, engine: sa.Engine, writer_lock: WriterLock | None, quotas: Quotas) -> None:
         self._engine = engine
         self._writer_lock = writer_lock
+        self._quotas = quotas
         self._exits = contextlib.ExitStack()
 
     def __enter__(self) -> UnitOfWork:
@@ -42,7 +46,9 @@ class UnitOfWork:
         and the head it found."""
         with self._engine.connect() as connection:
             autocommit = connection.execution_options(isolation_level="AUTOCOMMIT")
-            return SessionRepository(autocommit).advance_and_log(current, new, ops)
+            return SessionRepository(autocommit).advance_and_log(
+                current, new, ops, bytes_quota=self._quotas.bytes
+            )
 
     @contextlib.contextmanager
     def write(self) -> Iterator[UnitOfWork]:
@@ -72,6 +78,8 @@ class UnitOfWork:
         self.snapshots = SnapshotRepository(connection)
         self.idempotency = IdempotencyRepository(connection)
         self.deletions = PendingDeletions(connection)
+        self.usage = UsageRepository(connection, self._quotas)
+        self.retention = RetentionSchedule(connection)
         self._connection = connection
         return self
 

@@ -18,6 +18,7 @@ from solo.domain.keys import session_prefix
 from solo.domain.model import Clock, PageCursor, Session
 from solo.domain.preconditions import Precondition
 from solo.runtime.state_cache import StateCache
+from solo.services import quota
 from solo.services.cleanup import settled
 from solo.services.ownership import owned
 from solo.services.ports import UnitOfWork
@@ -54,6 +55,7 @@ def create_session(
         kept_bytes=len(encoded),
     )
     with uow.write():
+        quota.admit_session(uow, owner=owner, state_bytes=session.size)
         uow.sessions.add(session, encoded)
         uow.commit()
     entry = cache.entry(session.id)
@@ -114,6 +116,7 @@ def delete_session(
     with uow.write():
         current = owned(uow, owner=owner, session_id=session_id, for_update=True)
         precondition.check(current.rev)
+        quota.release_session(uow, current)
         uow.sessions.delete(owner, session_id, current.rev)
         now = clock()
         uow.deletions.add(prefix, not_before=settled(now))
