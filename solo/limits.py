@@ -270,8 +270,10 @@ JWKS_FETCH_DEADLINE_SECONDS = 3
 answer 503 with `checks: {"identity_provider": "unavailable"}`."""
 
 JWKS_REFETCH_SECONDS = 5
-"""A token whose `kid` no fetched key has makes the server fetch the JWKS again, at most
-once per this many seconds: random kids cannot turn it into a flood at the provider."""
+"""A token whose `kid` no fetched key has makes the server fetch the JWKS again, no sooner
+than this many seconds after the last fetch began (the token waits for that one): random
+kids cannot turn into a flood at the provider, and a key published just after a fetch is
+still picked up."""
 
 JWKS_MAX_BYTES = 1 * MIB
 """Largest JWKS document read (real ones are a few KiB)."""

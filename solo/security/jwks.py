@@ -5,8 +5,8 @@ The fetch runs on a thread of its own (one: a second fetch never queues behind a
 first), bounded by JWKS_FETCH_DEADLINE_SECONDS, and is shared by every request that needs
 it. So a provider that hangs or is down costs only the requests whose key is not fetched
 yet: keys fetched before keep working, a cached token or key never waits, and neither does
-the event loop. A `kid` nobody publishes makes the server fetch again at most once per
-JWKS_REFETCH_SECONDS.
+the event loop. The server fetches at most once per JWKS_REFETCH_SECONDS: a `kid` asked for
+sooner waits for the next fetch (random kids cannot flood the provider).
 """
 
 from __future__ import annotations
@@ -66,20 +66,21 @@ class JwksKeys:
         return found
 
     async def fetch_for(self, kid: str) -> None:
-        """Fetch the JWKS again for a `kid` not fetched yet: join the fetch in flight, or
-        start one unless the last started within JWKS_REFETCH_SECONDS. ProviderUnavailable
-        if the provider does not answer within the deadline (or did not, last time)."""
+        """Fetch the JWKS again for a `kid` not fetched yet: join the fetch in flight (or
+        planned), or start one, no sooner than JWKS_REFETCH_SECONDS after the last began (a
+        key published just after a fetch is picked up by the next). ProviderUnavailable if
+        the provider does not answer within the deadline, or did not when last asked."""
         with self._lock:
             if kid in self._keys:
                 return
             fetch = self._fetch
             if fetch is None or fetch.done():
-                if time.monotonic() - self._started < limits.JWKS_REFETCH_SECONDS:
-                    if self._failed:
-                        raise ProviderUnavailable("the last JWKS fetch failed")
-                    return  # fetched moments ago, without that key
-                fetch = self._fetch = self._thread.submit(self._fetched)
-                self._started = time.monotonic()
+                now = time.monotonic()
+                wait = max(self._started + limits.JWKS_REFETCH_SECONDS - now, 0)
+                if wait and self._failed:
+                    raise ProviderUnavailable("the last JWKS fetch failed")
+                fetch = self._fetch = self._thread.submit(self._fetched, wait)
+                self._started = now + wait
                 fetch.add_done_callback(self._adopt)
             left = self._started + limits.JWKS_FETCH_DEADLINE_SECONDS - time.monotonic()
         try:
@@ -103,7 +104,8 @@ class JwksKeys:
         if error is not None:
             log.error("the identity provider's JWKS could not be fetched: %s", error)
 
-    def _fetched(self) -> dict[str, jwt.PyJWK]:
+    def _fetched(self, after_seconds: float) -> dict[str, jwt.PyJWK]:
+        time.sleep(after_seconds)  # on the fetch's own thread, which nothing else needs
         request = urllib.request.Request(self._url, headers={"Accept": "application/json"})
         with urllib.request.urlopen(request, timeout=limits.JWKS_FETCH_DEADLINE_SECONDS) as answer:
             document = answer.read(limits.JWKS_MAX_BYTES + 1)
