@@ -28,6 +28,7 @@ from solo.services.ports import Database, UnitOfWork
 
 log = logging.getLogger(__name__)
 
+
 @dataclasses.dataclass(frozen=True)
 class Removed:
     """A snapshot taken out of the database, whose object the caller removes now."""
