@@ -82,7 +82,9 @@ class TokenVerifier:
             header = jwt.get_unverified_header(token)
             algorithm = header.get("alg")
             if not isinstance(algorithm, str):
-                raise CredentialRefused("The token names no signing algorithm.", reason="invalid")
+                raise CredentialRefused(
+                    "The token's signing algorithm is not accepted.", reason="invalid"
+                )
             claims = jwt.decode(
                 token,
                 self._key(algorithm, header.get("kid")),
