@@ -4,15 +4,18 @@ store (local folder, and S3 over HTTP), in bounded passes, through store outages
 import asyncio
 import dataclasses
 import datetime as dt
+import time
 
 import pytest
 import sqlalchemy as sa
+from starlette.testclient import TestClient
 
 from solo import limits
 from solo.db.models import PendingDeletionRow
 from solo.domain import errors as domain
 from solo.services import cleanup, retention
 from solo.storage.factory import open_blob_store
+from solo.web.app import create_app
 from tests.support.bodies import error_body
 from tests.support.stores import is_local, stored_keys
 
@@ -219,3 +222,22 @@ def test_a_session_with_no_more_than_the_newest_is_not_looked_at_again(client, d
 def pending_deletions(deps):
     with deps.database.engine.connect() as connection:
         return list(connection.execute(sa.select(PendingDeletionRow.prefix)).scalars())
+
+
+def test_every_server_process_applies_the_policy_by_itself(
+    store_settings, clock, make_client, monkeypatch
+):
+    """The lifespan's background work: a pass every SWEEP_SECONDS or so, objects included."""
+    policy = {"snapshots_keep_last": 1, "snapshots_keep_hourly": 0, "snapshots_keep_daily": 0}
+    client, deps = make_client(dataclasses.replace(store_settings, **policy), clock)
+    session_id = create(client)
+    for n in range(3):
+        write_and_snapshot(client, session_id, f"версія {n}")
+    assert len(stored_keys(deps.settings)) == 3
+    monkeypatch.setattr(limits, "SWEEP_SECONDS", 0.05)
+    with TestClient(create_app(deps.settings, deps)):
+        deadline = time.monotonic() + 30
+        while len(stored_keys(deps.settings)) > 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert [rev for rev, *_ in listed(client, session_id)] == [3]
+    assert stored_keys(deps.settings)[0].endswith(f"{session_id}/3.json")
