@@ -1,4 +1,4 @@
-"""`solo serve | token | migrate`."""
+"""`solo serve | token | migrate | gc | backup | restore-backup`."""
 
 from __future__ import annotations
 
@@ -27,6 +27,14 @@ def main(argv: list[str] | None = None) -> int:
     token.add_argument("user_id")
     token.add_argument("--ttl", type=int, default=limits.TOKEN_TTL_SECONDS, help="seconds")
     commands.add_parser("migrate", help="bring the database schema up to date")
+    gc = commands.add_parser("gc", help="collect the snapshots the retention policy lets go")
+    gc.add_argument("--dry-run", action="store_true", help="list them, collect nothing")
+    backup = commands.add_parser("backup", help="copy the SQLite database while it serves")
+    backup.add_argument("destination", help="a file path, or s3://bucket/key")
+    restore = commands.add_parser(
+        "restore-backup", help="replace the SQLite database with a backup (servers stopped)"
+    )
+    restore.add_argument("source", help="a file path, or s3://bucket/key")
     args = parser.parse_args(argv)
 
     logging.config.dictConfig(logs.config())
@@ -42,6 +50,16 @@ def main(argv: list[str] | None = None) -> int:
 
         upgrade(settings.database_url)
         return 0
+    if args.command == "gc":
+        from solo.operations import collect_garbage
+
+        return collect_garbage(settings, dry_run=args.dry_run)
+    if args.command in ("backup", "restore-backup"):
+        from solo.operations import back_up, restore_backup
+
+        if args.command == "backup":
+            return back_up(settings, args.destination)
+        return restore_backup(settings, args.source)
     return _serve(settings, args.host, args.port, args.workers)
 
 
@@ -54,6 +72,11 @@ def _token(settings: Settings, user_id: str, ttl: int) -> int:
 
 
 def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
+    try:
+        settings.refuse_unsafe_production()
+    except SettingsError as exc:
+        print(f"solo: {exc}", file=sys.stderr)
+        return 2
     with _metrics_folder():
         # Imported only now: prometheus-client chooses its multiprocess mode on import.
         import uvicorn

@@ -78,6 +78,7 @@ class Dependencies:
             group_commit=_group_commit(settings.database_url, engine, metrics),
             threads=settings.database_threads,
             metrics=metrics,
+            quotas=settings.quotas,
         )
         return cls(
             settings=settings,
@@ -109,6 +110,7 @@ class Dependencies:
 
     def close(self) -> None:
         self.feed.close()
+        self.token_verifier.close()
         self.stream_slots.close()
         self.store.close()
         self.exposition.close()

@@ -261,3 +261,48 @@ many bytes; else the client reads the change feed."""
 EVENT_OPS_MAX_BYTES = 4 * KIB
 """A revision event carries the change's ops when they take at most this many bytes (an
 announcement between processes must fit PostgreSQL's 8000-byte NOTIFY payload)."""
+
+SNAPSHOTS_KEEP_LAST = 10
+SNAPSHOTS_KEEP_HOURLY = 24
+SNAPSHOTS_KEEP_DAILY = 30
+"""Default retention of each session's snapshots (SOLO_SNAPSHOTS_KEEP_*), restic's and
+borg's `--keep-last/-hourly/-daily` shape: the newest ten (what a user snapshotted in the
+last minutes, whatever the hour), plus the newest of each hour of the last day (undo a bad
+afternoon), plus the newest of each day of the last month (a month of history, the span
+most editors keep). At most 64 unpinned snapshots per session: 128 MiB at the 2 MiB state
+limit, a few MiB for an ordinary document."""
+
+RETENTION_SESSIONS_PER_PASS = 50
+RETENTION_SNAPSHOTS_PER_PASS = 100
+"""One retention pass of one process looks at most at this many sessions due for it, and
+collects at most this many snapshots (their rows, and their objects' recorded deletions):
+a backlog is worked off over several passes, never in one long transaction."""
+
+RETENTION_RETRY_SECONDS = 300
+"""A session whose retention a process took is looked at again this much later if that
+process died before it was done."""
+
+SNAPSHOT_NAME_MAX_LENGTH = 100
+SNAPSHOT_LABEL_BODY_LIMIT = 1 * KIB
+"""A snapshot's name, in characters, and the largest body that names or pins one (a
+hundred characters written as JSON `\\u` escapes fit)."""
+
+QUOTA_SESSIONS = 10_000
+QUOTA_MB = 4096
+"""Default quotas of one user (SOLO_QUOTA_SESSIONS, SOLO_QUOTA_MB): ten thousand sessions
+is a new session every working hour for five years; 4 GiB holds thirty sessions at the
+2 MiB state limit with every snapshot the default retention keeps (64 of 2 MiB each),
+or thousands of ordinary documents (tens of KiB) with theirs."""
+
+JWKS_FETCH_DEADLINE_SECONDS = 3
+"""Longest a JWKS fetch may take (connect, answer, body); the requests waiting on it then
+answer 503 with `checks: {"identity_provider": "unavailable"}`."""
+
+JWKS_REFETCH_SECONDS = 5
+"""A token whose `kid` no fetched key has makes the server fetch the JWKS again, no sooner
+than this many seconds after the last fetch began (the token waits for that one): random
+kids cannot turn into a flood at the provider, and a key published just after a fetch is
+still picked up."""
+
+JWKS_MAX_BYTES = 1 * MIB
+"""Largest JWKS document read (real ones are a few KiB)."""

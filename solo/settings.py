@@ -13,6 +13,8 @@ from limits import parse as parse_rate_limit
 
 from solo import limits
 from solo.domain.model import KeptLog
+from solo.domain.quotas import Quotas
+from solo.domain.retention import RetentionPolicy
 
 log = logging.getLogger(__name__)
 
@@ -65,10 +67,72 @@ class Settings:
     validate_responses: bool = False
     """Check every answer against the spec (tests and schemathesis turn it on; it costs
     a parse of every response body, see bench/RESULTS.md)."""
+    env: str = "development"
+    """`production` refuses to serve with settings unsafe there (production_problems)."""
+    one_machine: bool = False
+    """Every server process runs on this one machine (SOLO_ONE_MACHINE): a local snapshot
+    folder is then the same folder for all of them, also on PostgreSQL in production."""
+    snapshots_keep_last: int = limits.SNAPSHOTS_KEEP_LAST
+    snapshots_keep_hourly: int = limits.SNAPSHOTS_KEEP_HOURLY
+    snapshots_keep_daily: int = limits.SNAPSHOTS_KEEP_DAILY
+    quota_sessions: int = limits.QUOTA_SESSIONS
+    quota_mb: int = limits.QUOTA_MB
+    jwt_jwks_url: str | None = None
+    """An identity provider's JWKS: RS256 and ES256 tokens signed by its keys are accepted."""
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
+    """When set, every token's `iss` (`aud`) must be this."""
 
     @property
     def kept_log(self) -> KeptLog:
         return KeptLog(changes=self.changes_kept, bytes=self.changes_kept_mb * limits.MIB)
+
+    @property
+    def retention(self) -> RetentionPolicy:
+        return RetentionPolicy(
+            last=self.snapshots_keep_last,
+            hourly=self.snapshots_keep_hourly,
+            daily=self.snapshots_keep_daily,
+        )
+
+    @property
+    def quotas(self) -> Quotas:
+        return Quotas(sessions=self.quota_sessions, bytes=self.quota_mb * limits.MIB)
+
+    def production_problems(self) -> list[str]:
+        """What makes these settings unsafe to serve in production: all of it, named."""
+        problems = []
+        if self.uses_development_secret:
+            problems.append("SOLO_JWT_SECRET is the public development secret: set your own")
+        if self.public_url is None:
+            problems.append(
+                "SOLO_PUBLIC_URL is not set: absolute URLs would follow the Host header"
+            )
+        if self.validate_responses:
+            problems.append("SOLO_VALIDATE_RESPONSES is on: it checks every answer, for tests only")
+        if self.metrics and self.metrics_token is None:
+            problems.append(
+                "SOLO_METRICS_TOKEN is not set: /metrics would be open to anyone "
+                "(set it, or SOLO_METRICS=false)"
+            )
+        if self.storage_url.startswith("file://") and self.spans_machines:
+            problems.append(
+                "SOLO_STORAGE_URL is a local folder while server processes may run on "
+                "several machines (PostgreSQL): use s3://, or declare SOLO_ONE_MACHINE=true"
+            )
+        return problems
+
+    def refuse_unsafe_production(self) -> None:
+        """SettingsError naming every problem, when in production with any."""
+        problems = self.production_problems() if self.env == "production" else []
+        if problems:
+            raise SettingsError("SOLO_ENV=production refuses to serve: " + "; ".join(problems))
+
+    @property
+    def spans_machines(self) -> bool:
+        """Whether server processes may run on several machines: on PostgreSQL, unless the
+        operator says otherwise (an SQLite file is one machine's by nature)."""
+        return not self.database_url.startswith("sqlite") and not self.one_machine
 
     @property
     def uses_development_secret(self) -> bool:
@@ -118,7 +182,13 @@ _WHOLE_NUMBERS = {
     "body_deadline_seconds",
     "event_streams_per_user",
     "event_streams_per_session",
+    "snapshots_keep_last",
+    "quota_sessions",
+    "quota_mb",
 }
+_COUNTS = {"snapshots_keep_hourly", "snapshots_keep_daily"}
+"""Whole numbers that may be 0 (a retention tier turned off)."""
+_URL = re.compile(r"https?://[^\s]+")
 
 
 def _convert(name: str, raw: str) -> object:
@@ -132,7 +202,15 @@ def _convert(name: str, raw: str) -> object:
         if name == "event_streams_per_user" and int(raw) > limits.EVENT_STREAMS_PER_USER_MAX:
             raise ValueError(f"at most {limits.EVENT_STREAMS_PER_USER_MAX}, got {raw!r}")
         return int(raw)
-    if name in ("validate_responses", "access_log", "metrics"):
+    if name in _COUNTS:
+        if not raw.isdigit():
+            raise ValueError(f"expected a whole number (0 turns it off), got {raw!r}")
+        return int(raw)
+    if name == "env" and raw not in ("development", "production"):
+        raise ValueError(f"expected development or production, got {raw!r}")
+    if name == "jwt_jwks_url" and not _URL.fullmatch(raw):
+        raise ValueError(f"{raw!r} is not an http:// or https:// URL")
+    if name in ("validate_responses", "access_log", "metrics", "one_machine"):
         if raw not in ("true", "false"):
             raise ValueError(f"expected true or false, got {raw!r}")
         return raw == "true"

@@ -16,6 +16,7 @@ def test_every_body_limit_in_the_spec_is_the_contracts_from_limits_py():
         "saveStream": limits.STREAM_BODY_LIMIT,
         "sendBeacon": limits.BEACON_BODY_LIMIT,
         "restoreSession": limits.RESTORE_BODY_LIMIT,
+        "labelSnapshot": limits.SNAPSHOT_LABEL_BODY_LIMIT,
     }
 
 
@@ -55,6 +56,8 @@ def test_the_write_budget_covers_every_write():
         "saveStream",
         "deleteSession",
         "restoreSession",
+        "labelSnapshot",
+        "deleteSnapshot",
     }
     assert groups["sendBeacon"] == "beacon"
     assert groups["createSnapshot"] == "snapshot"

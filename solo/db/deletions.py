@@ -1,4 +1,5 @@
-"""SQL for pending deletions: object prefixes the sweeper must (still) remove."""
+"""SQL for pending deletions: what the sweeper must (still) remove from the store: every
+object under a prefix (`…/`, a deleted session's), or one object (its key)."""
 
 from __future__ import annotations
 
@@ -42,3 +43,15 @@ class PendingDeletions:
 
     def done(self, prefix: str) -> None:
         self._db.execute(sa.delete(_pending).where(_pending.c.prefix == prefix))
+
+    def done_unless_taken(self, prefix: str, not_before: dt.datetime) -> None:
+        """Done, unless a sweeper took it since it was added (that one says when it is)."""
+        self._db.execute(
+            sa.delete(_pending).where(
+                _pending.c.prefix == prefix, _pending.c.not_before == not_before
+            )
+        )
+
+    def pending(self, prefix: str) -> bool:
+        found = self._db.execute(sa.select(_pending.c.prefix).where(_pending.c.prefix == prefix))
+        return found.first() is not None

@@ -25,8 +25,6 @@ _FORGET = sa.delete(_keys).where(
 )
 
 
-
-
 @functools.cache
 def _record(dialect: str) -> Any:
     """INSERT a key, or take over its expired row (expired is as good as gone, and not

@@ -124,6 +124,10 @@ class SnapshotRow(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, nullable=False)
     claim: Mapped[str | None] = mapped_column(sa.String(32), nullable=True)
     """The writing request's token until the object is written; NULL once it is."""
+    name: Mapped[str | None] = mapped_column(sa.String(400), nullable=True)
+    """A name for people (SNAPSHOT_NAME_MAX_LENGTH characters, up to 4 bytes each)."""
+    pinned: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, server_default=sa.false())
+    """Never collected by the retention policy."""
 
 
 class PendingDeletionRow(Base):
@@ -166,3 +170,37 @@ class IdempotencyKeyRow(Base):
         sa.Index("ix_idempotency_expires", "expires_at"),
         sa.Index("ix_idempotency_session_rev", "session_id", "rev"),
     )
+
+
+BYTES_NOT_NEGATIVE = "quota_usage_bytes_not_negative"
+"""The CHECK that keeps a user's bytes from going below zero; the one-statement write
+(solo.db.sessions) trips it on purpose to refuse a write past the quota."""
+
+
+class QuotaUsageRow(Base):
+    """What one user stores, kept in the transactions that change it: the quotas are
+    checked against this row, which serialises one user's racing writes (and only
+    theirs)."""
+
+    __tablename__ = "quota_usage"
+
+    owner: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
+    sessions: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    bytes: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+    """Bytes of the owner's states (canonical JSON) and snapshot documents (claims too)."""
+
+    __table_args__ = (sa.CheckConstraint("bytes >= 0", name=BYTES_NOT_NEGATIVE),)
+
+
+class RetentionDueRow(Base):
+    """A session whose snapshots the retention policy must look at from `due_at` on (a new
+    snapshot, or an hour that ended while some were kept for their hour or day)."""
+
+    __tablename__ = "retention_due"
+
+    session_id: Mapped[uuid.UUID] = mapped_column(
+        sa.Uuid, sa.ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True
+    )
+    due_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, nullable=False)
+
+    __table_args__ = (sa.Index("ix_retention_due_due_at", "due_at"),)

@@ -23,6 +23,7 @@ from solo.db.failures import unavailable
 from solo.db.group_commit import GroupCommit
 from solo.db.uow import UnitOfWork
 from solo.domain.errors import DatabaseUnavailable, DomainError
+from solo.domain.quotas import Quotas
 from solo.runtime.bulkheads import KeyedGate, Late, started_within
 from solo.runtime.metrics import Metrics, Outcome
 
@@ -38,8 +39,10 @@ class DatabaseThreads:
         group_commit: GroupCommit | None,
         threads: int,
         metrics: Metrics,
+        quotas: Quotas,
     ) -> None:
         self.engine = engine
+        self._quotas = quotas
         self._group_commit = group_commit
         """SQLite only: the writes of this process share transactions and syncs."""
         self._threads = concurrent.futures.ThreadPoolExecutor(threads, thread_name_prefix="solo-db")
@@ -47,7 +50,7 @@ class DatabaseThreads:
         self._metrics = metrics
 
     def unit_of_work(self) -> UnitOfWork:
-        return UnitOfWork(self.engine, self._group_commit)
+        return UnitOfWork(self.engine, self._group_commit, self._quotas)
 
     async def in_database_thread(
         self, function: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs

@@ -12,7 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from solo.db.models import CheckpointRow, SessionRow, UtcDateTime, table_of
+from solo.db.models import BYTES_NOT_NEGATIVE, CheckpointRow, SessionRow, UtcDateTime, table_of
 from solo.db.revisions import REVISIONS_CHANNEL, announcement
 from solo.domain.model import PageCursor, Session
 
@@ -50,6 +50,15 @@ _ADVANCE_AND_LOG = sa.text(
             replay_cost = :new_replay_cost, kept_bytes = :new_kept_bytes
         WHERE id = :session_id AND owner = :session_owner AND rev = :expected_rev
         RETURNING watched_until
+    ), charged AS (
+        -- The owner's usage grows (or shrinks) with the state, after the swap, so locks
+        -- are taken in the locked path's order (the session's row, then the usage row).
+        -- Past the quota the usage would become -1, which its CHECK refuses: the whole
+        -- statement fails, and the locked path refuses the write.
+        UPDATE quota_usage
+        SET bytes = CASE WHEN :grown > 0 AND bytes + :grown > :bytes_quota
+                         THEN -1 ELSE bytes + :grown END
+        WHERE owner = :session_owner AND :grown <> 0 AND EXISTS (SELECT 1 FROM advanced)
     ), logged AS (
         INSERT INTO changes (session_id, rev, at, ops)
         SELECT :session_id, :new_rev, :new_updated_at, :ops FROM advanced
@@ -156,21 +165,31 @@ class SessionRepository:
         return {row.id: (row.rev, row.updated_at) for row in rows}
 
     def advance_and_log(
-        self, current: Session, new: Session, ops: bytes
+        self, current: Session, new: Session, ops: bytes, *, bytes_quota: int
     ) -> tuple[bool, Session | None]:
         """PostgreSQL, in autocommit: `advance` to a rev that changes no checkpoint, with the
-        change that made it logged (and announced if watched) in the same statement.
-        Whether it swapped, and the head it found (as it was before the swap)."""
+        change that made it logged (and announced if watched) and the owner's usage
+        charged, in the same statement. Whether it swapped, and the head it found (as it
+        was before the swap); nothing and no head when the state would pass the owner's
+        bytes quota (the locked path then says so)."""
         announced = announcement(current.id, new.rev, new.updated_at, ops)
-        row = self._db.execute(
-            _ADVANCE_AND_LOG,
-            {
-                **_swap(current, new),
-                "ops": ops,
-                "channel": REVISIONS_CHANNEL,
-                "announcement": announced,
-            },
-        ).one()
+        try:
+            row = self._db.execute(
+                _ADVANCE_AND_LOG,
+                {
+                    **_swap(current, new),
+                    "ops": ops,
+                    "channel": REVISIONS_CHANNEL,
+                    "announcement": announced,
+                    "grown": new.size - current.size,
+                    "bytes_quota": bytes_quota,
+                },
+            ).one()
+        except sa.exc.IntegrityError as exc:
+            diagnosis = getattr(exc.orig, "diag", None)
+            if getattr(diagnosis, "constraint_name", None) != BYTES_NOT_NEGATIVE:
+                raise
+            return False, None
         return row.advanced == 1, None if row.id is None else _session(row)
 
     def delete(self, owner: str, session_id: uuid.UUID, expected_rev: int) -> bool:

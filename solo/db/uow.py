@@ -10,20 +10,24 @@ import sqlalchemy as sa
 from solo.db.deletions import PendingDeletions
 from solo.db.group_commit import GroupCommit
 from solo.db.idempotency import IdempotencyRepository
+from solo.db.retention import RetentionSchedule
 from solo.db.revisions import RevisionLog
 from solo.db.sessions import SessionRepository
 from solo.db.snapshots import SnapshotRepository
 from solo.db.telemetry import TelemetryRepository
+from solo.db.usage import UsageRepository
 from solo.domain.model import Session
+from solo.domain.quotas import Quotas
 
 
 class UnitOfWork:
     """`with uow:` opens a read transaction, `with uow.write():` a write transaction;
     leaving either without `commit()` rolls it back."""
 
-    def __init__(self, engine: sa.Engine, group_commit: GroupCommit | None) -> None:
+    def __init__(self, engine: sa.Engine, group_commit: GroupCommit | None, quotas: Quotas) -> None:
         self._engine = engine
         self._group_commit = group_commit
+        self._quotas = quotas
         self._exits = contextlib.ExitStack()
         self._commit: Callable[[], None] = _nothing
 
@@ -43,7 +47,9 @@ class UnitOfWork:
         and the head it found."""
         with self._engine.connect() as connection:
             autocommit = connection.execution_options(isolation_level="AUTOCOMMIT")
-            return SessionRepository(autocommit).advance_and_log(current, new, ops)
+            return SessionRepository(autocommit).advance_and_log(
+                current, new, ops, bytes_quota=self._quotas.bytes
+            )
 
     @contextlib.contextmanager
     def write(self) -> Iterator[UnitOfWork]:
@@ -78,6 +84,8 @@ class UnitOfWork:
         self.snapshots = SnapshotRepository(connection)
         self.idempotency = IdempotencyRepository(connection)
         self.deletions = PendingDeletions(connection)
+        self.usage = UsageRepository(connection, self._quotas)
+        self.retention = RetentionSchedule(connection)
         self._connection = connection
         return self
 

@@ -15,7 +15,9 @@ DomainError
 ├── IdempotencyKeyReused   a key first used for another request
 ├── IdempotencyInProgress  a key whose first request is still running
 ├── RebaseConflict         a stale diff meets the changes made since its base
-├── InvalidParameter       a value the schema allows but the session does not (a cursor, `since`)
+├── InvalidParameter       a value the schema allows but the session does not (a cursor, a base rev)
+├── AheadOfServer          changes asked since a rev the session never reached (a restored server)
+├── QuotaExceeded          a write that would pass one of the user's quotas
 ├── ServerFault            the server's own data is inconsistent (never the client's fault)
 └── Unavailable            a dependency does not answer in time
     ├── DatabaseUnavailable
@@ -109,6 +111,23 @@ class InvalidParameter(DomainError):
     def __init__(self, message: str, *, field: str) -> None:
         super().__init__(message)
         self.field = field
+
+
+class AheadOfServer(DomainError):
+    """The client holds a rev past the session's current one: the server was restored from
+    a backup older than what the client saw."""
+
+    def __init__(self, rev: int) -> None:
+        super().__init__()
+        self.rev = rev
+
+
+class QuotaExceeded(DomainError):
+    """`quota` (`sessions` or `bytes`) would pass its `limit`; the user uses `used` now."""
+
+    def __init__(self, quota: str, *, limit: int, used: int) -> None:
+        super().__init__()
+        self.quota, self.limit, self.used = quota, limit, used
 
 
 class ServerFault(DomainError):

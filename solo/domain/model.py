@@ -118,6 +118,9 @@ class StoredSnapshot:
     key: str
     size: int
     created_at: dt.datetime
+    name: str | None = None
+    pinned: bool = False
+    """Never collected by the retention policy."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -127,6 +130,8 @@ class SnapshotClaim:
     session_id: uuid.UUID
     snapshot: StoredSnapshot
     token: str
+    owner: str
+    """Whose bytes the claim counts towards."""
 
 
 @dataclasses.dataclass(frozen=True)

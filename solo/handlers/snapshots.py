@@ -6,17 +6,19 @@ import datetime as dt
 import uuid
 from typing import Any
 
+from connexion import NoContent, request
 from starlette.responses import Response
 
 from solo.dependencies import Dependencies
 from solo.domain.jsonvalue import timestamp
 from solo.domain.model import StoredSnapshot
 from solo.handlers import Answer
+from solo.http.bodies import parsed_body
 from solo.http.conditional import replayed_header
 from solo.http.documents import session_summary
 from solo.http.keys import keyed
 from solo.http.urls import absolute_url
-from solo.services import exports, idempotency
+from solo.services import cleanup, exports, idempotency, retention
 from solo.services import snapshots as service
 
 
@@ -28,6 +30,8 @@ def _link(snapshot: StoredSnapshot, deps: Dependencies) -> dict[str, Any]:
         "rev": snapshot.rev,
         "url": absolute_url(deps.store.url(snapshot.key, ttl), deps.settings),
         "expires_at": timestamp(expires_at),
+        "name": snapshot.name,
+        "pinned": snapshot.pinned,
     }
 
 
@@ -36,6 +40,8 @@ def _summary(snapshot: StoredSnapshot) -> dict[str, Any]:
         "rev": snapshot.rev,
         "created_at": timestamp(snapshot.created_at),
         "size": snapshot.size,
+        "name": snapshot.name,
+        "pinned": snapshot.pinned,
     }
 
 
@@ -77,6 +83,33 @@ async def get_snapshot(session_id: str, rev: int, user: str, deps: Dependencies)
         rev=rev,
     )
     return _link(snapshot, deps), 200
+
+
+async def label_snapshot(session_id: str, rev: int, user: str, deps: Dependencies) -> Answer:
+    labels, _ = parsed_body(request.scope)
+    snapshot = await deps.database.in_database_thread(
+        retention.label_snapshot,
+        deps.database.unit_of_work(),
+        owner=user,
+        session_id=uuid.UUID(session_id),
+        rev=rev,
+        labels=labels,
+    )
+    return _summary(snapshot), 200
+
+
+async def delete_snapshot(session_id: str, rev: int, user: str, deps: Dependencies) -> Answer:
+    removed = await deps.database.in_database_thread(
+        retention.delete_snapshot,
+        deps.database.unit_of_work(),
+        owner=user,
+        session_id=uuid.UUID(session_id),
+        rev=rev,
+        clock=deps.clock,
+    )
+    deps.metrics.collected("deleted", [removed.snapshot.size])
+    await cleanup.remove_object(deps.database, deps.store, removed.snapshot.key, removed.recorded)
+    return NoContent, 204
 
 
 async def list_snapshots(

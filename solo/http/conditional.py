@@ -16,10 +16,12 @@ from solo.domain import preconditions
 from solo.domain.jsonvalue import encode, with_members
 from solo.http.refusals import InvalidRequest
 from solo.runtime.revision_feed import RevisionEvent
-from solo.services.rebasing import BASE_REV_HEADER
 from solo.services.writes import Written
 
 REPLAYED_HEADER = "Idempotent-Replayed"
+
+BASE_REV_HEADER = "Solo-Base-Rev"
+"""The rev a diff's ops were computed on (a server rebase; with `If-Match: *`)."""
 
 
 def precondition() -> preconditions.Precondition:

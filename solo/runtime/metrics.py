@@ -79,6 +79,19 @@ class Metrics:
             ["result"],
             registry=self.registry,
         )
+        self._collected = Counter(
+            "solo_snapshots_collected",
+            "Snapshots removed, by reason: retention (the policy let them go) or deleted "
+            "(a user deleted one).",
+            ["reason"],
+            registry=self.registry,
+        )
+        self._collected_bytes = Counter(
+            "solo_snapshot_bytes_collected",
+            "Bytes of the snapshot documents removed, by reason (as solo_snapshots_collected).",
+            ["reason"],
+            registry=self.registry,
+        )
         self._cache_seen = (0, 0)
         self._request_series: dict[tuple[str, int], Histogram] = {}
 
@@ -100,6 +113,10 @@ class Metrics:
 
     def storage(self, call: str, outcome: Outcome, seconds: float) -> None:
         self._storage.labels(call, outcome).observe(seconds)
+
+    def collected(self, reason: Literal["retention", "deleted"], sizes: list[int]) -> None:
+        self._collected.labels(reason).inc(len(sizes))
+        self._collected_bytes.labels(reason).inc(sum(sizes))
 
     def count_cache(self, cache: StateCache) -> None:
         """Add the cache's lookups since the last call (the cache counts them itself)."""

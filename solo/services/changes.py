@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Iterator
 
 from solo import limits
-from solo.domain.errors import ChangesCompacted, DatabaseUnavailable, InvalidParameter
+from solo.domain.errors import AheadOfServer, ChangesCompacted, DatabaseUnavailable
 from solo.domain.jsonvalue import timestamp
 from solo.domain.model import ChangeSize, LoggedChange, Session
 from solo.services.ownership import owned
@@ -49,10 +49,7 @@ def changes_since(
 def _page(uow: UnitOfWork, session: Session, since: int, limit: int) -> ChangePage:
     session_id = session.id
     if since > session.rev:
-        raise InvalidParameter(
-            f"since: the session is at rev {session.rev}; ask for changes since at most that",
-            field="since",
-        )
+        raise AheadOfServer(session.rev)
     sizes = uow.log.sizes(session_id, since, session.rev, limit + 1)
     if since < session.rev and (not sizes or sizes[0].rev != since + 1):
         oldest = uow.log.oldest_kept(session_id)

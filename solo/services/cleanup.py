@@ -17,6 +17,7 @@ import random
 from solo import limits
 from solo.domain.errors import StorageUnavailable
 from solo.domain.model import Clock, SnapshotClaim
+from solo.services import quota
 from solo.services.ports import Database, Store, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,31 @@ async def remove_objects(store: Store, prefix: str) -> None:
         log.error("objects under %s not deleted yet (the sweep retries): %s", prefix, exc)
 
 
+async def remove_object(db: Database, store: Store, key: str, recorded: dt.datetime) -> None:
+    """Remove one collected snapshot's object now, and its recorded deletion with it unless
+    a sweeper took that meanwhile; when the store does not answer, the sweep retries."""
+    try:
+        await store.delete(key)
+    except StorageUnavailable as exc:
+        log.error("object %s not deleted yet (the sweep retries): %s", key, exc)
+        return
+
+    def removed(uow: UnitOfWork) -> None:
+        with uow.write():
+            uow.deletions.done_unless_taken(key, recorded)
+            uow.commit()
+
+    await db.in_database_thread(removed, db.unit_of_work())
+
+
+async def _remove(store: Store, prefix_or_key: str) -> None:
+    """A recorded deletion: every object under a prefix (`…/`), or the object at a key."""
+    if prefix_or_key.endswith("/"):
+        await store.delete_prefix(prefix_or_key)
+    else:
+        await store.delete(prefix_or_key)
+
+
 async def sweeping(db: Database, store: Store, clock: Clock) -> None:
     """Sweep every SWEEP_SECONDS or so (jittered, so that processes spread out) forever."""
     while True:
@@ -48,15 +74,18 @@ async def sweeping(db: Database, store: Store, clock: Clock) -> None:
             log.exception("sweeping the snapshot store failed; trying again later")
 
 
-async def sweep(db: Database, store: Store, clock: Clock) -> None:
+async def sweep(db: Database, store: Store, clock: Clock) -> int:
+    """One pass; how many recorded deletions it completed."""
     now = clock()
+    completed = 0
     for prefix in await db.in_database_thread(_leased_deletions, db.unit_of_work(), now):
         try:
-            await store.delete_prefix(prefix)
+            await _remove(store, prefix)
         except StorageUnavailable as exc:
             log.error("objects under %s not deleted yet: %s", prefix, exc)
             continue
         await db.in_database_thread(_deleted, db.unit_of_work(), prefix)
+        completed += 1
     stale = now - dt.timedelta(seconds=limits.SNAPSHOT_SETTLE_SECONDS)
     for claim in await db.in_database_thread(_stale_claims, db.unit_of_work(), stale):
         try:
@@ -67,6 +96,7 @@ async def sweep(db: Database, store: Store, clock: Clock) -> None:
     removed = await store.remove_leftovers(limits.SNAPSHOT_SETTLE_SECONDS)
     if removed:
         log.info("removed %s temporary files left by interrupted writes", removed)
+    return completed
 
 
 def _leased_deletions(uow: UnitOfWork, now: dt.datetime) -> list[str]:
@@ -94,5 +124,6 @@ def _stale_claims(uow: UnitOfWork, before: dt.datetime) -> list[SnapshotClaim]:
 def _reaped(uow: UnitOfWork, claim: SnapshotClaim) -> None:
     log.info("reaped the claim of snapshot %s, whose request died", claim.snapshot.key)
     with uow.write():
-        uow.snapshots.release(claim)
+        if uow.snapshots.release(claim):
+            quota.release(uow, owner=claim.owner, fewer_bytes=claim.snapshot.size)
         uow.commit()

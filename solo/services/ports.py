@@ -25,6 +25,7 @@ from solo.domain.model import (
     StoredIdempotencyKey,
     StoredSnapshot,
 )
+from solo.domain.quotas import Quotas, Usage
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -127,6 +128,23 @@ class SnapshotRepository(Protocol):
         self, session_id: uuid.UUID, limit: int, before_rev: int | None = None
     ) -> list[StoredSnapshot]: ...
 
+    def every(self, session_id: uuid.UUID) -> list[StoredSnapshot]:
+        """Every written snapshot of the session, newest first."""
+
+    def sessions_after(self, after: uuid.UUID | None, limit: int) -> list[tuple[uuid.UUID, str]]:
+        """(session, owner) of sessions with written snapshots, by id, after `after`."""
+
+    def label(
+        self, session_id: uuid.UUID, rev: int, labels: dict[str, object]
+    ) -> StoredSnapshot | None:
+        """Set the written snapshot's `name` and/or `pinned`; None if there is none."""
+
+    def remove(self, session_id: uuid.UUID, revs: list[int]) -> list[StoredSnapshot]:
+        """Delete these revs' written snapshots; the ones this transaction deleted."""
+
+    def remove_all(self, session_id: uuid.UUID) -> int:
+        """Delete the session's snapshots, claims included; the bytes they counted."""
+
 
 class IdempotencyRepository(Protocol):
     def purge_expired(self, now: dt.datetime) -> None: ...
@@ -170,6 +188,38 @@ class PendingDeletions(Protocol):
 
     def done(self, prefix: str) -> None: ...
 
+    def done_unless_taken(self, prefix: str, not_before: dt.datetime) -> None:
+        """Done, unless a sweeper took it since it was added (that one says when it is)."""
+
+    def pending(self, prefix: str) -> bool: ...
+
+
+class UsageRepository(Protocol):
+    @property
+    def quotas(self) -> Quotas: ...
+
+    def of(self, owner: str) -> Usage: ...
+
+    def open(self, owner: str) -> None:
+        """The owner's usage row, at zero if they had none."""
+
+    def charge(self, owner: str, *, sessions: int = 0, bytes: int = 0) -> bool:
+        """Add to the owner's usage (take off, when negative) unless a part that grows
+        would pass its quota: then False, and nothing changes."""
+
+
+class RetentionSchedule(Protocol):
+    def due_at(self, session_id: uuid.UUID, at: dt.datetime) -> None: ...
+
+    def due(self, now: dt.datetime, limit: int) -> list[tuple[uuid.UUID, str, dt.datetime]]:
+        """(session, owner, due_at) of the sessions due by `now`, longest due first."""
+
+    def lease(self, session_id: uuid.UUID, seen: dt.datetime, until: dt.datetime) -> bool: ...
+
+    def reviewed(
+        self, session_id: uuid.UUID, leased: dt.datetime, then: dt.datetime | None
+    ) -> None: ...
+
 
 class UnitOfWork(Protocol):
     """`with uow:` is a read transaction, `with uow.write():` a write transaction; leaving
@@ -192,6 +242,12 @@ class UnitOfWork(Protocol):
 
     @property
     def deletions(self) -> PendingDeletions: ...
+
+    @property
+    def usage(self) -> UsageRepository: ...
+
+    @property
+    def retention(self) -> RetentionSchedule: ...
 
     def __enter__(self) -> UnitOfWork: ...
 

@@ -7,13 +7,11 @@ from __future__ import annotations
 import uuid
 
 from solo import limits
-from solo.domain.errors import ChangesCompacted, InvalidParameter, RebaseConflict
+from solo.domain.errors import AheadOfServer, ChangesCompacted, RebaseConflict
 from solo.domain.model import LoggedChange, Session
 from solo.domain.rebase import ConflictReason
 from solo.services.changes import entries
 from solo.services.ports import UnitOfWork
-
-BASE_REV_HEADER = "Solo-Base-Rev"
 
 
 def changes_since_base(uow: UnitOfWork, session: Session, base_rev: int) -> list[LoggedChange]:
@@ -21,9 +19,7 @@ def changes_since_base(uow: UnitOfWork, session: Session, base_rev: int) -> list
     computed on `base_rev` is moved over. ChangesCompacted when the log no longer reaches
     back; RebaseConflict (too_far, whole_state) past the bounds or over a whole state."""
     if base_rev > session.rev:
-        raise InvalidParameter(
-            f"{BASE_REV_HEADER}: the session is at rev {session.rev}", field=BASE_REV_HEADER
-        )
+        raise AheadOfServer(session.rev)
     sizes = uow.log.sizes(session.id, base_rev, session.rev, limits.REBASE_MAX_CHANGES + 1)
     if not sizes or sizes[0].rev != base_rev + 1:
         oldest = uow.log.oldest_kept(session.id)

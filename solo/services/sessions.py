@@ -23,6 +23,7 @@ from solo.domain.keys import session_prefix
 from solo.domain.model import Clock, PageCursor, Session, StoredIdempotencyKey
 from solo.domain.preconditions import Precondition
 from solo.runtime.state_cache import StateCache
+from solo.services import quota
 from solo.services.cleanup import settled
 from solo.services.idempotency import Keyed, answered, delete_expires
 from solo.services.ownership import owned
@@ -69,6 +70,7 @@ def create_session(
             if stored is not None:
                 return _created_before(uow, owner, stored)
             session = _new_session(owner, len(encoded), clock())
+            quota.admit_session(uow, owner=owner, state_bytes=session.size)
             uow.sessions.add(session, encoded)
             if not _keyed(uow, owner, keyed, session):
                 continue  # taken meanwhile: rolled back, and replayed the second time
@@ -187,6 +189,7 @@ def delete_session(
                 return Deleted(None)
             current = owned(uow, owner=owner, session_id=session_id, for_update=True)
             precondition.check(current.rev)
+            quota.release_session(uow, current)
             uow.sessions.delete(owner, session_id, current.rev)
             now = clock()
             uow.deletions.add(prefix, not_before=settled(now))

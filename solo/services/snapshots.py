@@ -15,6 +15,7 @@ from solo.domain.jsonvalue import timestamp, with_members
 from solo.domain.keys import snapshot_key
 from solo.domain.model import Clock, SnapshotClaim, StoredSnapshot
 from solo.runtime.state_cache import StateCache
+from solo.services import quota
 from solo.services.ownership import owned
 from solo.services.ports import Database, Store, UnitOfWork
 from solo.services.states import owned_state
@@ -113,12 +114,17 @@ def _claim(
     snapshot = StoredSnapshot(
         session.rev, snapshot_key(owner, str(session_id), session.rev), len(document), now
     )
-    claim = SnapshotClaim(session_id, snapshot, secrets.token_hex(16))
+    claim = SnapshotClaim(session_id, snapshot, secrets.token_hex(16), owner)
     with uow.write():
         owned(uow, owner=owner, session_id=session_id, held=True)
         if not uow.snapshots.claim(session_id, snapshot, claim.token):
             existing = uow.snapshots.get(session_id, session.rev)
             return _Pending() if existing is None else existing
+        if uow.deletions.pending(snapshot.key):
+            # A deleted snapshot of this rev whose object may still be deleted: writing it
+            # again now could lose the new object to that deletion.
+            return _Pending()
+        quota.admit(uow, owner=owner, more_bytes=snapshot.size)
         uow.commit()
     return _Claimed(claim, document)
 
@@ -126,6 +132,9 @@ def _claim(
 def _complete(uow: UnitOfWork, claim: SnapshotClaim) -> bool:
     with uow.write():
         completed = uow.snapshots.complete(claim)
+        if completed:
+            # One more snapshot: the retention policy may now let an older one go.
+            uow.retention.due_at(claim.session_id, claim.snapshot.created_at)
         uow.commit()
     return completed
 
@@ -137,6 +146,8 @@ async def _released(db: Database, claim: SnapshotClaim) -> bool:
     def release(uow: UnitOfWork) -> bool:
         with uow.write():
             released = uow.snapshots.release(claim)
+            if released:
+                quota.release(uow, owner=claim.owner, fewer_bytes=claim.snapshot.size)
             uow.commit()
         return released
 

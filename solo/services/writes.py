@@ -34,7 +34,7 @@ from solo.domain.patch import Applied, appends, apply_patch, as_applied
 from solo.domain.preconditions import Precondition
 from solo.domain.rebase import rebase
 from solo.runtime.state_cache import Entry, StateCache
-from solo.services import rebasing
+from solo.services import quota, rebasing
 from solo.services.idempotency import Keyed, answered
 from solo.services.ownership import owned
 from solo.services.ports import UnitOfWork
@@ -350,6 +350,7 @@ def _nothing() -> None:
 def _record(uow: UnitOfWork, current: Session, made: _Made, kept: KeptLog) -> _Made:
     """Log the change and swap the head in; a checkpoint compacts the log. What was
     recorded: `made`, with the bytes the compaction freed taken off its head."""
+    quota.admit(uow, owner=current.owner, more_bytes=made.head.size - current.size)
     uow.log.append(current.id, made.logged)
     if made.checkpoint is not None:
         uow.log.save_checkpoint(current.id, made.head.rev, made.checkpoint)

@@ -7,6 +7,7 @@ import contextlib
 import functools
 import gc
 import logging
+import random
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -21,7 +22,7 @@ from starlette.exceptions import HTTPException
 from solo import API_BASE_PATH, limits
 from solo.dependencies import Dependencies
 from solo.runtime.metrics import LIFESPAN_STATE_KEY
-from solo.services import cleanup
+from solo.services import cleanup, retention
 from solo.services.sessions import ensure_exists
 from solo.settings import Settings
 from solo.web import spec as openapi
@@ -37,6 +38,8 @@ from solo.web.middleware.spec_document import SpecDocumentMiddleware
 from solo.web.routing import TagResolver
 from solo.web.security import SECURITY_MAP
 from solo.web.validators import validator_map
+
+log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings, deps: Dependencies | None = None) -> SoloAsyncApp:
@@ -116,6 +119,7 @@ async def _background_work(deps: Dependencies, _app: object) -> AsyncIterator[di
     loop = asyncio.get_running_loop()
     tasks = [
         loop.create_task(cleanup.sweeping(deps.database, deps.store, deps.clock)),
+        loop.create_task(_reviewing_retention(deps)),
         loop.create_task(deps.stream_slots.renewing()),
         loop.create_task(_counting_cache(deps)),
     ]
@@ -132,6 +136,19 @@ async def _ensure_exists(deps: Dependencies, user: str, session_id: uuid.UUID) -
     )
 
 
+async def _reviewing_retention(deps: Dependencies) -> None:
+    """Apply the retention policy to the sessions due, every SWEEP_SECONDS or so (jittered
+    like the sweep); the objects it collects go with the sweep's recorded deletions."""
+    while True:
+        await asyncio.sleep(limits.SWEEP_SECONDS * random.uniform(0.5, 1.5))
+        try:
+            await retention.review_due(
+                deps.database, deps.settings.retention, deps.clock, deps.metrics
+            )
+        except Exception:
+            log.exception("applying the retention policy failed; trying again later")
+
+
 async def _counting_cache(deps: Dependencies) -> None:
     while True:
         await asyncio.sleep(limits.METRICS_SYNC_SECONDS)
@@ -140,7 +157,9 @@ async def _counting_cache(deps: Dependencies) -> None:
 
 def create_app_from_env() -> SoloAsyncApp:
     """Factory for ASGI servers (`uvicorn --factory solo.web.app:create_app_from_env`)."""
-    app = create_app(Settings.from_env())
+    settings = Settings.from_env()
+    settings.refuse_unsafe_production()
+    app = create_app(settings)
     # Everything built so far (the spec, its validators, the libraries' own tables) lives
     # as long as the process: keeping it out of the cycle collector's full passes takes a
     # ~100 ms pause off every one of them. Young collections are made rarer too, so that

@@ -118,6 +118,19 @@ ANSWERS: dict[type[Exception], Answer] = {
         details=lambda e: {"server_rev": e.server_rev},
         headers=lambda e: {"ETag": etag(e.server_rev)},
     ),
+    domain.AheadOfServer: Answer(
+        409,
+        "ahead_of_server",
+        "The session is behind the rev you hold (the server was restored): refetch it.",
+        details=lambda e: {"rev": e.rev},
+        headers=lambda e: {"ETag": etag(e.rev)},
+    ),
+    domain.QuotaExceeded: Answer(
+        403,
+        "quota_exceeded",
+        "This would pass your quota: delete sessions or snapshots to make room.",
+        details=lambda e: {"quota": e.quota, "limit": e.limit, "used": e.used},
+    ),
     domain.IdempotencyInProgress: Answer(
         409,
         "idempotency_in_progress",

@@ -4,7 +4,7 @@ the scoped tokens of URLs, each naming its purpose in `x-token-purpose`."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from connexion.security import ApiKeySecurityHandler, BearerSecurityHandler
@@ -12,9 +12,11 @@ from connexion.security import ApiKeySecurityHandler, BearerSecurityHandler
 from solo.http.scope import path_parameter
 
 
-def bearer_info(token: str, request: Any) -> dict[str, Any]:
-    """connexion's x-bearerInfoFunc: the caller as token_info, or CredentialRefused."""
-    caller = request.context["deps"].token_verifier.caller(token)
+async def bearer_info(token: str, request: Any) -> dict[str, Any]:
+    """connexion's x-bearerInfoFunc: the caller as token_info, or CredentialRefused (or
+    503 when the identity provider must be asked for the token's key and does not answer).
+    A token or key already known is answered without waiting on anything."""
+    caller = await request.context["deps"].token_verifier.verified(token)
     return {"sub": caller.user, "exp": caller.expires_at}
 
 
@@ -34,8 +36,11 @@ def session_token_info(purpose: str) -> Callable[[str, Any], dict[str, Any]]:
 class BearerAuth(BearerSecurityHandler):
     # Overrides connexion's private `_resolve_func` (connexion 3.3, security.py), which
     # would import the function the scheme's `x-bearerInfoFunc` names: Solo's document
-    # names none. tests/web/test_connexion_canaries.py fails if the hook moves.
-    def _resolve_func(self, security_scheme: dict[str, Any]) -> Callable[..., dict[str, Any]]:
+    # names none. tests/web/test_connexion_canaries.py fails if the hook moves. connexion
+    # awaits what the function returns when it is a coroutine.
+    def _resolve_func(
+        self, security_scheme: dict[str, Any]
+    ) -> Callable[..., Awaitable[dict[str, Any]]]:
         return bearer_info
 
 

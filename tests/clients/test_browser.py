@@ -184,7 +184,13 @@ def test_a_page_on_another_origin_autosaves_through_the_browser(chromium, script
 
     snapshot = phases["snapshot"]
     link = snapshot["link"]
-    assert link == {"rev": 2, "url": link["url"], "expires_at": link["expires_at"]}
+    assert link == {
+        "rev": 2,
+        "url": link["url"],
+        "expires_at": link["expires_at"],
+        "name": None,
+        "pinned": False,
+    }
     assert link["url"].startswith(f"{server.api_url}/files/")
     assert snapshot["downloadStatus"] == 200
     assert snapshot["document"] == {

@@ -103,17 +103,12 @@ def test_since_the_current_rev_is_an_empty_page_and_limit_pages(client):
     assert ([c["rev"] for c in rest["changes"]], rest["more"]) == ([3], False)
 
 
-def test_since_past_the_current_rev_is_400_and_a_strangers_session_404(client):
+def test_since_past_the_current_rev_is_409_ahead_of_server_and_a_strangers_session_404(client):
     session_id = create(client)
-    ahead = changes(client, session_id, since=1)
-    assert ahead.status_code == 400
-    assert ahead.json() == error_body(
-        ahead,
-        refusals.InvalidRequest(
-            "since: the session is at rev 0; ask for changes since at most that", field="since"
-        ),
-        field="since",
-    )
+    diff(client, session_id, [{"op": "add", "path": "/крок", "value": "один"}])
+    ahead = changes(client, session_id, since=5)
+    assert (ahead.status_code, ahead.headers["ETag"]) == (409, '"1"')
+    assert ahead.json() == error_body(ahead, domain.AheadOfServer, rev=1)
     stranger = changes(client, session_id, since=0, user="тарас")
     assert (stranger.status_code, stranger.json()) == (404, error_body(stranger, domain.NotFound))
 

@@ -55,7 +55,13 @@ def test_a_snapshot_is_written_where_the_contract_says_and_downloads_without_a_t
     response = snapshot(client, session_id)
     assert response.status_code == 201
     body = response.json()
-    assert body == {"rev": 0, "url": body["url"], "expires_at": "2026-11-26T09:15:00Z"}
+    assert body == {
+        "rev": 0,
+        "url": body["url"],
+        "expires_at": "2026-11-26T09:15:00Z",
+        "name": None,
+        "pinned": False,
+    }
     origin = ORIGIN if is_local(deps.settings) else deps.settings.s3_endpoint_url
     assert body["url"].startswith(origin + "/")
     assert stored_keys(deps.settings) == [f"{key_prefix(deps)}solo/олена/{session_id}/0.json"]
@@ -123,7 +129,13 @@ def test_any_listed_snapshot_can_be_fetched_by_rev(client, deps):
     response = client.get(f"/sessions/{session_id}/snapshots/0/", headers=auth)
     assert response.status_code == 200
     body = response.json()
-    assert body == {"rev": 0, "url": body["url"], "expires_at": "2026-11-26T09:15:00Z"}
+    assert body == {
+        "rev": 0,
+        "url": body["url"],
+        "expires_at": "2026-11-26T09:15:00Z",
+        "name": None,
+        "pinned": False,
+    }
     assert json.loads(download(client, body["url"]).content)["state"] == STATE
 
 
@@ -179,7 +191,13 @@ def test_export_is_a_json_attachment_of_session_state_and_snapshots(client):
         "session": {k: session[k] for k in ("id", "rev", "created_at", "updated_at")},
         "state": STATE,
         "snapshots": [
-            {"rev": 0, "created_at": "2026-11-26T09:00:00Z", "size": body["snapshots"][0]["size"]}
+            {
+                "rev": 0,
+                "created_at": "2026-11-26T09:00:00Z",
+                "size": body["snapshots"][0]["size"],
+                "name": None,
+                "pinned": False,
+            }
         ],
         "snapshots_truncated": False,
     }

@@ -94,9 +94,13 @@ INTEGER_PARAMETERS = {
     ("listSnapshots", "limit"): "/sessions/{session}/snapshots/?limit={}",
     ("listSnapshots", "before_rev"): "/sessions/{session}/snapshots/?before_rev={}",
     ("getSnapshot", "rev"): "/sessions/{session}/snapshots/{}/",
+    ("labelSnapshot", "rev"): "/sessions/{session}/snapshots/{}/",
+    ("deleteSnapshot", "rev"): "/sessions/{session}/snapshots/{}/",
     ("listChanges", "since"): "/sessions/{session}/changes/?since={}",
     ("listChanges", "limit"): "/sessions/{session}/changes/?since=0&limit={}",
 }
+NOT_GET = {"labelSnapshot": ("PATCH", {"pinned": True}), "deleteSnapshot": ("DELETE", None)}
+"""The operations of the table that another method than GET calls, with their body."""
 ROUTED_AS_AN_INTEGER = re.compile(r"[+-]?[0-9]+")
 """What connexion's router takes for an integer path parameter; other text is no route."""
 LOOSE_SPELLINGS_OF_ONE = {
@@ -154,10 +158,16 @@ def test_an_integer_parameter_is_read_only_in_its_canonical_spelling(
 ):
     template = INTEGER_PARAMETERS[operation, name]
     auth = client.auth("олена")
-    canonical = client.get(template.format(ONE, session=session_at_rev_one), headers=auth)
-    assert canonical.status_code == 200, canonical.text
+    method, body = NOT_GET.get(operation, ("GET", None))
+
+    def call(text):
+        url = template.format(text, session=session_at_rev_one)
+        return client.request(method, url, headers=auth, json=body)
+
+    canonical = call(ONE)
+    assert canonical.status_code == (204 if method == "DELETE" else 200), canonical.text
     for sent, read in LOOSE_SPELLINGS_OF_ONE.items():
-        response = client.get(template.format(sent, session=session_at_rev_one), headers=auth)
+        response = call(sent)
         if name == "rev" and not ROUTED_AS_AN_INTEGER.fullmatch(read):
             assert response.status_code == 404, sent  # no route: like any unknown path
             assert response.json() == error_body(response, domain.NotFound)

@@ -1,0 +1,84 @@
+"""The last slots of a quota, raced by clients of two server processes: exactly as many
+creates pass as there are slots, on SQLite and PostgreSQL."""
+
+import collections
+import concurrent.futures
+import dataclasses
+import shutil
+import threading
+
+import httpx2
+import pytest
+
+from solo.settings import Settings
+from tests.conftest import TEST_JWT_SECRET, UNTRIPPABLE_RATES, server_env
+from tests.support.clients import SpecCheckedClient
+from tests.support.server import LiveServer
+
+QUOTA = 8
+FREE_SLOTS = 5
+RACERS_PER_SERVER = 20
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def servers(request, tmp_path):
+    """Two `solo serve` processes on one database, with a quota of QUOTA sessions."""
+    if request.param == "sqlite":
+        database = tmp_path / "solo.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), database)
+        database_url = f"sqlite:///{database}"
+    else:
+        database_url = request.getfixturevalue("postgres_database_url")
+    settings = Settings(database_url=database_url, jwt_secret=TEST_JWT_SECRET, **UNTRIPPABLE_RATES)
+    env = server_env(dataclasses.replace(settings, storage_url=f"file://{tmp_path}/snapshots"))
+    env["SOLO_QUOTA_SESSIONS"] = str(QUOTA)
+    started = []
+    try:
+        for index in range(2):
+            started.append(LiveServer(env, log_path=tmp_path / f"server-{index}.log"))
+        yield started, settings
+    finally:
+        for server in started:
+            server.stop()
+
+
+def test_forty_creates_racing_for_the_last_five_slots_five_pass(servers):
+    started, settings = servers
+    headers = SpecCheckedClient.token_headers(settings, "олена")
+    for n in range(QUOTA - FREE_SLOTS):
+        created = httpx2.post(
+            started[n % 2].api_url + "/sessions/", json={"state": {"n": n}}, headers=headers
+        )
+        assert created.status_code == 201
+    racers = RACERS_PER_SERVER * len(started)
+    barrier = threading.Barrier(racers)
+
+    def race(index: int) -> tuple[int, dict]:
+        server = started[index % len(started)]
+        with httpx2.Client(timeout=30) as http:
+            barrier.wait()
+            response = http.post(
+                server.api_url + "/sessions/", json={"state": {"гонщик": index}}, headers=headers
+            )
+        return response.status_code, response.json()
+
+    with concurrent.futures.ThreadPoolExecutor(racers) as pool:
+        answers = list(pool.map(race, range(racers)))
+    assert collections.Counter(status for status, _ in answers) == {
+        201: FREE_SLOTS,
+        403: racers - FREE_SLOTS,
+    }
+    for status, body in answers:
+        if status == 403:
+            assert body == {
+                "error": "quota_exceeded",
+                "request_id": body["request_id"],
+                "message": "This would pass your quota: delete sessions or snapshots to make room.",
+                "quota": "sessions",
+                "limit": QUOTA,
+                "used": QUOTA,
+            }
+    listed = httpx2.get(started[1].api_url + "/sessions/?limit=50", headers=headers).json()
+    assert len(listed["items"]) == QUOTA
+    usage = httpx2.get(started[0].api_url + "/usage/", headers=headers).json()
+    assert usage["sessions"] == {"used": QUOTA, "limit": QUOTA}
