@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import dataclasses
 import os
@@ -48,6 +49,21 @@ def sqlite_template(tmp_path_factory) -> str:
     return str(path)
 
 
+@dataclasses.dataclass
+class PostgresAdmin:
+    engine: sa.Engine
+    template: str
+    dropper: concurrent.futures.ThreadPoolExecutor
+    """Drops a test's database while the next test runs (a drop takes 0.1 to 0.3 s)."""
+
+    def drop_later(self, name: str) -> None:
+        self.dropper.submit(self.drop, name)
+
+    def drop(self, name: str) -> None:
+        with self.engine.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
 @pytest.fixture(scope="session")
 def postgres_admin():
     engine = sa.create_engine(make_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
@@ -56,23 +72,22 @@ def postgres_admin():
         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{template}"'))
         conn.execute(sa.text(f'CREATE DATABASE "{template}"'))
     upgrade(make_url(POSTGRES_URL).set(database=template).render_as_string(hide_password=False))
-    yield engine, template
-    with engine.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)'))
+    admin = PostgresAdmin(engine, template, concurrent.futures.ThreadPoolExecutor(1))
+    yield admin
+    admin.dropper.shutdown(wait=True)
+    admin.drop(template)
     engine.dispose()
 
 
 @contextlib.contextmanager
-def _postgres_database(admin):
-    engine, template = admin
+def postgres_database(admin: PostgresAdmin):
     name = f"solo_test_{uuid.uuid4().hex[:12]}"
-    with engine.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    with admin.engine.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{admin.template}"'))
     try:
         yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
     finally:
-        with engine.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.drop_later(name)
 
 
 @pytest.fixture(params=BACKENDS)
@@ -82,7 +97,7 @@ def database_url(request, tmp_path):
         shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
         yield f"sqlite:///{path}"
         return
-    with _postgres_database(request.getfixturevalue("postgres_admin")) as url:
+    with postgres_database(request.getfixturevalue("postgres_admin")) as url:
         yield url
 
 
@@ -92,15 +107,14 @@ def empty_database_url(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path}/empty.db"
         return
-    engine, _template = request.getfixturevalue("postgres_admin")
+    admin = request.getfixturevalue("postgres_admin")
     name = f"solo_empty_{uuid.uuid4().hex[:12]}"
-    with engine.connect() as conn:
+    with admin.engine.connect() as conn:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     try:
         yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
     finally:
-        with engine.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.drop_later(name)
 
 
 @pytest.fixture
@@ -110,7 +124,7 @@ def postgres_database_url(request):
         if os.environ.get("CI"):
             pytest.fail("CI must run the PostgreSQL tests: set SOLO_TEST_POSTGRES_URL")
         pytest.skip("set SOLO_TEST_POSTGRES_URL (CI always does)")
-    with _postgres_database(request.getfixturevalue("postgres_admin")) as url:
+    with postgres_database(request.getfixturevalue("postgres_admin")) as url:
         yield url
 
 

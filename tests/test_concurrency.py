@@ -2,47 +2,63 @@
 
 import collections
 import concurrent.futures
-import dataclasses
+import contextlib
 import shutil
 import threading
+import uuid
 
 import httpx2
 import pytest
 
 from solo.settings import Settings
-from tests.conftest import TEST_JWT_SECRET, UNTRIPPABLE_RATES, server_env
+from tests.conftest import (
+    BACKENDS,
+    TEST_JWT_SECRET,
+    UNTRIPPABLE_RATES,
+    postgres_database,
+    server_env,
+)
 from tests.support.clients import SpecCheckedClient
-from tests.support.server import LiveServer
+from tests.support.server import live_servers
 
 CLIENTS = 12
 ROUNDS = 8
 WRITES_PER_CLIENT = 15
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def servers(request, tmp_path):
-    """Two `solo serve` of two worker processes each: four processes on one database."""
-    if request.param == "sqlite":
-        database = tmp_path / "solo.db"
-        shutil.copyfile(request.getfixturevalue("sqlite_template"), database)
-        database_url = f"sqlite:///{database}"
-    else:
-        database_url = request.getfixturevalue("postgres_database_url")
-    settings = Settings(database_url=database_url, jwt_secret=TEST_JWT_SECRET, **UNTRIPPABLE_RATES)
-    env = server_env(dataclasses.replace(settings, storage_url=f"file://{tmp_path}/snapshots"))
-    started = []
-    try:
-        for index in range(2):
-            log = tmp_path / f"server-{index}.log"
-            started.append(LiveServer(env, workers=2, log_path=log))
-        yield started, settings
-    finally:
-        for server in started:
-            server.stop()
+@pytest.fixture(scope="module", params=BACKENDS)
+def servers(request, tmp_path_factory):
+    """Two `solo serve` of two worker processes each: four processes on one database,
+    shared by this module's tests (each writes as a user of its own), and their folder."""
+    folder = tmp_path_factory.mktemp(f"concurrency-{request.param}")
+    with contextlib.ExitStack() as stack:
+        if request.param == "sqlite":
+            shutil.copyfile(request.getfixturevalue("sqlite_template"), folder / "solo.db")
+            database_url = f"sqlite:///{folder}/solo.db"
+        else:
+            admin = request.getfixturevalue("postgres_admin")
+            database_url = stack.enter_context(postgres_database(admin))
+        settings = Settings(
+            database_url=database_url,
+            storage_url=f"file://{folder}/snapshots",
+            jwt_secret=TEST_JWT_SECRET,
+            **UNTRIPPABLE_RATES,
+        )
+        env = server_env(settings)
+        started = stack.enter_context(live_servers(env, count=2, log_dir=folder, workers=2))
+        yield started, settings, folder
 
 
-def _auth(settings):
-    return SpecCheckedClient.token_headers(settings, "олена")
+@pytest.fixture
+def user() -> str:
+    """A user of this test's own."""
+    return f"олена-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+def headers(servers, user):
+    _started, settings, _folder = servers
+    return SpecCheckedClient.token_headers(settings, user)
 
 
 def _create(server, headers) -> str:
@@ -51,9 +67,8 @@ def _create(server, headers) -> str:
     return response.json()["id"]
 
 
-def test_clients_racing_on_one_etag_exactly_one_wins_each_round(servers):
-    started, settings = servers
-    headers = _auth(settings)
+def test_clients_racing_on_one_etag_exactly_one_wins_each_round(servers, headers):
+    started, _settings, _folder = servers
     session_id = _create(started[0], headers)
     barrier = threading.Barrier(CLIENTS)
 
@@ -79,9 +94,8 @@ def test_clients_racing_on_one_etag_exactly_one_wins_each_round(servers):
     assert sorted(final["state"]) == sorted(f"раунд{rev}" for rev in range(ROUNDS))
 
 
-def test_clients_retrying_on_412_lose_no_acknowledged_write(servers):
-    started, settings = servers
-    headers = _auth(settings)
+def test_clients_retrying_on_412_lose_no_acknowledged_write(servers, headers):
+    started, _settings, _folder = servers
     session_id = _create(started[0], headers)
 
     def writer(client_index: int) -> tuple[list[str], int]:
@@ -116,10 +130,9 @@ def test_clients_retrying_on_412_lose_no_acknowledged_write(servers):
 
 
 def test_one_idempotency_key_from_many_threads_on_two_servers_writes_one_snapshot(
-    servers, tmp_path
+    servers, user, headers
 ):
-    started, settings = servers
-    headers = _auth(settings)
+    started, _settings, folder = servers
     session_id = _create(started[0], headers)
     barrier = threading.Barrier(CLIENTS)
 
@@ -137,8 +150,9 @@ def test_one_idempotency_key_from_many_threads_on_two_servers_writes_one_snapsho
         answers = list(pool.map(post, range(CLIENTS)))
 
     written = sum(
-        (tmp_path / f"server-{index}.log").read_text().count("snapshot written")
+        f"snapshot written key=solo/{user}/{session_id}/" in line
         for index in range(len(started))
+        for line in (folder / f"server-{index}.log").read_text().splitlines()
     )
     assert written == 1
     firsts = [body for status, replayed, body in answers if status == 201 and replayed is None]
@@ -150,9 +164,8 @@ def test_one_idempotency_key_from_many_threads_on_two_servers_writes_one_snapsho
             assert (status, body) == (201, firsts[0])
 
 
-def test_writers_with_if_match_any_on_one_session_never_fail_and_lose_nothing(servers):
-    started, settings = servers
-    headers = _auth(settings)
+def test_writers_with_if_match_any_on_one_session_never_fail_and_lose_nothing(servers, headers):
+    started, _settings, _folder = servers
     session_id = _create(started[0], headers)
     writers, writes_each = 16, 20
 
@@ -177,9 +190,8 @@ def test_writers_with_if_match_any_on_one_session_never_fail_and_lose_nothing(se
         assert set(final["state"]) == expected
 
 
-def test_each_server_reads_what_the_other_wrote(servers):
-    started, settings = servers
-    headers = _auth(settings)
+def test_each_server_reads_what_the_other_wrote(servers, headers):
+    started, _settings, _folder = servers
     session_id = _create(started[0], headers)
     expected = {}
     with httpx2.Client(timeout=30) as http:
@@ -198,9 +210,8 @@ def test_each_server_reads_what_the_other_wrote(servers):
                 assert (read.json()["rev"], read.json()["state"]) == (rev + 1, expected)
 
 
-def test_snapshots_racing_deletes_leave_no_object_and_no_500(servers, tmp_path):
-    started, settings = servers
-    headers = _auth(settings)
+def test_snapshots_racing_deletes_leave_no_object_and_no_500(servers, user, headers):
+    started, _settings, folder = servers
     barrier = threading.Barrier(2)
     trials, statuses, urls = 15, collections.Counter(), []
 
@@ -234,7 +245,7 @@ def test_snapshots_racing_deletes_leave_no_object_and_no_500(servers, tmp_path):
             statuses[snapshotted.result().status_code] += 1
 
     assert set(statuses) <= {201, 404}, statuses
-    root = tmp_path / "snapshots"
+    root = folder / "snapshots" / "solo" / user
     assert sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()) == []
     for url in urls:
         assert httpx2.get(url, timeout=10).status_code == 404

@@ -17,7 +17,7 @@ from tests.conftest import TEST_JWT_SECRET, UNTRIPPABLE_RATES, server_env
 from tests.support.clients import SpecCheckedClient
 from tests.support.fault_proxy import FaultProxy
 from tests.support.patches import reference
-from tests.support.server import LiveServer
+from tests.support.server import LiveServer, live_servers
 
 TIMEOUT = 30
 
@@ -39,14 +39,8 @@ def environment(request, tmp_path):
 @pytest.fixture
 def two_servers(environment, tmp_path):
     env, settings = environment
-    started = []
-    try:
-        for index in range(2):
-            started.append(LiveServer(env, workers=1, log_path=tmp_path / f"server-{index}.log"))
+    with live_servers(env, count=2, log_dir=tmp_path) as started:
         yield started, settings
-    finally:
-        for server in started:
-            server.stop()
 
 
 def _headers(settings, **more):

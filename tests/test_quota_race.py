@@ -13,7 +13,7 @@ import pytest
 from solo.settings import Settings
 from tests.conftest import TEST_JWT_SECRET, UNTRIPPABLE_RATES, server_env
 from tests.support.clients import SpecCheckedClient
-from tests.support.server import LiveServer
+from tests.support.server import live_servers
 
 QUOTA = 8
 FREE_SLOTS = 5
@@ -32,14 +32,8 @@ def servers(request, tmp_path):
     settings = Settings(database_url=database_url, jwt_secret=TEST_JWT_SECRET, **UNTRIPPABLE_RATES)
     env = server_env(dataclasses.replace(settings, storage_url=f"file://{tmp_path}/snapshots"))
     env["SOLO_QUOTA_SESSIONS"] = str(QUOTA)
-    started = []
-    try:
-        for index in range(2):
-            started.append(LiveServer(env, log_path=tmp_path / f"server-{index}.log"))
+    with live_servers(env, count=2, log_dir=tmp_path) as started:
         yield started, settings
-    finally:
-        for server in started:
-            server.stop()
 
 
 def test_forty_creates_racing_for_the_last_five_slots_five_pass(servers):

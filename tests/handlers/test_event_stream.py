@@ -24,7 +24,7 @@ from tests.conftest import TEST_JWT_SECRET, UNTRIPPABLE_RATES, server_env
 from tests.support.clients import SpecCheckedClient
 from tests.support.event_streams import SECOND, Stream
 from tests.support.listeners import Listeners
-from tests.support.server import LiveServer
+from tests.support.server import live_servers
 
 
 @pytest.fixture
@@ -32,14 +32,8 @@ def servers(settings, tmp_path):
     """Two servers on one database (on SQLite they learn of each other's writes by polling,
     on PostgreSQL by LISTEN/NOTIFY)."""
     env = server_env(dataclasses.replace(settings, storage_url=f"file://{tmp_path}/snapshots"))
-    started = []
-    try:
-        for index in range(2):
-            started.append(LiveServer(env, log_path=tmp_path / f"server-{index}.log"))
+    with live_servers(env, count=2, log_dir=tmp_path) as started:
         yield started
-    finally:
-        for server in started:
-            server.stop()
 
 
 def compact(value) -> str:
@@ -261,11 +255,12 @@ def test_streams_reach_the_head_after_their_listeners_are_killed_during_writes(
         jwt_secret=TEST_JWT_SECRET,
         **UNTRIPPABLE_RATES,
     )
-    servers = [
-        LiveServer(server_env(settings), log_path=tmp_path / f"server-{index}.log")
-        for index in range(2)
-    ]
-    listeners = Listeners(postgres_database_url)
+    with live_servers(server_env(settings), count=2, log_dir=tmp_path) as servers:
+        follow_through_listener_outages(servers, postgres_database_url, settings)
+
+
+def follow_through_listener_outages(servers, database_url, settings):
+    listeners = Listeners(database_url)
     headers = SpecCheckedClient.token_headers(settings, "олена")
     created = create(servers[0], headers)
     streams = [
@@ -290,8 +285,6 @@ def test_streams_reach_the_head_after_their_listeners_are_killed_during_writes(
         listeners.close()
         for stream in streams:
             stream.close()
-        for server in servers:
-            server.stop()
 
 
 TOKEN_SECONDS = 5

@@ -14,7 +14,7 @@ from solo.runtime.rate_limits import RateLimits
 from solo.settings import Settings
 from tests.conftest import TEST_JWT_SECRET, UNTRIPPABLE_RATES, server_env
 from tests.support.clients import SpecCheckedClient
-from tests.support.server import LiveServer, free_port
+from tests.support.server import LiveServer, free_port, live_servers
 
 
 @pytest.fixture
@@ -37,16 +37,12 @@ def _writes(server, headers, count):
 
 def test_two_server_processes_share_one_budget(base_settings, redis_url, tmp_path):
     settings = dataclasses.replace(base_settings, rate_limit_storage=redis_url)
-    servers = [LiveServer(server_env(settings), log_path=tmp_path / f"s{i}.log") for i in range(2)]
-    try:
+    with live_servers(server_env(settings), count=2, log_dir=tmp_path) as servers:
         headers = SpecCheckedClient.token_headers(settings, f"спільний-{uuid.uuid4()}")
         statuses = []
         for _ in range(7):
             for server in servers:
                 statuses += _writes(server, headers, 1)
-    finally:
-        for server in servers:
-            server.stop()
     assert statuses.count(201) == 10
     assert statuses.count(429) == 4
 

@@ -16,6 +16,7 @@ from solo.domain import errors as domain
 from solo.services import cleanup, retention
 from solo.storage.factory import open_blob_store
 from solo.web.app import create_app
+from tests.conftest import BACKENDS
 from tests.support.bodies import error_body
 from tests.support.stores import is_local, stored_keys
 
@@ -107,6 +108,12 @@ def expected_kept(snapshots, now):
     return keep
 
 
+@pytest.mark.parametrize(
+    ("database_url", "store_settings"),
+    # Each database once and each store once: a thousand snapshots take a while to make.
+    [("sqlite", "local"), *([("postgresql", "s3")] if "postgresql" in BACKENDS else [])],
+    indirect=True,
+)
 def test_a_retention_run_over_a_thousand_snapshots_keeps_exactly_what_the_policy_says(
     client, deps, clock
 ):

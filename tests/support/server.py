@@ -10,7 +10,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import httpx2
 
@@ -33,8 +33,10 @@ class LiveServer:
         solo: pathlib.Path = SOLO,
         cwd: pathlib.Path | None = None,
         open_files: tuple[int, int] | None = None,
+        wait: bool = True,
     ):
-        """`open_files`: the (soft, hard) RLIMIT_NOFILE the server starts with."""
+        """`open_files`: the (soft, hard) RLIMIT_NOFILE the server starts with; `wait`:
+        return once it is ready (else call `wait_until_ready`)."""
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.api_url = self.base_url + "/api/v1/solo"
@@ -48,13 +50,15 @@ class LiveServer:
             stderr=subprocess.STDOUT,
             preexec_fn=None if open_files is None else _limiting_open_files(open_files),
         )
-        self._wait_until_ready()
+        self._terminated = False
+        if wait:
+            self.wait_until_ready()
 
     @property
     def pid(self) -> int:
         return self._process.pid
 
-    def _wait_until_ready(self) -> None:
+    def wait_until_ready(self) -> None:
         deadline = time.monotonic() + STARTUP_SECONDS
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
@@ -72,15 +76,42 @@ class LiveServer:
         self._process.wait()
         self._log.close()
 
+    def terminate(self) -> None:
+        """SIGTERM, once (a second one would make uvicorn skip its graceful shutdown)."""
+        if not self._terminated and self._process.poll() is None:
+            self._process.terminate()
+            self._terminated = True
+
     def stop(self) -> None:
         if self._process.poll() is None:
-            self._process.terminate()
+            self.terminate()
             try:
                 self._process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 self._process.kill()
                 self._process.wait()
         self._log.close()
+
+
+@contextlib.contextmanager
+def live_servers(
+    env: dict[str, str], *, count: int, log_dir: pathlib.Path, workers: int = 1
+) -> Iterator[list[LiveServer]]:
+    """`count` servers of one configuration, started side by side, stopped afterwards
+    (also side by side)."""
+    started: list[LiveServer] = []
+    try:
+        for index in range(count):
+            log_path = log_dir / f"server-{index}.log"
+            started.append(LiveServer(env, workers=workers, log_path=log_path, wait=False))
+        for server in started:
+            server.wait_until_ready()
+        yield started
+    finally:
+        for server in started:
+            server.terminate()
+        for server in started:
+            server.stop()
 
 
 def _limiting_open_files(limit: tuple[int, int]) -> Callable[[], None]:

@@ -9,6 +9,7 @@ from connexion import AsyncApp
 from connexion.apps.asynchronous import AsyncApi, AsyncASGIApp, AsyncOperation
 from connexion.decorators import StarletteDecorator
 from connexion.security import ApiKeySecurityHandler, BearerSecurityHandler
+from connexion.spec import Specification
 from connexion.validators import JSONRequestBodyValidator, JSONResponseBodyValidator
 from connexion.validators.parameter import ParameterValidator
 
@@ -72,3 +73,10 @@ def test_solos_app_puts_its_own_operations_where_connexion_looks_for_them():
     app = SoloAsyncApp(__name__)
     assert isinstance(app._middleware_app, _ASGIApp)
     assert app.middleware.app is app._middleware_app
+
+
+def test_connexion_still_checks_a_document_through_the_classmethod_solo_replaces():
+    source = inspect.getsource(Specification.__init__)
+    assert "self._validate_spec(raw_spec)" in source
+    assert isinstance(inspect.getattr_static(Specification, "_validate_spec"), classmethod)
+    assert parameters(Specification._validate_spec) == ["spec"]

@@ -1,0 +1,41 @@
+"""The app connexion builds, with Solo's changes to how it is built."""
+
+import copy
+
+import pytest
+from connexion.exceptions import InvalidSpecification
+from connexion.spec import Specification
+
+from solo.web import asgi_app
+from solo.web.spec import for_connexion, load_spec
+
+
+@pytest.fixture
+def checks(monkeypatch) -> list[dict]:
+    """Each document connexion's own metaschema check is run on."""
+    seen: list[dict] = []
+    check = asgi_app._check_against_metaschema.__func__
+
+    def counted(cls, spec):
+        seen.append(spec)
+        check(cls, spec)
+
+    monkeypatch.setattr(asgi_app, "_check_against_metaschema", classmethod(counted))
+    monkeypatch.setattr(asgi_app, "_checked_documents", set())
+    return seen
+
+
+def test_a_document_is_checked_against_the_metaschema_once_per_process(checks):
+    for _ in range(3):
+        Specification.load(for_connexion(load_spec()))
+    assert len(checks) == 1
+
+
+def test_a_changed_document_is_checked_again_and_a_broken_one_refused_every_time(checks):
+    Specification.load(for_connexion(load_spec()))
+    broken = copy.deepcopy(for_connexion(load_spec()))
+    broken["paths"]["/healthz"]["get"]["responses"] = "нічого"
+    for _ in range(2):
+        with pytest.raises(InvalidSpecification):
+            Specification.load(copy.deepcopy(broken))
+    assert len(checks) == 3
