@@ -67,7 +67,7 @@ test: $(STAMP) $(NODE_STAMP) $(AUTOSAVE_STAMP)
 		$(NODE_MODULES)/.bin/redocly lint --format=stylish
 	@test -x $(CHROMIUM) || echo "\n*** $(CHROMIUM) is missing: THE BROWSER TESTS WILL NOT RUN" \
 		"(apt-get install -y chromium) ***\n"
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist worksteal
 
 lint: $(STAMP)
 	$(BIN)/ruff check solo tests bench

@@ -228,6 +228,10 @@ explicitly; behind a load balancer, keep it above the balancer's idle timeout)."
 GRACEFUL_SHUTDOWN_SECONDS = 20
 """On SIGTERM, requests in flight get this long to finish before the process exits."""
 
+CORS_PREFLIGHT_MAX_AGE_SECONDS = 7200
+"""How long a browser may keep a preflight's answer, per URL (Chromium keeps it at most 2
+hours, Firefox 24; Chromium never reuses one for a request with If-Match or If-None-Match)."""
+
 METRICS_SYNC_SECONDS = 5
 """How often each process adds its state cache's lookups to the metrics."""
 

@@ -14,6 +14,7 @@ const browser = await chromium.launch({
 const contexts = new Map();
 const tabs = new Map();
 const errors = [];
+const dialogs = new Map();
 let next = 0;
 
 const commands = {
@@ -25,10 +26,14 @@ const commands = {
   async open({ context, url }) {
     const page = await contexts.get(context).newPage();
     page.on("pageerror", (error) => errors.push(String(error)));
+    const shown = [];
+    // Accepted, as a user who leaves anyway would (unhandled, Playwright would stay on the page).
+    page.on("dialog", (dialog) => void dialog.accept().then(() => shown.push(dialog.type())));
     await page.goto(url);
     await page.evaluate(() => window.soloReady);
     const id = `t${next++}`;
     tabs.set(id, page);
+    dialogs.set(id, shown);
     return id;
   },
   async type({ tab, selector, text, delay, at }) {
@@ -56,9 +61,15 @@ const commands = {
     return null;
   },
   async close({ tab }) {
-    await tabs.get(tab).close({ runBeforeUnload: true });
+    const page = tabs.get(tab);
+    const closed = page.waitForEvent("close");
+    await page.close({ runBeforeUnload: true }); // returns before beforeunload is answered
+    await closed;
     tabs.delete(tab);
     return null;
+  },
+  async dialogs({ tab }) {
+    return dialogs.get(tab);
   },
   async errors() {
     return errors;

@@ -279,12 +279,13 @@ def test_answers_dropped_after_the_server_applied_them_neither_duplicate_nor_los
 def test_a_tab_closed_with_a_diff_in_flight_lands_its_edit_when_reopened(editor):
     browser = editor.browser
     context = browser("context")
-    tab = editor.open(context, debounce=0, maxWait=0, minInterval=0)
+    tab = editor.open(context, debounce=0, maxWait=0, minInterval=0, warnOnClose=1)
     editor.proxy.answer_delay = 1.0
     browser("type", tab=tab, selector="textarea", text=" закрито")
     browser("waitFor", tab=tab, js=f"{STATUS} === 'saving'")
     time.sleep(0.05)
     browser("close", tab=tab)
+    assert browser("dialogs", tab=tab) == ["beforeunload"]  # the user was asked to wait
     editor.proxy.answer_delay = 0.0
     reopened = editor.open(context)
     deadline = time.monotonic() + 20

@@ -1,7 +1,7 @@
 // The example editor: a title and blocks of text, saved by solo-autosave. Give it the API
 // and a token in the URL fragment: #api=https://solo.example/api/v1/solo&token=JWT
 // (and &session=ID to open one; without it the page creates a session and adds its id).
-// Optional: &rebase=client (no server rebase), &debounce= &maxWait= &minInterval= (ms).
+// Optional: &rebase=client (no server rebase), &warnOnClose=1, &debounce= &maxWait= &minInterval= (ms).
 import { openAutosave } from "../dist/solo-autosave.bundle.js";
 
 const params = new URLSearchParams(location.hash.slice(1));
@@ -22,6 +22,7 @@ async function start() {
     getToken: () => params.get("token"),
     ...(params.get("session") ? { sessionId: params.get("session") } : { initialState: { назва: "", блоки: [""] } }),
     serverRebase: params.get("rebase") !== "client",
+    warnOnClose: params.get("warnOnClose") === "1",
     timing: { ...number("debounce"), ...number("maxWait"), ...number("minInterval") },
   });
   if (!params.get("session")) {

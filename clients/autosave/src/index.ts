@@ -40,6 +40,12 @@ export interface AutosaveOptions {
   live?: boolean;
   /** Listen to the page: online/offline, visibilitychange and pagehide. Default: in a window. */
   page?: boolean;
+  /**
+   * Have the browser ask "Leave site?" when the page is closed with edits the server has not
+   * acknowledged yet (y-sweet's warnOnClose). The outbox keeps them either way; this lets the
+   * user wait for them to land. Default false.
+   */
+  warnOnClose?: boolean;
   /** The outbox. Default: IndexedDB where the page has it, else memory. */
   store?: OutboxStore;
   fetch?: typeof globalThis.fetch;
@@ -80,7 +86,7 @@ export async function openAutosave(options: AutosaveOptions): Promise<AutosaveSe
     eventSource: live ? (options.eventSource ?? ((url) => new EventSource(url))) : null,
     cleanups,
   });
-  if (options.page ?? typeof window !== "undefined") cleanups.push(watchPage(engine));
+  if (options.page ?? typeof window !== "undefined") cleanups.push(watchPage(engine, options.warnOnClose ?? false));
   engine.startLive();
   void adoptOrphans(store, session.id, writerId, (record) =>
     new AutosaveSession({ ...engineOptions, record, eventsUrl: null, eventSource: null, cleanups: [] }),
@@ -140,20 +146,27 @@ async function withLockIfFree(name: string, work: () => Promise<void>): Promise<
   });
 }
 
-function watchPage(engine: AutosaveSession): () => void {
+function watchPage(engine: AutosaveSession, warnOnClose: boolean): () => void {
   const hide = (): void => engine.hide();
+  const beforeUnload = (event: BeforeUnloadEvent): void => {
+    if (!warnOnClose || engine.status.kind === "saved") return;
+    event.preventDefault();
+    event.returnValue = ""; // what older Chromium and Safari still look for
+  };
   const visibility = (): void => {
     if (document.visibilityState === "hidden") engine.hide();
   };
   const online = (): void => engine.online();
   const offline = (): void => engine.offline();
   addEventListener("pagehide", hide);
+  addEventListener("beforeunload", beforeUnload);
   document.addEventListener("visibilitychange", visibility);
   addEventListener("online", online);
   addEventListener("offline", offline);
   if (navigator.onLine === false) engine.offline();
   return () => {
     removeEventListener("pagehide", hide);
+    removeEventListener("beforeunload", beforeUnload);
     document.removeEventListener("visibilitychange", visibility);
     removeEventListener("online", online);
     removeEventListener("offline", offline);

@@ -13,6 +13,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from solo import limits
 from solo.http.refusals import Forbidden
 from solo.http.scope import request_id_of
 from solo.web.errors import render
@@ -54,7 +55,7 @@ class Cors(CORSMiddleware):
             allow_headers=ALLOW_HEADERS,
             allow_credentials="*" not in origins,
             expose_headers=EXPOSE_HEADERS,
-            max_age=600,
+            max_age=limits.CORS_PREFLIGHT_MAX_AGE_SECONDS,
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

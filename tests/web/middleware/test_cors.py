@@ -34,6 +34,7 @@ def test_a_preflight_from_an_allowed_origin_is_answered(settings, deps):
     assert response.headers["Access-Control-Allow-Origin"] == EDITOR_ASCII
     assert response.headers["Access-Control-Allow-Credentials"] == "true"
     assert "PATCH" in response.headers["Access-Control-Allow-Methods"]
+    assert response.headers["Access-Control-Max-Age"] == "7200"  # Chromium's longest
     allowed = response.headers["Access-Control-Allow-Headers"].lower()
     for header in ("authorization", "if-match", "content-type", "x-rev", "idempotency-key"):
         assert header in allowed
