@@ -96,8 +96,10 @@ export async function openAutosave(options: AutosaveOptions): Promise<AutosaveSe
 
 /**
  * Writers whose tab is gone left records in the outbox: each is replayed by one page only,
- * the one that gets its lock (a live tab holds its own writer's lock), as a writer of its
- * own that sends the stored write with its stored key, then the rest, then goes.
+ * the one that gets its lock, as a writer of its own that sends the stored write with its
+ * stored key, then the rest, then goes. A page waits for a lock that is held: a tab still
+ * closing holds its lock for a while (so does a live tab, until it goes), and the record is
+ * read again once the lock is had, as its writer may have stored more, or nothing, since.
  */
 async function adoptOrphans(
   store: OutboxStore,
@@ -105,9 +107,11 @@ async function adoptOrphans(
   writerId: string,
   writer: (record: WriterRecord) => AutosaveSession,
 ): Promise<void> {
-  const records = (await store.list(sessionId)).filter((record) => record.writerId !== writerId);
-  for (const record of records) {
-    void withLockIfFree(lockName(sessionId, record.writerId), async () => {
+  const others = (await store.list(sessionId)).filter((record) => record.writerId !== writerId);
+  for (const { writerId: other } of others) {
+    void withLock(lockName(sessionId, other), async () => {
+      const record = (await store.list(sessionId)).find((found) => found.writerId === other);
+      if (record === undefined) return;
       const orphan = writer(record);
       try {
         await orphan.flush();
@@ -137,13 +141,11 @@ async function holdLock(name: string): Promise<(() => void) | null> {
   });
 }
 
-/** Run `work` holding the lock if nobody holds it; without Web Locks (one process), run it. */
-async function withLockIfFree(name: string, work: () => Promise<void>): Promise<void> {
+/** Run `work` holding the lock, once it is free; without Web Locks (one process), run it. */
+async function withLock(name: string, work: () => Promise<void>): Promise<void> {
   const locks = lockManager();
   if (locks === null) return work();
-  await locks.request(name, { ifAvailable: true }, async (lock) => {
-    if (lock !== null) await work();
-  });
+  await locks.request(name, work);
 }
 
 function watchPage(engine: AutosaveSession, warnOnClose: boolean): () => void {

@@ -34,6 +34,8 @@ export interface WriterRecord {
   savedAt: number;
 }
 
+/** A store keeps its writes (`put`, `remove`) in the order they were called, whether or not
+ * the one before has ended. */
 export interface OutboxStore {
   put(record: WriterRecord): Promise<void>;
   remove(sessionId: string, writerId: string): Promise<void>;

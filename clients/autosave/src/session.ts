@@ -547,20 +547,28 @@ export class AutosaveSession {
     };
   }
 
-  /** Store the record; writes to the outbox happen in the order they were asked for. */
+  /** Store the record. */
   #persist(): Promise<void> {
-    const record = this.#record();
-    this.#persisting = this.#persisting.then(() => this.#store.put(record)).catch(() => undefined);
-    return this.#persisting;
+    return this.#issued(this.#store.put(this.#record()));
   }
 
   /** Keep the record while anything is owed to the server, else drop it. */
   #saveOrForget(): Promise<void> {
     const owed = this.#pending !== null || this.#unsent();
     if (owed && this.#error !== "not_found") return this.#persist();
-    this.#persisting = this.#persisting
-      .then(() => this.#store.remove(this.sessionId, this.writerId))
-      .catch(() => undefined);
+    return this.#issued(this.#store.remove(this.sessionId, this.writerId));
+  }
+
+  /**
+   * An outbox write is issued at once, not after the one before it ends: a page being closed
+   * gets no later turn (on pagehide, a write queued behind a slow one was lost), and the
+   * stores keep their writes in the order they were issued (IndexedDB runs read-write
+   * transactions on one store in the order they were created). Resolves once every write
+   * issued so far has ended.
+   */
+  #issued(write: Promise<void>): Promise<void> {
+    const ended = write.catch(() => undefined);
+    this.#persisting = this.#persisting.then(() => ended);
     return this.#persisting;
   }
 
