@@ -77,7 +77,7 @@ class GroupCommit:
         batch.statements.acquire()
         member = Member(self, batch)
         try:
-            member.savepoint = batch.connection.begin_nested()
+            member.begin()
             yield member
         finally:
             if not member.left:
@@ -155,25 +155,38 @@ class GroupCommit:
                 batch.committed.set()
 
 
+SAVEPOINT = "solo_write"
+"""The members of a batch run one at a time, so one name serves them all. SQLAlchemy's
+`begin_nested` names each savepoint anew, which makes every SAVEPOINT and RELEASE a
+statement compiled afresh and cached once (200 µs of a 1 KiB diff's time, and a compiled
+cache churned by names used once)."""
+
+
 class Member:
     """One write's place in a batch."""
 
     def __init__(self, group: GroupCommit, batch: _Batch) -> None:
         self._group = group
         self._batch = batch
-        self.savepoint: sa.NestedTransaction | None = None
+        self._open = False
+        """Whether this write's savepoint is set and neither released nor rolled back."""
         self.left = False
 
     @property
     def connection(self) -> sa.Connection:
         return self._batch.connection
 
+    def begin(self) -> None:
+        self.connection.exec_driver_sql(f"SAVEPOINT {SAVEPOINT}")
+        self._open = True
+
     def commit(self) -> None:
         """Release the savepoint, then wait until the batch is durable (or raise what its
         commit raised)."""
-        assert self.savepoint is not None
+        assert self._open
         try:
-            self.savepoint.commit()
+            self.connection.exec_driver_sql(f"RELEASE SAVEPOINT {SAVEPOINT}")
+            self._open = False
         except BaseException:
             self.roll_back()
             raise
@@ -187,8 +200,10 @@ class Member:
         savepoint that cannot be rolled back fails the whole batch: what it did must not
         commit with the others."""
         try:
-            if self.savepoint is not None and self.savepoint.is_active:
-                self.savepoint.rollback()
+            if self._open:
+                self.connection.exec_driver_sql(f"ROLLBACK TO SAVEPOINT {SAVEPOINT}")
+                self.connection.exec_driver_sql(f"RELEASE SAVEPOINT {SAVEPOINT}")
+                self._open = False
         except BaseException as error:
             self._batch.error = error
             raise

@@ -8,7 +8,11 @@ import pytest
 from connexion import AsyncApp
 from connexion.apps.asynchronous import AsyncApi, AsyncASGIApp, AsyncOperation
 from connexion.decorators import StarletteDecorator
-from connexion.security import ApiKeySecurityHandler, BearerSecurityHandler
+from connexion.security import (
+    AbstractSecurityHandler,
+    ApiKeySecurityHandler,
+    BearerSecurityHandler,
+)
 from connexion.spec import Specification
 from connexion.validators import JSONRequestBodyValidator, JSONResponseBodyValidator
 from connexion.validators.parameter import ParameterValidator
@@ -28,6 +32,7 @@ def parameters(function) -> list[str]:
         (JSONRequestBodyValidator, "_parse", ["self", "stream", "scope"]),
         (JSONRequestBodyValidator, "_validate", ["self", "body"]),
         (BearerSecurityHandler, "_resolve_func", ["self", "security_scheme"]),
+        (AbstractSecurityHandler, "_accepts_kwarg", ["func", "keyword"]),
         (ApiKeySecurityHandler, "_resolve_func", ["self", "security_scheme"]),
         (
             ParameterValidator,
