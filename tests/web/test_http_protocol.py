@@ -6,7 +6,6 @@ import json
 import shutil
 import socket
 import time
-import uuid
 
 import pytest
 
@@ -15,6 +14,7 @@ from solo.settings import Settings
 from tests.conftest import TEST_JWT_SECRET, UNTRIPPABLE_RATES, server_env
 from tests.support.clients import SpecCheckedClient
 from tests.support.raw_http import RawResponse, read_response
+from tests.support.request_ids import is_fresh_request_id
 from tests.support.server import LiveServer
 
 API = "/api/v1/solo"
@@ -50,7 +50,7 @@ def assert_refused_in_the_error_shape(response: RawResponse, message: str) -> No
     assert response.headers["content-type"] == "application/json"
     assert response.headers["connection"] == "close"
     request_id = response.headers["x-request-id"]
-    assert uuid.UUID(request_id)
+    assert is_fresh_request_id(request_id)
     assert response.json() == {
         "error": "invalid_request",
         "request_id": request_id,
