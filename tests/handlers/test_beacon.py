@@ -19,15 +19,11 @@ from solo.security.session_tokens import SessionTokens
 from solo.web.app import create_app
 from tests.support.bodies import error_body
 from tests.support.clients import SpecCheckedClient
+from tests.support.sessions import create_session
 from tests.support.tokens import other_spellings, session_forms, shows_any, user_forms
 
 STATE = {"документ": "Лист", "абзаци": ["перший"]}
 EVENT = {"подія": "visibilitychange", "приховано": True}
-
-
-def create(client, user="олена"):
-    response = client.post("/sessions/", json={"state": STATE}, headers=client.auth(user))
-    return response.json()["id"]
 
 
 def beacon_token(client, session_id, user="олена") -> str:
@@ -57,7 +53,7 @@ def telemetry(deps, session_id):
 
 
 def test_a_beacon_with_its_token_records_telemetry_and_changes_nothing(client, deps):
-    session_id = create(client)
+    session_id = create_session(client, STATE)
     before = client.get(f"/sessions/{session_id}/", headers=client.auth("олена"))
     response = send_beacon(client, session_id, token=beacon_token(client, session_id))
     assert response.status_code == 204
@@ -80,7 +76,7 @@ def test_a_beacon_with_its_token_records_telemetry_and_changes_nothing(client, d
 
 
 def test_a_bearer_header_works_too_and_json_blobs_are_accepted(client, deps):
-    session_id = create(client)
+    session_id = create_session(client, STATE)
     response = send_beacon(
         client, session_id, headers={**client.auth("олена"), "Content-Type": "application/json"}
     )
@@ -89,7 +85,7 @@ def test_a_bearer_header_works_too_and_json_blobs_are_accepted(client, deps):
 
 
 def test_a_beacon_that_is_not_json_is_400(client):
-    session_id = create(client)
+    session_id = create_session(client, STATE)
     token = beacon_token(client, session_id)
     response = send_beacon(client, session_id, token=token, raw="не json".encode())
     assert response.status_code == 400
@@ -97,7 +93,7 @@ def test_a_beacon_that_is_not_json_is_400(client):
 
 
 def test_the_token_does_not_open_another_sessions_beacon(client):
-    mine, other = create(client), create(client)
+    mine, other = create_session(client, STATE), create_session(client, STATE)
     response = send_beacon(client, other, token=beacon_token(client, mine))
     assert response.status_code == 403
     assert response.json() == error_body(
@@ -115,7 +111,7 @@ def test_the_token_does_not_open_another_sessions_beacon(client):
     ],
 )
 def test_the_token_opens_nothing_but_the_beacon(client, method, suffix, body):
-    session_id = create(client)
+    session_id = create_session(client, STATE)
     token = beacon_token(client, session_id)
     response = client.request(
         method,
@@ -129,14 +125,14 @@ def test_the_token_opens_nothing_but_the_beacon(client, method, suffix, body):
 
 
 def test_the_token_is_no_bearer_token(client):
-    session_id = create(client)
+    session_id = create_session(client, STATE)
     token = beacon_token(client, session_id)
     response = client.get(f"/sessions/{session_id}/", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 401
 
 
 def test_an_expired_or_tampered_token_is_401(client, deps):
-    session_id = create(client)
+    session_id = create_session(client, STATE)
     tokens = SessionTokens(deps.settings.effective_signing_key, "beacon")
     expired = tokens.mint(
         uuid.UUID(session_id), Caller("олена", int(dt.datetime.now(dt.UTC).timestamp()) - 1)
@@ -159,7 +155,7 @@ def test_an_expired_or_tampered_token_is_401(client, deps):
 
 
 def test_a_token_spelled_otherwise_is_401(client):
-    session_id = create(client)
+    session_id = create_session(client, STATE)
     good = beacon_token(client, session_id)
     for spelling in other_spellings(good):
         response = send_beacon(client, session_id, token=spelling)
@@ -173,7 +169,7 @@ def test_a_token_spelled_otherwise_is_401(client):
 
 
 def test_the_session_documents_tokens_show_neither_user_nor_session(client):
-    session_id = create(client, user="олена.коваленко")
+    session_id = create_session(client, STATE, user="олена.коваленко")
     document = client.get(f"/sessions/{session_id}/", headers=client.auth("олена.коваленко"))
     ids = user_forms("олена.коваленко") + session_forms(uuid.UUID(session_id))
     for name in ("beacon_url", "events_url"):
@@ -182,7 +178,7 @@ def test_the_session_documents_tokens_show_neither_user_nor_session(client):
 
 
 def test_a_strangers_session_is_404(client):
-    session_id = create(client, user="олена")
+    session_id = create_session(client, STATE, user="олена")
     response = send_beacon(client, session_id, headers=client.auth("тарас"))
     assert response.status_code == 404
     assert response.json() == error_body(response, domain.NotFound)
@@ -191,7 +187,7 @@ def test_a_strangers_session_is_404(client):
 def test_telemetry_keeps_only_the_newest_events(settings, deps):
     kept = dataclasses.replace(settings, beacon_events_kept=3)
     client = SpecCheckedClient(create_app(kept, dataclasses.replace(deps, settings=kept)), kept)
-    session_id = create(client)
+    session_id = create_session(client, STATE)
     for n in range(5):
         assert (
             send_beacon(client, session_id, {"n": n}, headers=client.auth("олена")).status_code
@@ -202,7 +198,7 @@ def test_telemetry_keeps_only_the_newest_events(settings, deps):
 
 
 def test_deleting_the_session_deletes_its_telemetry(client, deps):
-    session_id = create(client)
+    session_id = create_session(client, STATE)
     send_beacon(client, session_id, headers=client.auth("олена"))
     deleted = client.delete(
         f"/sessions/{session_id}/", headers={**client.auth("олена"), "If-Match": "*"}
@@ -214,7 +210,7 @@ def test_deleting_the_session_deletes_its_telemetry(client, deps):
 
 @pytest.mark.parametrize("payload", [None, ["подія", 1], "рядок", 0])
 def test_any_json_value_is_a_beacon(client, deps, payload):
-    session_id = create(client)
+    session_id = create_session(client, STATE)
     response = send_beacon(
         client,
         session_id,
@@ -226,7 +222,7 @@ def test_any_json_value_is_a_beacon(client, deps, payload):
 
 
 def test_a_beacon_token_opens_its_session_however_its_id_is_spelled(client, deps):
-    session_id = create(client)
+    session_id = create_session(client, STATE)
     token = beacon_token(client, session_id)
     response = send_beacon(client, session_id.upper(), token=token)
     assert response.status_code == 204

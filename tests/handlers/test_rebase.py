@@ -8,6 +8,7 @@ import pytest
 from solo.domain import errors as domain
 from solo.http import refusals
 from tests.support.bodies import error_body
+from tests.support.sessions import create_session
 
 STATE = {"назва": "Чернетка", "блоки": [{"текст": "перший"}, {"текст": "другий"}]}
 AT = "2026-11-26T09:00:00Z"
@@ -21,11 +22,6 @@ def clocked(settings, clock, make_client):
 @pytest.fixture
 def client(clocked):
     return clocked[0]
-
-
-def create(client):
-    response = client.post("/sessions/", json={"state": STATE}, headers=client.auth("олена"))
-    return response.json()["id"]
 
 
 def diff(client, session_id, ops, *, base=None, if_match="*", **headers):
@@ -42,7 +38,7 @@ def state_of(client, session_id):
 
 
 def test_a_stale_diff_is_rebased_and_answers_the_changes_since_its_base(client):
-    session_id = create(client)
+    session_id = create_session(client, STATE)
     theirs = [{"op": "add", "path": "/блоки/0", "value": {"текст": "новий"}}]
     assert diff(client, session_id, theirs, if_match='"0"').status_code == 200
     mine = [{"op": "replace", "path": "/блоки/1/текст", "value": "мій"}]
@@ -70,13 +66,13 @@ def test_a_stale_diff_is_rebased_and_answers_the_changes_since_its_base(client):
 
 
 def test_a_diff_on_the_current_rev_needs_no_rebase_and_says_none(client):
-    session_id = create(client)
+    session_id = create_session(client, STATE)
     response = diff(client, session_id, [{"op": "replace", "path": "/назва", "value": "Н"}], base=0)
     assert response.json() == {"rev": 1, "updated_at": AT}
 
 
 def test_the_change_feed_keeps_the_ops_as_they_were_applied(client):
-    session_id = create(client)
+    session_id = create_session(client, STATE)
     diff(client, session_id, [{"op": "remove", "path": "/блоки/0"}], if_match='"0"')
     diff(client, session_id, [{"op": "replace", "path": "/блоки/1/текст", "value": "я"}], base=0)
     feed = client.get(
@@ -113,7 +109,7 @@ def test_the_change_feed_keeps_the_ops_as_they_were_applied(client):
 def test_a_diff_that_meets_the_changes_since_is_a_conflict_and_applies_nothing(
     client, theirs, mine, reason, paths
 ):
-    session_id = create(client)
+    session_id = create_session(client, STATE)
     diff(client, session_id, theirs, if_match='"0"')
     before = state_of(client, session_id)
     response = diff(client, session_id, mine, base=0)
@@ -126,7 +122,7 @@ def test_a_diff_that_meets_the_changes_since_is_a_conflict_and_applies_nothing(
 
 
 def test_a_whole_state_since_the_base_is_a_conflict(client):
-    session_id = create(client)
+    session_id = create_session(client, STATE)
     client.post(
         f"/sessions/{session_id}/save-stream/",
         json={"зовсім": "інше"},
@@ -139,7 +135,7 @@ def test_a_whole_state_since_the_base_is_a_conflict(client):
 
 def test_a_base_older_than_the_kept_log_is_410(settings, clock, make_client):
     client, _ = make_client(dataclasses.replace(settings, changes_kept=1), clock)
-    session_id = create(client)
+    session_id = create_session(client, STATE)
     for rev in range(3):
         client.post(
             f"/sessions/{session_id}/save-stream/",
@@ -152,7 +148,7 @@ def test_a_base_older_than_the_kept_log_is_410(settings, clock, make_client):
 
 
 def test_a_base_rev_without_if_match_any_is_400(client):
-    session_id = create(client)
+    session_id = create_session(client, STATE)
     ops = [{"op": "add", "path": "/я", "value": 1}]
     response = diff(client, session_id, ops, base=0, if_match='"0"')
     assert response.status_code == 400
@@ -167,7 +163,7 @@ def test_a_base_rev_without_if_match_any_is_400(client):
 def test_a_base_rev_past_the_session_is_ahead_of_a_restored_server(client):
     """A client that saw rev 5 of a session the server (restored from an older backup)
     has at rev 0: 409 with the current rev and ETag, and nothing applied."""
-    session_id = create(client)
+    session_id = create_session(client, STATE)
     response = diff(client, session_id, [{"op": "add", "path": "/я", "value": 1}], base=5)
     assert response.status_code == 409
     assert response.headers["ETag"] == '"0"'

@@ -11,6 +11,7 @@ from solo.db.models import ChangeRow
 from solo.domain import errors as domain
 from solo.http import refusals
 from tests.support.bodies import error_body, precondition_body
+from tests.support.sessions import create_session
 
 STATE = {"назва": "Чернетка", "абзаци": ["перший"]}
 WHOLE = {"зовсім": "нове"}
@@ -24,10 +25,6 @@ def clocked(settings, clock, make_client):
 @pytest.fixture
 def client(clocked):
     return clocked[0]
-
-
-def create(client, user="олена"):
-    return client.post("/sessions/", json={"state": STATE}, headers=client.auth(user)).json()["id"]
 
 
 def diff(client, session_id, ops, if_match="*"):
@@ -67,7 +64,7 @@ APPEND = [{"op": "add", "path": "/абзаци/-", "value": "другий"}]
 
 
 def test_the_feed_lists_each_change_as_applied_and_whole_states_as_one_replace(client, clock):
-    session_id = create(client)
+    session_id = create_session(client, STATE)
     clock.now += dt.timedelta(seconds=1)
     first_at = clock.stamp
     diff(client, session_id, RENAME)
@@ -88,7 +85,7 @@ def test_the_feed_lists_each_change_as_applied_and_whole_states_as_one_replace(c
 
 
 def test_since_the_current_rev_is_an_empty_page_and_limit_pages(client):
-    session_id = create(client)
+    session_id = create_session(client, STATE)
     for n in range(3):
         diff(client, session_id, [{"op": "add", "path": f"/крок{n}", "value": n}])
     assert changes(client, session_id, since=3).json() == {
@@ -104,7 +101,7 @@ def test_since_the_current_rev_is_an_empty_page_and_limit_pages(client):
 
 
 def test_since_past_the_current_rev_is_409_ahead_of_server_and_a_strangers_session_404(client):
-    session_id = create(client)
+    session_id = create_session(client, STATE)
     diff(client, session_id, [{"op": "add", "path": "/крок", "value": "один"}])
     ahead = changes(client, session_id, since=5)
     assert (ahead.status_code, ahead.headers["ETag"]) == (409, '"1"')
@@ -115,7 +112,7 @@ def test_since_past_the_current_rev_is_409_ahead_of_server_and_a_strangers_sessi
 
 def test_since_older_than_the_kept_log_is_410_naming_the_oldest_since(client, monkeypatch):
     monkeypatch.setattr(limits, "CHECKPOINT_MAX_CHANGES", 2)
-    session_id = create(client)
+    session_id = create_session(client, STATE)
     for n in range(8):
         diff(client, session_id, [{"op": "add", "path": f"/крок{n}", "value": n}])
     gone = changes(client, session_id, since=0)
@@ -128,7 +125,7 @@ def test_since_older_than_the_kept_log_is_410_naming_the_oldest_since(client, mo
 
 
 def test_restore_makes_an_old_state_a_new_revision_in_the_feed(client, clock):
-    session_id = create(client)
+    session_id = create_session(client, STATE)
     diff(client, session_id, RENAME)
     diff(client, session_id, APPEND)
     clock.now += dt.timedelta(minutes=1)
@@ -146,7 +143,7 @@ def test_restore_makes_an_old_state_a_new_revision_in_the_feed(client, clock):
 
 
 def test_restore_is_locked_like_every_write_before_it_looks_for_the_rev(client):
-    session_id = create(client)
+    session_id = create_session(client, STATE)
     diff(client, session_id, RENAME)
     stale = restore(client, session_id, 99, **{"If-Match": '"0"'})
     assert (stale.status_code, stale.json()) == (412, precondition_body(stale, "mismatch"))
@@ -163,7 +160,7 @@ def test_restore_is_locked_like_every_write_before_it_looks_for_the_rev(client):
 
 def test_a_rev_neither_kept_nor_snapshotted_is_422_and_a_snapshot_restores_it(client, monkeypatch):
     monkeypatch.setattr(limits, "CHECKPOINT_MAX_CHANGES", 2)
-    session_id = create(client)
+    session_id = create_session(client, STATE)
     diff(client, session_id, RENAME)
     snapshot = client.post(f"/sessions/{session_id}/snapshot/", headers=client.auth("олена"))
     assert snapshot.status_code == 201
@@ -181,7 +178,7 @@ def test_a_rev_neither_kept_nor_snapshotted_is_422_and_a_snapshot_restores_it(cl
 
 
 def test_a_restore_body_over_its_limit_is_413(client):
-    session_id = create(client)
+    session_id = create_session(client, STATE)
     response = client.post(
         f"/sessions/{session_id}/restore/",
         content=b'{"rev": 0, "x": "' + b"a" * limits.RESTORE_BODY_LIMIT + b'"}',

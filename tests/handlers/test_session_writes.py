@@ -9,6 +9,7 @@ from solo import limits
 from solo.domain import errors as domain
 from solo.http import refusals
 from tests.support.bodies import error_body, precondition_body
+from tests.support.sessions import create_session
 
 STATE = {"назва": "Чернетка", "теги": ["а", "б"], "вкладено": {"рівень": 1}}
 
@@ -16,12 +17,6 @@ STATE = {"назва": "Чернетка", "теги": ["а", "б"], "вклад
 @pytest.fixture
 def client(settings, clock, make_client):
     return make_client(settings, clock)[0]
-
-
-def create(client, user="олена", state=STATE) -> str:
-    response = client.post("/sessions/", json={"state": state}, headers=client.auth(user))
-    assert response.status_code == 201
-    return response.json()["id"]
 
 
 def read(client, session_id, user="олена") -> dict:
@@ -50,7 +45,7 @@ ADD_TITLE = [{"op": "replace", "path": "/назва", "value": "Остаточн
 
 
 def test_diff_applies_and_answers_the_new_rev_and_etag(client, clock):
-    session_id, created_at = create(client), clock.stamp
+    session_id, created_at = create_session(client, STATE), clock.stamp
     clock.now += dt.timedelta(seconds=5)
     response = diff(client, session_id, ADD_TITLE, **{"If-Match": '"0"'})
     assert response.status_code == 200
@@ -63,7 +58,7 @@ def test_diff_applies_and_answers_the_new_rev_and_etag(client, clock):
 
 
 def test_diff_takes_a_bare_rfc6902_array_as_json_patch(client):
-    session_id = create(client)
+    session_id = create_session(client, STATE)
     response = client.patch(
         f"/sessions/{session_id}/diff/",
         content=json.dumps([{"op": "add", "path": "/теги/-", "value": "в"}]).encode(),
@@ -79,7 +74,7 @@ def test_diff_takes_a_bare_rfc6902_array_as_json_patch(client):
 
 @pytest.mark.parametrize("if_match", ['"0"', '"9", "0"', '"9","0"', "*", ' "0" '])
 def test_if_match_forms_that_match(client, if_match):
-    session_id = create(client)
+    session_id = create_session(client, STATE)
     response = diff(client, session_id, ADD_TITLE, **{"If-Match": if_match})
     assert response.status_code == 200
     assert response.json()["rev"] == 1
@@ -98,7 +93,7 @@ def test_if_match_forms_that_match(client, if_match):
     ],
 )
 def test_if_match_that_fails_is_412_with_the_current_etag(client, if_match, reason):
-    session_id = create(client)
+    session_id = create_session(client, STATE)
     response = diff(client, session_id, ADD_TITLE, **{"If-Match": if_match})
     assert response.status_code == 412
     assert response.json() == precondition_body(response, reason)
@@ -107,14 +102,14 @@ def test_if_match_that_fails_is_412_with_the_current_etag(client, if_match, reas
 
 
 def test_no_precondition_at_all_is_412_missing(client):
-    session_id = create(client)
+    session_id = create_session(client, STATE)
     response = diff(client, session_id, ADD_TITLE)
     assert response.status_code == 412
     assert response.json() == precondition_body(response, "missing")
 
 
 def test_legacy_x_rev_that_matches_writes_and_says_deprecated(client):
-    session_id = create(client)
+    session_id = create_session(client, STATE)
     response = diff(client, session_id, ADD_TITLE, **{"X-Rev": "0"})
     assert response.status_code == 200
     assert response.headers["Deprecation"] == "true"
@@ -122,7 +117,7 @@ def test_legacy_x_rev_that_matches_writes_and_says_deprecated(client):
 
 
 def test_legacy_x_rev_mismatch_is_409_with_the_server_rev(client):
-    session_id = create(client)
+    session_id = create_session(client, STATE)
     response = diff(client, session_id, ADD_TITLE, **{"X-Rev": "5"})
     assert response.status_code == 409
     assert response.json() == error_body(response, domain.RevMismatch, server_rev=0)
@@ -130,28 +125,28 @@ def test_legacy_x_rev_mismatch_is_409_with_the_server_rev(client):
 
 @pytest.mark.parametrize("x_rev", ["п'ять", "-1", "1.0", ""])
 def test_legacy_x_rev_that_is_not_an_integer_is_412_unparsable(client, x_rev):
-    session_id = create(client)
+    session_id = create_session(client, STATE)
     response = diff(client, session_id, ADD_TITLE, **{"X-Rev": x_rev.encode()})
     assert response.status_code == 412
     assert response.json() == precondition_body(response, "unparsable")
 
 
 def test_if_match_wins_over_x_rev(client):
-    session_id = create(client)
+    session_id = create_session(client, STATE)
     response = diff(client, session_id, ADD_TITLE, **{"If-Match": '"0"', "X-Rev": "9"})
     assert response.status_code == 200
     assert "Deprecation" not in response.headers
 
 
 def test_a_strangers_session_is_404_before_any_precondition(client):
-    session_id = create(client, user="олена")
+    session_id = create_session(client, STATE, user="олена")
     response = diff(client, session_id, [{"op": "зламати"}], user="тарас")
     assert response.status_code == 404
     assert response.json() == error_body(response, domain.NotFound)
 
 
 def test_the_precondition_is_checked_before_the_ops(client):
-    session_id = create(client)
+    session_id = create_session(client, STATE)
     response = diff(client, session_id, [{"op": "зламати", "path": "/x"}])
     assert response.status_code == 412
     assert response.json() == precondition_body(response, "missing")
@@ -213,7 +208,7 @@ def test_the_precondition_is_checked_before_the_ops(client):
     ],
 )
 def test_bad_ops_are_422_and_change_nothing(client, ops, op_index, reason):
-    session_id = create(client)
+    session_id = create_session(client, STATE)
     response = diff(client, session_id, ops, **{"If-Match": '"0"'})
     assert response.status_code == 422
     assert response.json() == error_body(
@@ -224,7 +219,7 @@ def test_bad_ops_are_422_and_change_nothing(client, ops, op_index, reason):
 
 
 def test_an_empty_patch_is_a_no_op_answering_the_unchanged_rev(client):
-    session_id = create(client)
+    session_id = create_session(client, STATE)
     response = diff(client, session_id, [], **{"If-Match": '"0"'})
     assert response.status_code == 200
     assert response.json()["rev"] == 0
@@ -232,7 +227,7 @@ def test_an_empty_patch_is_a_no_op_answering_the_unchanged_rev(client):
 
 
 def test_a_diff_that_would_outgrow_the_state_limit_is_refused(client):
-    session_id = create(client)
+    session_id = create_session(client, STATE)
     big = "я" * ((limits.STATE_SIZE_LIMIT - 1024) // 2)
     assert save(client, session_id, {"текст": big}, **{"If-Match": '"0"'}).status_code == 200
     response = diff(
@@ -250,7 +245,7 @@ def test_a_diff_that_would_outgrow_the_state_limit_is_refused(client):
 
 @pytest.mark.parametrize("body", [{"ops": "не список"}, {}, {"ops": [], "x": 1}, None])
 def test_diff_bodies_outside_the_schema_are_invalid_request(client, body):
-    session_id = create(client)
+    session_id = create_session(client, STATE)
     response = client.patch(
         f"/sessions/{session_id}/diff/",
         content=json.dumps(body).encode(),
@@ -266,13 +261,13 @@ def test_diff_bodies_outside_the_schema_are_invalid_request(client, body):
     ids=["missing", "mismatch", "legacy"],
 )
 def test_bad_ops_are_checked_after_the_precondition(client, headers, status):
-    session_id = create(client)
+    session_id = create_session(client, STATE)
     response = diff(client, session_id, [{"op": "зламати", "path": 5}], **headers)
     assert response.status_code == status
 
 
 def test_bad_ops_on_a_strangers_session_are_404(client):
-    session_id = create(client)
+    session_id = create_session(client, STATE)
     response = client.patch(
         f"/sessions/{session_id}/diff/",
         json={"ops": [{"op": "зламати"}]},
@@ -297,7 +292,7 @@ def test_bad_ops_on_a_strangers_session_are_404(client):
 )
 def test_media_types_match_whatever_their_case(client, suffix, content_type, body, expected):
     """RFC 9110 §8.3.1: type, subtype and parameter names are case-insensitive."""
-    session_id = create(client)
+    session_id = create_session(client, STATE)
     response = client.request(
         "PATCH" if suffix == "diff/" else "POST",
         f"/sessions/{session_id}/{suffix}",
@@ -309,7 +304,7 @@ def test_media_types_match_whatever_their_case(client, suffix, content_type, bod
 
 
 def test_save_stream_replaces_the_whole_state(client, clock):
-    session_id = create(client)
+    session_id = create_session(client, STATE)
     clock.now += dt.timedelta(seconds=5)
     new_state = {"зовсім": "нове", "числа": [1, 2.5, None, True]}
     response = save(client, session_id, new_state, **{"If-Match": '"0"'})
@@ -321,7 +316,7 @@ def test_save_stream_replaces_the_whole_state(client, clock):
 
 def test_a_whole_state_whose_stored_form_outgrows_the_limit_is_422(client):
     """Numbers are stored canonically: `1E2` (3 bytes) as `100.0` (5)."""
-    session_id = create(client)
+    session_id = create_session(client, STATE)
     numbers = ",".join(["1E2"] * 400_000)
     body = f'{{"числа": [{numbers}]}}'.encode()
     assert len(body) <= limits.STATE_SIZE_LIMIT
@@ -339,14 +334,14 @@ def test_a_whole_state_whose_stored_form_outgrows_the_limit_is_422(client):
 
 @pytest.mark.parametrize("state", [[1, 2], "рядок", 42, None])
 def test_save_stream_of_anything_but_an_object_is_422_invalid_state(client, state):
-    session_id = create(client)
+    session_id = create_session(client, STATE)
     response = save(client, session_id, state, **{"If-Match": '"0"'})
     assert response.status_code == 422
     assert response.json() == error_body(response, domain.InvalidState)
 
 
 def test_save_stream_of_broken_json_is_400_invalid_json(client):
-    session_id = create(client)
+    session_id = create_session(client, STATE)
     response = client.post(
         f"/sessions/{session_id}/save-stream/",
         content=b'{"a": ',
@@ -357,7 +352,7 @@ def test_save_stream_of_broken_json_is_400_invalid_json(client):
 
 
 def test_save_stream_is_conditional_like_diff(client):
-    session_id = create(client)
+    session_id = create_session(client, STATE)
     missing = save(client, session_id, {"a": 1})
     legacy = save(client, session_id, {"a": 1}, **{"X-Rev": "3"})
     assert (missing.status_code, missing.json()["reason"]) == (412, "missing")
@@ -366,14 +361,14 @@ def test_save_stream_is_conditional_like_diff(client):
 
 
 def test_the_precondition_is_checked_before_the_state_shape(client):
-    session_id = create(client)
+    session_id = create_session(client, STATE)
     response = save(client, session_id, [1], **{"If-Match": '"5"'})
     assert response.status_code == 412
     assert response.json() == precondition_body(response, "mismatch")
 
 
 def test_sequential_writes_advance_the_rev_one_by_one(client):
-    session_id = create(client)
+    session_id = create_session(client, STATE)
     for rev in range(3):
         op = [{"op": "add", "path": f"/крок{rev}", "value": rev}]
         response = diff(client, session_id, op, **{"If-Match": f'"{rev}"'})
@@ -391,7 +386,7 @@ def test_sequential_writes_advance_the_rev_one_by_one(client):
     ],
 )
 def test_a_body_without_a_content_type_is_415(client, method, suffix, body):
-    session_id = create(client)
+    session_id = create_session(client, STATE)
     path = "/sessions/" if not suffix else f"/sessions/{session_id}/{suffix}"
     headers = {**client.auth("олена"), "If-Match": '"0"'}
     response = client.request(method, path, content=body, headers=headers)
@@ -407,7 +402,7 @@ def test_create_without_a_body_needs_no_content_type(client):
 
 
 def test_an_untyped_body_for_a_strangers_session_is_404(client):
-    session_id = create(client)
+    session_id = create_session(client, STATE)
     response = client.post(
         f"/sessions/{session_id}/save-stream/",
         content=b"{}",

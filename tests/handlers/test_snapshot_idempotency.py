@@ -12,8 +12,10 @@ from solo.domain import errors as domain
 from solo.http import refusals
 from solo.storage.factory import open_blob_store
 from tests.support.bodies import error_body
+from tests.support.sessions import create_session
 
 KEY = "ключ"  # non-ASCII is not a visible ASCII key: used only where refusal is the point
+STATE = {"крок": 0}
 
 
 @pytest.fixture
@@ -31,11 +33,6 @@ def deps(clocked):
     return clocked[1]
 
 
-def create(client, user="олена"):
-    response = client.post("/sessions/", json={"state": {"крок": 0}}, headers=client.auth(user))
-    return response.json()["id"]
-
-
 def snapshot(client, session_id, key, user="олена"):
     headers = {**client.auth(user), "Idempotency-Key": key}
     return client.post(f"/sessions/{session_id}/snapshot/", headers=headers)
@@ -51,7 +48,7 @@ def advance(client, session_id):
 
 
 def test_a_repeat_replays_the_first_answer_even_after_the_state_changed(client):
-    session_id = create(client)
+    session_id = create_session(client, STATE)
     first = snapshot(client, session_id, "save-1")
     advance(client, session_id)
     repeat = snapshot(client, session_id, "save-1")
@@ -64,7 +61,7 @@ def test_a_repeat_replays_the_first_answer_even_after_the_state_changed(client):
 
 
 def test_the_same_key_on_another_session_is_422(client):
-    first, second = create(client), create(client)
+    first, second = create_session(client, STATE), create_session(client, STATE)
     assert snapshot(client, first, "save-1").status_code == 201
     response = snapshot(client, second, "save-1")
     assert response.status_code == 422
@@ -72,7 +69,7 @@ def test_the_same_key_on_another_session_is_422(client):
 
 
 def test_keys_belong_to_their_user(client):
-    mine, theirs = create(client, "олена"), create(client, "тарас")
+    mine, theirs = create_session(client, STATE, "олена"), create_session(client, STATE, "тарас")
     assert snapshot(client, mine, "save-1", user="олена").status_code == 201
     response = snapshot(client, theirs, "save-1", user="тарас")
     assert response.status_code == 201
@@ -91,7 +88,7 @@ def test_a_repeat_while_the_first_is_running_is_409(settings, clock, make_client
 
     store.put = slow_put
     client, _ = make_client(settings, clock, blob_store=store)
-    session_id = create(client)
+    session_id = create_session(client, STATE)
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         first = pool.submit(snapshot, client, session_id, "save-1")
         assert writing.wait(10)
@@ -108,7 +105,7 @@ def test_errors_are_not_kept_so_the_key_can_be_retried(settings, clock, make_cli
     blocker.write_text("файл")
     broken = dataclasses.replace(settings, storage_url=f"file://{blocker}/snapshots")
     client, _ = make_client(broken, clock)
-    session_id = create(client)
+    session_id = create_session(client, STATE)
     failed = snapshot(client, session_id, "save-1")
     blocker.unlink()
     retried = snapshot(client, session_id, "save-1")
@@ -118,7 +115,7 @@ def test_errors_are_not_kept_so_the_key_can_be_retried(settings, clock, make_cli
 
 
 def test_a_key_expires_after_its_ttl(client, clock):
-    session_id = create(client)
+    session_id = create_session(client, STATE)
     first = snapshot(client, session_id, "save-1")
     advance(client, session_id)
     clock.now += dt.timedelta(seconds=limits.IDEMPOTENCY_TTL_SECONDS - 1)
@@ -131,7 +128,7 @@ def test_a_key_expires_after_its_ttl(client, clock):
 
 
 def test_expired_keys_are_purged(client, deps, clock):
-    session_id = create(client)
+    session_id = create_session(client, STATE)
     saved_at = clock.now
     snapshot(client, session_id, "save-1")
     clock.now += dt.timedelta(seconds=limits.IDEMPOTENCY_TTL_SECONDS)
@@ -144,7 +141,7 @@ def test_expired_keys_are_purged(client, deps, clock):
 
 @pytest.mark.parametrize("key", ["", "з пробілом", "x" * 256, KEY])
 def test_a_malformed_key_is_400(client, key):
-    session_id = create(client)
+    session_id = create_session(client, STATE)
     response = client.post(
         f"/sessions/{session_id}/snapshot/",
         headers={**client.auth("олена"), "Idempotency-Key": key.encode()},
@@ -157,7 +154,7 @@ def test_a_malformed_key_is_400(client, key):
 
 
 def test_any_spelling_of_the_session_id_is_the_same_request(client):
-    session_id = create(client)
+    session_id = create_session(client, STATE)
     first = snapshot(client, session_id.upper(), "save-1")
     repeat = snapshot(client, session_id, "save-1")
     assert (first.status_code, repeat.status_code) == (201, 201)

@@ -9,6 +9,7 @@ import pytest
 from solo.domain import errors as domain
 from tests.support.bodies import error_body
 from tests.support.clients import ORIGIN
+from tests.support.sessions import create_session
 from tests.support.stores import is_local, stored_keys, stored_sizes
 
 STATE = {"документ": "Звіт", "розділи": [{"назва": "Вступ", "текст": "Привіт"}]}
@@ -29,11 +30,6 @@ def deps(clocked):
     return clocked[1]
 
 
-def create(client, user="олена", state=STATE):
-    response = client.post("/sessions/", json={"state": state}, headers=client.auth(user))
-    return response.json()["id"]
-
-
 def snapshot(client, session_id, user="олена", **headers):
     return client.post(
         f"/sessions/{session_id}/snapshot/", headers={**client.auth(user), **headers}
@@ -51,7 +47,7 @@ def key_prefix(deps):
 
 
 def test_a_snapshot_is_written_where_the_contract_says_and_downloads_without_a_token(client, deps):
-    session_id = create(client)
+    session_id = create_session(client, STATE)
     response = snapshot(client, session_id)
     assert response.status_code == 201
     body = response.json()
@@ -76,7 +72,7 @@ def test_a_snapshot_is_written_where_the_contract_says_and_downloads_without_a_t
 
 
 def test_snapshotting_an_unchanged_rev_writes_nothing_again(client, deps, caplog):
-    session_id = create(client)
+    session_id = create_session(client, STATE)
     first = snapshot(client, session_id)
     with caplog.at_level("INFO", logger="solo.services.snapshots"):
         again = snapshot(client, session_id)
@@ -87,7 +83,7 @@ def test_snapshotting_an_unchanged_rev_writes_nothing_again(client, deps, caplog
 
 
 def test_latest_and_list_follow_the_revs_newest_first(client, deps):
-    session_id = create(client)
+    session_id = create_session(client, STATE)
     auth = client.auth("олена")
     snapshot(client, session_id)
     client.patch(
@@ -117,7 +113,7 @@ def test_latest_and_list_follow_the_revs_newest_first(client, deps):
 
 
 def test_any_listed_snapshot_can_be_fetched_by_rev(client, deps):
-    session_id = create(client)
+    session_id = create_session(client, STATE)
     auth = client.auth("олена")
     snapshot(client, session_id)
     client.post(
@@ -140,7 +136,7 @@ def test_any_listed_snapshot_can_be_fetched_by_rev(client, deps):
 
 
 def test_a_rev_without_a_snapshot_is_404(client):
-    session_id = create(client)
+    session_id = create_session(client, STATE)
     snapshot(client, session_id)
     response = client.get(f"/sessions/{session_id}/snapshots/1/", headers=client.auth("олена"))
     assert response.status_code == 404
@@ -150,7 +146,7 @@ def test_a_rev_without_a_snapshot_is_404(client):
 
 
 def test_latest_without_any_snapshot_is_404(client):
-    session_id = create(client)
+    session_id = create_session(client, STATE)
     response = client.get(f"/sessions/{session_id}/snapshot/latest/", headers=client.auth("олена"))
     assert response.status_code == 404
     assert response.json() == error_body(
@@ -169,7 +165,7 @@ def test_latest_without_any_snapshot_is_404(client):
     ],
 )
 def test_a_strangers_session_is_404_everywhere(client, method, suffix):
-    session_id = create(client, user="олена")
+    session_id = create_session(client, STATE, user="олена")
     response = client.request(
         method, f"/sessions/{session_id}/{suffix}", headers=client.auth("тарас")
     )
@@ -178,7 +174,7 @@ def test_a_strangers_session_is_404_everywhere(client, method, suffix):
 
 
 def test_export_is_a_json_attachment_of_session_state_and_snapshots(client):
-    session_id = create(client)
+    session_id = create_session(client, STATE)
     snapshot(client, session_id)
     response = client.get(f"/sessions/{session_id}/export/", headers=client.auth("олена"))
     assert response.status_code == 200
@@ -204,8 +200,8 @@ def test_export_is_a_json_attachment_of_session_state_and_snapshots(client):
 
 
 def test_deleting_a_session_deletes_its_snapshots(client, deps):
-    session_id = create(client)
-    other = create(client)
+    session_id = create_session(client, STATE)
+    other = create_session(client, STATE)
     snapshot(client, session_id)
     snapshot(client, other)
     response = client.delete(
@@ -227,7 +223,7 @@ def test_the_store_being_down_is_503_and_records_nothing(
         blocker.write_text("файл")
         broken = dataclasses.replace(store_settings, storage_url=f"file://{blocker}/snapshots")
     client, _ = make_client(broken, clock)
-    session_id = create(client)
+    session_id = create_session(client, STATE)
     response = snapshot(client, session_id)
     listed = client.get(f"/sessions/{session_id}/snapshots/", headers=client.auth("олена"))
     assert response.status_code == 503

@@ -18,9 +18,11 @@ from solo.storage.factory import open_blob_store
 from solo.web.app import create_app
 from tests.conftest import BACKENDS
 from tests.support.bodies import error_body
+from tests.support.sessions import create_session
 from tests.support.stores import is_local, stored_keys
 
 USER = "олена"
+STATE = {"текст": ""}
 POLICY = {"snapshots_keep_last": 3, "snapshots_keep_hourly": 6, "snapshots_keep_daily": 4}
 SESSIONS = 50
 SNAPSHOTS_EACH = 20
@@ -47,11 +49,6 @@ def client(clocked):
 @pytest.fixture
 def deps(clocked):
     return clocked[1]
-
-
-def create(client):
-    response = client.post("/sessions/", json={"state": {"текст": ""}}, headers=client.auth(USER))
-    return response.json()["id"]
 
 
 def write_and_snapshot(client, session_id, text):
@@ -118,7 +115,7 @@ def test_a_retention_run_over_a_thousand_snapshots_keeps_exactly_what_the_policy
     client, deps, clock
 ):
     start = clock.now
-    sessions = [create(client) for _ in range(SESSIONS)]
+    sessions = [create_session(client, STATE, USER) for _ in range(SESSIONS)]
     for index, session_id in enumerate(sessions):
         clock.now = start
         for n in range(SNAPSHOTS_EACH):
@@ -172,7 +169,7 @@ def test_a_retention_run_over_a_thousand_snapshots_keeps_exactly_what_the_policy
 def test_objects_the_store_did_not_take_are_deleted_once_it_answers(
     client, deps, clock, blob_store, monkeypatch
 ):
-    session_id = create(client)
+    session_id = create_session(client, STATE, USER)
     revs = []
     for n in range(5):
         clock.now += dt.timedelta(days=1)
@@ -201,7 +198,7 @@ def test_objects_the_store_did_not_take_are_deleted_once_it_answers(
 def test_a_collected_snapshots_rev_cannot_be_restored(store_settings, clock, make_client):
     settings = dataclasses.replace(store_settings, changes_kept=1, **POLICY)
     client, deps = make_client(settings, clock)
-    session_id = create(client)
+    session_id = create_session(client, STATE, USER)
     first = write_and_snapshot(client, session_id, "перша")
     for n in range(4):
         clock.now += dt.timedelta(days=10)
@@ -218,7 +215,7 @@ def test_a_collected_snapshots_rev_cannot_be_restored(store_settings, clock, mak
 
 
 def test_a_session_with_no_more_than_the_newest_is_not_looked_at_again(client, deps, clock):
-    session_id = create(client)
+    session_id = create_session(client, STATE, USER)
     for n in range(3):
         write_and_snapshot(client, session_id, f"версія {n}")
     assert review_until_done(deps, clock) == []
@@ -237,7 +234,7 @@ def test_every_server_process_applies_the_policy_by_itself(
     """The lifespan's background work: a pass every SWEEP_SECONDS or so, objects included."""
     policy = {"snapshots_keep_last": 1, "snapshots_keep_hourly": 0, "snapshots_keep_daily": 0}
     client, deps = make_client(dataclasses.replace(store_settings, **policy), clock)
-    session_id = create(client)
+    session_id = create_session(client, STATE, USER)
     for n in range(3):
         write_and_snapshot(client, session_id, f"версія {n}")
     assert len(stored_keys(deps.settings)) == 3
