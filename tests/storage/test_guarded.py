@@ -48,8 +48,18 @@ def release():
     event.set()
 
 
-def guarded(store, observed, threads=1, deadline=DEADLINE) -> GuardedStore:
-    return GuardedStore(store, threads, deadline, observed)
+@pytest.fixture
+def guarded(store, observed):
+    """Guarded stores over `store`, closed after the test (their threads end with it)."""
+    made: list[GuardedStore] = []
+
+    def guard(deadline: float = DEADLINE) -> GuardedStore:
+        made.append(GuardedStore(store, 1, deadline, observed))
+        return made[-1]
+
+    yield guard
+    for guard_made in made:
+        guard_made.close()
 
 
 def hang_get(store, release: threading.Event) -> None:
@@ -62,9 +72,9 @@ def hang_get(store, release: threading.Event) -> None:
     store.get = get
 
 
-def test_calls_reach_the_store_and_are_observed(store, observed):
+def test_calls_reach_the_store_and_are_observed(store, observed, guarded):
     async def scenario():
-        guard = guarded(store, observed, deadline=10)
+        guard = guarded(deadline=10)
         await guard.put("олена/знімок.json", DATA)
         return await guard.get("олена/знімок.json"), await guard.get("тарас/нема.json")
 
@@ -72,11 +82,11 @@ def test_calls_reach_the_store_and_are_observed(store, observed):
     assert observed.outcomes() == [("put", "ok"), ("get", "ok"), ("get", "ok")]
 
 
-def test_a_call_past_the_deadline_is_storage_unavailable(store, observed, release):
+def test_a_call_past_the_deadline_is_storage_unavailable(store, observed, guarded, release):
     hang_get(store, release)
 
     async def scenario():
-        await guarded(store, observed).get("олена/знімок.json")
+        await guarded().get("олена/знімок.json")
 
     with pytest.raises(StorageUnavailable) as refused:
         asyncio.run(scenario())
@@ -89,11 +99,11 @@ def test_a_call_past_the_deadline_is_storage_unavailable(store, observed, releas
     assert seconds >= DEADLINE
 
 
-def test_the_deadline_counts_the_wait_for_a_thread(store, observed, release):
+def test_the_deadline_counts_the_wait_for_a_thread(store, observed, guarded, release):
     hang_get(store, release)
 
     async def scenario():
-        guard = guarded(store, observed)
+        guard = guarded()
         hanging = asyncio.create_task(guard.get("олена/знімок.json"))
         await asyncio.sleep(0)  # the task's first step: its get takes the one thread
         with pytest.raises(StorageUnavailable):
@@ -105,14 +115,14 @@ def test_the_deadline_counts_the_wait_for_a_thread(store, observed, release):
     assert sorted(observed.outcomes()) == [("get", "late"), ("put", "late")]
 
 
-def test_a_failing_store_is_observed_as_an_error(store, observed):
+def test_a_failing_store_is_observed_as_an_error(store, observed, guarded):
     def put(key: str, data: bytes) -> None:
         raise StorageUnavailable("диск зайнятий")
 
     store.put = put
 
     async def scenario():
-        await guarded(store, observed).put("олена/знімок.json", DATA)
+        await guarded().put("олена/знімок.json", DATA)
 
     with pytest.raises(StorageUnavailable) as refused:
         asyncio.run(scenario())
@@ -120,31 +130,31 @@ def test_a_failing_store_is_observed_as_an_error(store, observed):
     assert observed.outcomes() == [("put", "error")]
 
 
-def test_a_forged_download_is_an_answer_not_an_error(store, observed):
+def test_a_forged_download_is_an_answer_not_an_error(store, observed, guarded):
     async def scenario():
-        await guarded(store, observed).download("підроблено")
+        await guarded().download("підроблено")
 
     with pytest.raises(ExpiredOrForged):
         asyncio.run(scenario())
     assert observed.outcomes() == [("download", "ok")]
 
 
-def test_a_check_has_its_own_deadline(store, observed, release):
+def test_a_check_has_its_own_deadline(store, observed, guarded, release):
     def check() -> None:
         release.wait()
 
     store.check = check
 
     async def scenario():
-        await guarded(store, observed, deadline=60).check(DEADLINE)
+        await guarded(deadline=60).check(DEADLINE)
 
     with pytest.raises(StorageUnavailable):
         asyncio.run(scenario())
     assert observed.outcomes() == [("check", "late")]
 
 
-def test_a_url_is_signed_where_it_is_asked_for_and_not_observed(store, observed):
+def test_a_url_is_signed_where_it_is_asked_for_and_not_observed(store, observed, guarded):
     store.put("олена/знімок.json", DATA)
-    url = guarded(store, observed).url("олена/знімок.json", 60)
+    url = guarded().url("олена/знімок.json", 60)
     assert store.download(url.rpartition("/")[2]) == DATA
     assert observed.calls == []
