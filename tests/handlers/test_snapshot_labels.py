@@ -9,9 +9,10 @@ import pytest
 from solo import limits
 from solo.domain import errors as domain
 from solo.http import refusals
-from tests.handlers.test_snapshots import STATE, create, download, key_prefix, snapshot
+from tests.handlers.test_snapshots import STATE, download, key_prefix, snapshot
 from tests.services.test_retention import review_until_done, sweep_until_done
 from tests.support.bodies import error_body
+from tests.support.sessions import create_session
 from tests.support.stores import stored_keys
 
 
@@ -49,7 +50,7 @@ def save(client, session_id, state):
 
 
 def test_a_snapshot_is_named_and_pinned_and_lists_and_links_say_so(client):
-    session_id = create(client)
+    session_id = create_session(client, STATE)
     snapshot(client, session_id)
     named = label(client, session_id, 0, {"name": "Перед великою правкою", "pinned": True})
     assert named.status_code == 200
@@ -91,7 +92,7 @@ def test_a_snapshot_is_named_and_pinned_and_lists_and_links_say_so(client):
     ],
 )
 def test_labels_the_spec_does_not_allow_are_400(client, body, message, field):
-    session_id = create(client)
+    session_id = create_session(client, STATE)
     snapshot(client, session_id)
     response = label(client, session_id, 0, body)
     assert response.status_code == 400
@@ -99,7 +100,7 @@ def test_labels_the_spec_does_not_allow_are_400(client, body, message, field):
 
 
 def test_a_name_of_the_longest_length_fits_the_body_limit_even_escaped(client):
-    session_id = create(client)
+    session_id = create_session(client, STATE)
     snapshot(client, session_id)
     name = "я" * limits.SNAPSHOT_NAME_MAX_LENGTH
     body = json.dumps({"name": name, "pinned": True}).encode()  # \u044f: six bytes each
@@ -113,7 +114,7 @@ def test_a_name_of_the_longest_length_fits_the_body_limit_even_escaped(client):
 
 
 def test_labelling_or_deleting_what_is_not_there_or_not_yours_is_404(client, deps):
-    session_id = create(client)
+    session_id = create_session(client, STATE)
     snapshot(client, session_id)
     no_such_rev = domain.NotFound("This session has no snapshot of that rev.")
     for response, error in (
@@ -128,7 +129,7 @@ def test_labelling_or_deleting_what_is_not_there_or_not_yours_is_404(client, dep
 
 
 def test_deleting_a_snapshot_removes_it_from_the_list_and_the_store_at_once(client, deps):
-    session_id = create(client)
+    session_id = create_session(client, STATE)
     url = snapshot(client, session_id).json()["url"]
     save(client, session_id, {"друга": "версія"})
     snapshot(client, session_id)
@@ -149,7 +150,7 @@ def test_deleting_a_snapshot_removes_it_from_the_list_and_the_store_at_once(clie
 
 
 def test_the_current_revs_snapshot_deleted_can_be_taken_again(client, deps):
-    session_id = create(client)
+    session_id = create_session(client, STATE)
     snapshot(client, session_id)
     assert delete(client, session_id, 0).status_code == 204
     again = snapshot(client, session_id)
@@ -164,7 +165,7 @@ def test_while_a_deleted_snapshots_object_is_still_to_go_its_rev_waits(
     """A store that did not take the deletion: writing the rev again now could lose the new
     object to the sweep's retry, so the snapshot waits (and is 503 past the deadline)."""
     client, deps = make_client(store_settings, clock)
-    session_id = create(client)
+    session_id = create_session(client, STATE)
     snapshot(client, session_id)
 
     async def down(key):
@@ -186,7 +187,7 @@ def test_while_a_deleted_snapshots_object_is_still_to_go_its_rev_waits(
 def test_a_pinned_snapshot_is_never_collected(store_settings, clock, make_client):
     policy = {"snapshots_keep_last": 1, "snapshots_keep_hourly": 0, "snapshots_keep_daily": 0}
     client, deps = make_client(dataclasses.replace(store_settings, **policy), clock)
-    session_id = create(client)
+    session_id = create_session(client, STATE)
     for n in range(4):
         clock.now += dt.timedelta(days=1)
         save(client, session_id, {"день": n})

@@ -14,8 +14,9 @@ from solo.db.models import PendingDeletionRow, SnapshotRow
 from solo.domain import errors as domain
 from solo.services import cleanup, snapshots
 from solo.storage.factory import open_blob_store
-from tests.handlers.test_snapshots import create, download, snapshot
+from tests.handlers.test_snapshots import STATE, download, snapshot
 from tests.support.bodies import error_body
+from tests.support.sessions import create_session
 from tests.support.stores import incoming_folder, stored_keys
 
 
@@ -57,7 +58,7 @@ def pending_deletions(deps) -> list[str]:
 
 
 def test_a_delete_removes_the_objects_at_once_and_sweeps_them_again_later(client, deps, clock):
-    session_id = create(client)
+    session_id = create_session(client, STATE)
     url = snapshot(client, session_id).json()["url"]
     assert delete(client, session_id).status_code == 204
     assert stored_keys(deps.settings) == []
@@ -71,7 +72,7 @@ def test_a_delete_removes_the_objects_at_once_and_sweeps_them_again_later(client
 def test_a_delete_while_the_store_is_down_is_retried_until_the_objects_are_gone(
     client, deps, clock, monkeypatch, blob_store
 ):
-    session_id = create(client)
+    session_id = create_session(client, STATE)
     snapshot(client, session_id)
     kept = stored_keys(deps.settings)
 
@@ -94,8 +95,8 @@ def test_a_delete_while_the_store_is_down_is_retried_until_the_objects_are_gone(
 def test_a_session_deleted_while_its_snapshot_is_written_leaves_no_object(
     client, deps, monkeypatch, blob_store
 ):
-    session_id = create(client)
-    other = create(client)
+    session_id = create_session(client, STATE)
+    other = create_session(client, STATE)
     real_put = blob_store.put
 
     def put_racing_a_delete(key, data):
@@ -112,7 +113,7 @@ def test_a_session_deleted_while_its_snapshot_is_written_leaves_no_object(
 
 
 def test_a_claim_whose_request_died_is_reaped_with_its_object(client, deps, clock, blob_store):
-    session_id = create(client)
+    session_id = create_session(client, STATE)
     claimed = snapshots._claim(
         deps.database.unit_of_work(),
         deps.states,
@@ -135,7 +136,7 @@ def test_a_claim_whose_request_died_is_reaped_with_its_object(client, deps, cloc
 def test_a_snapshot_claimed_by_a_running_request_is_503_after_the_deadline(
     client, deps, clock, monkeypatch
 ):
-    session_id = create(client)
+    session_id = create_session(client, STATE)
     snapshots._claim(
         deps.database.unit_of_work(),
         deps.states,
