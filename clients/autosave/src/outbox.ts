@@ -78,6 +78,9 @@ export function indexedDbStore(name = "solo-autosave"): OutboxStore {
   const transact = async <T>(mode: IDBTransactionMode, work: (store: IDBObjectStore) => IDBRequest<T>): Promise<T> => {
     const transaction = (await database()).transaction(STORE, mode, { durability: "strict" });
     const request = work(transaction.objectStore(STORE));
+    // Commit now rather than when the task ends: on pagehide the page may be gone by then,
+    // and a transaction not yet committed dies with it.
+    transaction.commit();
     return new Promise((resolve, reject) => {
       transaction.oncomplete = () => resolve(request.result);
       transaction.onabort = () => reject(transaction.error);
