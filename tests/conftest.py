@@ -171,6 +171,20 @@ def server_env(settings: Settings) -> dict[str, str]:
     return env
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def servers_environment(request, tmp_path):
+    """The SOLO_* environment of servers sharing one database (and its settings)."""
+    if request.param == "sqlite":
+        database = tmp_path / "solo.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), database)
+        database_url = f"sqlite:///{database}"
+    else:
+        database_url = request.getfixturevalue("postgres_database_url")
+    settings = Settings(database_url=database_url, jwt_secret=TEST_JWT_SECRET, **UNTRIPPABLE_RATES)
+    env = server_env(dataclasses.replace(settings, storage_url=f"file://{tmp_path}/snapshots"))
+    return env, settings
+
+
 @pytest.fixture
 def redis_url() -> str:
     """The real Redis this machine kind runs (CI always sets SOLO_TEST_REDIS_URL)."""

@@ -4,16 +4,12 @@ dropped by a proxy after the server had them, and 16 writers rebased on one sess
 
 import concurrent.futures
 import copy
-import dataclasses
-import shutil
 import threading
 import uuid
 
 import httpx2
 import pytest
 
-from solo.settings import Settings
-from tests.conftest import TEST_JWT_SECRET, UNTRIPPABLE_RATES, server_env
 from tests.support.clients import SpecCheckedClient
 from tests.support.fault_proxy import FaultProxy
 from tests.support.patches import reference
@@ -22,23 +18,9 @@ from tests.support.server import LiveServer, live_servers
 TIMEOUT = 30
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def environment(request, tmp_path):
-    """The SOLO_* environment of servers sharing one database (and its settings)."""
-    if request.param == "sqlite":
-        database = tmp_path / "solo.db"
-        shutil.copyfile(request.getfixturevalue("sqlite_template"), database)
-        database_url = f"sqlite:///{database}"
-    else:
-        database_url = request.getfixturevalue("postgres_database_url")
-    settings = Settings(database_url=database_url, jwt_secret=TEST_JWT_SECRET, **UNTRIPPABLE_RATES)
-    env = server_env(dataclasses.replace(settings, storage_url=f"file://{tmp_path}/snapshots"))
-    return env, settings
-
-
 @pytest.fixture
-def two_servers(environment, tmp_path):
-    env, settings = environment
+def two_servers(servers_environment, tmp_path):
+    env, settings = servers_environment
     with live_servers(env, count=2, log_dir=tmp_path) as started:
         yield started, settings
 
@@ -108,8 +90,8 @@ EDITS = 500
 
 
 @pytest.fixture
-def behind_a_proxy(environment, tmp_path):
-    env, settings = environment
+def behind_a_proxy(servers_environment, tmp_path):
+    env, settings = servers_environment
     server = LiveServer(env, workers=2, log_path=tmp_path / "server.log")
     proxy = FaultProxy(server.port)
     try:

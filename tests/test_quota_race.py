@@ -3,15 +3,11 @@ creates pass as there are slots, on SQLite and PostgreSQL."""
 
 import collections
 import concurrent.futures
-import dataclasses
-import shutil
 import threading
 
 import httpx2
 import pytest
 
-from solo.settings import Settings
-from tests.conftest import TEST_JWT_SECRET, UNTRIPPABLE_RATES, server_env
 from tests.support.clients import SpecCheckedClient
 from tests.support.server import live_servers
 
@@ -20,18 +16,11 @@ FREE_SLOTS = 5
 RACERS_PER_SERVER = 20
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def servers(request, tmp_path):
+@pytest.fixture
+def servers(servers_environment, tmp_path):
     """Two `solo serve` processes on one database, with a quota of QUOTA sessions."""
-    if request.param == "sqlite":
-        database = tmp_path / "solo.db"
-        shutil.copyfile(request.getfixturevalue("sqlite_template"), database)
-        database_url = f"sqlite:///{database}"
-    else:
-        database_url = request.getfixturevalue("postgres_database_url")
-    settings = Settings(database_url=database_url, jwt_secret=TEST_JWT_SECRET, **UNTRIPPABLE_RATES)
-    env = server_env(dataclasses.replace(settings, storage_url=f"file://{tmp_path}/snapshots"))
-    env["SOLO_QUOTA_SESSIONS"] = str(QUOTA)
+    env, settings = servers_environment
+    env = {**env, "SOLO_QUOTA_SESSIONS": str(QUOTA)}
     with live_servers(env, count=2, log_dir=tmp_path) as started:
         yield started, settings
 
