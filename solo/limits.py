@@ -127,6 +127,12 @@ STATE_CACHE_MB = 256
 """Default budget of each process's state cache (SOLO_STATE_CACHE_MB), in megabytes of
 canonical JSON held (the Python objects of a state take about five times its JSON)."""
 
+RECENT_CHANGES_HELD = 64
+RECENT_CHANGES_HELD_BYTES = 64 * KIB
+"""Each cached session also holds its newest changes, at most this many and this many bytes
+of ops: a diff rebased over them (the autosave client's, a few revs behind) needs no read
+of the log."""
+
 GROUP_COMMIT_MAX_WRITES = 64
 """Most writes one SQLite transaction (one sync) takes in: past it, a batch stops taking
 new writes and commits once those it took are done, so a stream of writers cannot keep a

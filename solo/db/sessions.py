@@ -12,9 +12,17 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from solo.db.models import BYTES_NOT_NEGATIVE, CheckpointRow, SessionRow, UtcDateTime, table_of
+from solo.db.models import (
+    BYTES_NOT_NEGATIVE,
+    CheckpointRow,
+    IdempotencyKeyRow,
+    SessionRow,
+    UtcDateTime,
+    table_of,
+)
 from solo.db.revisions import REVISIONS_CHANNEL, announcement
-from solo.domain.model import PageCursor, Session
+from solo.domain import jsonvalue
+from solo.domain.model import AnsweredKey, PageCursor, Session
 
 _sessions = table_of(SessionRow)
 _checkpoints = table_of(CheckpointRow)
@@ -38,10 +46,10 @@ _ADVANCE = (
 )
 _DELETE = sa.delete(_sessions).where(_this_session, _sessions.c.rev == sa.bindparam("expected_rev"))
 _INSERT = sa.insert(_sessions)
-_ADVANCE_AND_LOG = sa.text(
-    # One statement, so one round trip in autocommit: the compare-and-swap, the change it
-    # logs, and the announcement when the session is watched, all or nothing.
-    """
+_ADVANCE_AND_LOG = """
+    -- One statement, so one round trip in autocommit: the compare-and-swap, the change it
+    -- logs (with its Idempotency-Key), and the announcement when the session is watched,
+    -- all or nothing.
     WITH found AS (
         SELECT * FROM sessions WHERE id = :session_id AND owner = :session_owner
     ), advanced AS (
@@ -65,18 +73,42 @@ _ADVANCE_AND_LOG = sa.text(
     ), announced AS (
         SELECT pg_notify(:channel, :announcement) FROM advanced
         WHERE watched_until > :new_updated_at
-    )
+    ){keyed}
     SELECT (SELECT count(*) FROM advanced) AS advanced,
            (SELECT count(*) FROM announced) AS announced,
            found.*
     FROM (SELECT 1) AS one LEFT JOIN found ON true
-    """
-).bindparams(
-    sa.bindparam("session_id", type_=sa.Uuid()),
-    sa.bindparam("new_updated_at", type_=UtcDateTime()),
-    sa.bindparam("ops", type_=sa.LargeBinary()),
-)
+"""
+_KEYED = """, keyed AS (
+        -- A plain INSERT: a key already there (live, or expired but not yet purged) fails
+        -- the whole statement, and the locked path replays or takes the key over.
+        INSERT INTO idempotency_keys (owner, key, fingerprint, status_code, body, session_id, rev)
+        SELECT :session_owner, :key, :fingerprint, 200, CAST(:key_body AS json),
+               :session_id, :new_rev
+        FROM advanced
+    )"""
+
+
+def _advance_and_log(*, keyed: bool) -> sa.TextClause:
+    return sa.text(_ADVANCE_AND_LOG.format(keyed=_KEYED if keyed else "")).bindparams(
+        sa.bindparam("session_id", type_=sa.Uuid()),
+        sa.bindparam("new_updated_at", type_=UtcDateTime()),
+        sa.bindparam("ops", type_=sa.LargeBinary()),
+    )
+
+
+_ADVANCE_AND_LOG_KEY_FREE = _advance_and_log(keyed=False)
+_ADVANCE_AND_LOG_KEYED = _advance_and_log(keyed=True)
 _INSERT_CHECKPOINT = sa.insert(_checkpoints)
+
+
+def _refused_on_purpose(exc: sa.exc.IntegrityError) -> bool:
+    """Whether the one-statement write failed as designed: past the bytes quota, or on a
+    key already recorded."""
+    diagnosis = getattr(exc.orig, "diag", None)
+    constraint = getattr(diagnosis, "constraint_name", None)
+    table = getattr(diagnosis, "table_name", None)
+    return constraint == BYTES_NOT_NEGATIVE or table == IdempotencyKeyRow.__tablename__
 
 
 def _session(row: sa.Row[Any]) -> Session:
@@ -165,29 +197,41 @@ class SessionRepository:
         return {row.id: (row.rev, row.updated_at) for row in rows}
 
     def advance_and_log(
-        self, current: Session, new: Session, ops: bytes, *, bytes_quota: int
+        self,
+        current: Session,
+        new: Session,
+        ops: bytes,
+        *,
+        bytes_quota: int,
+        key: AnsweredKey | None = None,
     ) -> tuple[bool, Session | None]:
         """PostgreSQL, in autocommit: `advance` to a rev that changes no checkpoint, with the
-        change that made it logged (and announced if watched) and the owner's usage
-        charged, in the same statement. Whether it swapped, and the head it found (as it
-        was before the swap); nothing and no head when the state would pass the owner's
-        bytes quota (the locked path then says so)."""
+        change that made it logged (and announced if watched), its key recorded with its
+        answer, and the owner's usage charged, in the same statement. Whether it swapped,
+        and the head it found (as it was before the swap); nothing and no head when the
+        state would pass the owner's bytes quota or the key is taken (the locked path then
+        says so)."""
         announced = announcement(current.id, new.rev, new.updated_at, ops)
+        values = {
+            **_swap(current, new),
+            "ops": ops,
+            "channel": REVISIONS_CHANNEL,
+            "announcement": announced,
+            "grown": new.size - current.size,
+            "bytes_quota": bytes_quota,
+        }
+        statement = _ADVANCE_AND_LOG_KEY_FREE
+        if key is not None:
+            statement = _ADVANCE_AND_LOG_KEYED
+            values |= {
+                "key": key.key,
+                "fingerprint": key.fingerprint,
+                "key_body": jsonvalue.encode(key.body).decode(),
+            }
         try:
-            row = self._db.execute(
-                _ADVANCE_AND_LOG,
-                {
-                    **_swap(current, new),
-                    "ops": ops,
-                    "channel": REVISIONS_CHANNEL,
-                    "announcement": announced,
-                    "grown": new.size - current.size,
-                    "bytes_quota": bytes_quota,
-                },
-            ).one()
+            row = self._db.execute(statement, values).one()
         except sa.exc.IntegrityError as exc:
-            diagnosis = getattr(exc.orig, "diag", None)
-            if getattr(diagnosis, "constraint_name", None) != BYTES_NOT_NEGATIVE:
+            if not _refused_on_purpose(exc):
                 raise
             return False, None
         return row.advanced == 1, None if row.id is None else _session(row)

@@ -16,7 +16,7 @@ from solo.db.sessions import SessionRepository
 from solo.db.snapshots import SnapshotRepository
 from solo.db.telemetry import TelemetryRepository
 from solo.db.usage import UsageRepository
-from solo.domain.model import Session
+from solo.domain.model import AnsweredKey, Session
 from solo.domain.quotas import Quotas
 
 
@@ -40,7 +40,7 @@ class UnitOfWork:
         return self._engine.dialect.name == "postgresql"
 
     def advance_and_log(
-        self, current: Session, new: Session, ops: bytes
+        self, current: Session, new: Session, ops: bytes, *, key: AnsweredKey | None = None
     ) -> tuple[bool, Session | None]:
         """The compare-and-swap of a write that needs no checkpoint, with its logged change,
         as one autocommitted statement: one round trip to the database. Whether it swapped,
@@ -48,7 +48,7 @@ class UnitOfWork:
         with self._engine.connect() as connection:
             autocommit = connection.execution_options(isolation_level="AUTOCOMMIT")
             return SessionRepository(autocommit).advance_and_log(
-                current, new, ops, bytes_quota=self._quotas.bytes
+                current, new, ops, bytes_quota=self._quotas.bytes, key=key
             )
 
     @contextlib.contextmanager

@@ -3,6 +3,8 @@ what it counts, and checked against the quotas there."""
 
 from __future__ import annotations
 
+import functools
+
 import sqlalchemy as sa
 
 from solo.db.conflicts import insert_unless_present
@@ -32,12 +34,30 @@ class UsageRepository:
         would pass its quota: then False, and nothing changes. The row stays locked until
         the transaction ends, so racing writers of one user are counted one at a time
         (PostgreSQL re-reads the row it waited for before it checks)."""
-        statement = sa.update(_usage).where(_usage.c.owner == owner)
-        if sessions > 0:
-            statement = statement.where(_usage.c.sessions + sessions <= self.quotas.sessions)
-        if bytes > 0:
-            statement = statement.where(_usage.c.bytes + bytes <= self.quotas.bytes)
         result = self._db.execute(
-            statement.values(sessions=_usage.c.sessions + sessions, bytes=_usage.c.bytes + bytes)
+            _charge(more_sessions=sessions > 0, more_bytes=bytes > 0),
+            {
+                "usage_owner": owner,
+                "more_sessions": sessions,
+                "more_bytes": bytes,
+                "sessions_quota": self.quotas.sessions,
+                "bytes_quota": self.quotas.bytes,
+            },
         )
         return result.rowcount == 1
+
+
+@functools.cache
+def _charge(*, more_sessions: bool, more_bytes: bool) -> sa.Update:
+    """The charge, checking the quota of each part that grows; built once per shape, with
+    its values as parameters (building it per call cost more than running it)."""
+    sessions, size = (
+        _usage.c.sessions + sa.bindparam("more_sessions"),
+        _usage.c.bytes + sa.bindparam("more_bytes"),
+    )
+    statement = sa.update(_usage).where(_usage.c.owner == sa.bindparam("usage_owner"))
+    if more_sessions:
+        statement = statement.where(sessions <= sa.bindparam("sessions_quota"))
+    if more_bytes:
+        statement = statement.where(size <= sa.bindparam("bytes_quota"))
+    return statement.values(sessions=sessions, bytes=size)

@@ -145,6 +145,15 @@ class StoredIdempotencyKey:
 
 
 @dataclasses.dataclass(frozen=True)
+class AnsweredKey:
+    """An Idempotency-Key to record with the answer of the write it came with (a 200)."""
+
+    key: str
+    fingerprint: str
+    body: dict[str, Any]
+
+
+@dataclasses.dataclass(frozen=True)
 class Compacted:
     """What a compaction of the log did: the bytes it freed, and the rev it cut at (the
     changes up to it are forgotten; None when nothing was)."""

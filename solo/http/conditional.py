@@ -7,13 +7,13 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from connexion import request
 from starlette.responses import Response
 
 from solo import limits
 from solo.dependencies import Dependencies
 from solo.domain import preconditions
 from solo.domain.jsonvalue import encode, with_members
+from solo.http import scope as request_scope
 from solo.http.refusals import InvalidRequest
 from solo.runtime.revision_feed import RevisionEvent
 from solo.services.writes import Written
@@ -25,13 +25,14 @@ BASE_REV_HEADER = "Solo-Base-Rev"
 
 
 def precondition() -> preconditions.Precondition:
-    return preconditions.from_headers(request.headers.get("If-Match"), request.headers.get("X-Rev"))
+    headers = request_scope.headers(request_scope.current())
+    return preconditions.from_headers(headers.get("If-Match"), headers.get("X-Rev"))
 
 
 def base_rev(asked: preconditions.Precondition) -> int | None:
     """The rev a diff's ops were computed on, to rebase them: only with `If-Match: *` (a
     failing If-Match may not be ignored, RFC 9110 §13.1.1)."""
-    raw = request.headers.get(BASE_REV_HEADER)
+    raw = request_scope.headers(request_scope.current()).get(BASE_REV_HEADER)
     if raw is None:
         return None
     if not asked.any_rev:

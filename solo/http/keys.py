@@ -9,9 +9,8 @@ import hashlib
 import uuid
 from collections.abc import Iterator
 
-from connexion import request
-
 from solo.dependencies import Dependencies
+from solo.http import scope as request_scope
 from solo.services.idempotency import Keyed
 
 KEY_HEADER = "Idempotency-Key"
@@ -31,14 +30,16 @@ def held(
 
 def keyed(*, body: bytes, session_id: uuid.UUID | None = None) -> Keyed | None:
     """The request's key with its fingerprint; None when it came without one."""
-    key = request.headers.get(KEY_HEADER)
+    scope = request_scope.current()
+    headers = request_scope.headers(scope)
+    key = headers.get(KEY_HEADER)
     if key is None:
         return None
-    path = request.url.path
+    path: str = scope["path"]
     if session_id is not None:
-        raw = request.path_params.get("session_id", "")
+        raw = request_scope.path_parameter(scope, "session_id") or ""
         path = path.replace(raw, str(session_id), 1)
-    parts = [request.method.encode(), path.encode()]
-    parts += [(request.headers.get(name) or "").strip().encode() for name in _PRECONDITION_HEADERS]
+    parts = [scope["method"].encode(), path.encode()]
+    parts += [(headers.get(name) or "").strip().encode() for name in _PRECONDITION_HEADERS]
     digest = hashlib.sha256(b"\0".join([*parts, body])).hexdigest()
     return Keyed(key, digest)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from connexion import context
+from starlette.datastructures import Headers
 from starlette.types import Scope
 
 from solo.http.request_ids import fresh_request_id
@@ -18,6 +20,18 @@ from solo.http.request_ids import fresh_request_id
 _REQUEST_ID = "request_id"
 _RESPONSE_HEADERS = "response_headers"
 _BODY = "solo.body"
+
+
+def current() -> Scope:
+    """The scope of the request being handled, from connexion's context. Read it once:
+    each use of connexion's `request` proxy builds a new request object, and its headers,
+    from the scope again."""
+    found: Scope = context.scope._get_current_object()
+    return found
+
+
+def headers(scope: Scope) -> Headers:
+    return Headers(scope=scope)
 
 
 def operation_id(scope: Scope) -> str | None:

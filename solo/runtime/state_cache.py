@@ -5,6 +5,10 @@ asked for it. The database decides: an entry older than the session's rev is cau
 from the revision log, and an entry is only ever changed under its lock, which writers
 hold across their transaction. Least recently used entries go first when the cache
 passes its budget; an entry in use may leave the cache, its holder finishes with it alone.
+
+An entry also holds the newest changes that led to its rev, as far back as this process
+saw them made one after another (within RECENT_CHANGES_HELD and its bytes): what a rebase
+moves a diff over, without reading the log.
 """
 
 from __future__ import annotations
@@ -13,9 +17,11 @@ import collections
 import dataclasses
 import threading
 import uuid
+from collections.abc import Sequence
 
+from solo import limits
 from solo.domain.jsonvalue import JsonValue
-from solo.domain.model import Session
+from solo.domain.model import LoggedChange, Session
 
 
 @dataclasses.dataclass(eq=False)
@@ -28,6 +34,9 @@ class Entry:
     state: dict[str, JsonValue] | None = None
     encoded: tuple[int, bytes] | None = None
     """(rev, canonical JSON of the state at that rev); may be read without the lock."""
+    recent: collections.deque[LoggedChange] = dataclasses.field(default_factory=collections.deque)
+    """The changes that made the newest revs up to `rev`, one after another, oldest first."""
+    recent_bytes: int = 0
 
     @property
     def rev(self) -> int | None:
@@ -36,7 +45,15 @@ class Entry:
     @property
     def footprint(self) -> int:
         held = self.head.size if self.head is not None and self.state is not None else 0
-        return held + (len(self.encoded[1]) if self.encoded is not None else 0)
+        encoded = len(self.encoded[1]) if self.encoded is not None else 0
+        return held + encoded + self.recent_bytes
+
+    def changes_after(self, rev: int) -> list[LoggedChange] | None:
+        """The changes that made the revs after `rev` up to the entry's, if it holds them
+        all; else None (read them from the log)."""
+        if self.rev is None or not self.recent or self.recent[0].rev > rev + 1:
+            return None
+        return [change for change in self.recent if change.rev > rev]
 
 
 class StateCache:
@@ -61,9 +78,21 @@ class StateCache:
                 self._entries.move_to_end(session_id)
             return entry
 
-    def hold(self, entry: Entry, head: Session, state: dict[str, JsonValue]) -> None:
-        """The entry now holds the state as of `head.rev` (an encoding of another rev goes)."""
+    def hold(
+        self,
+        entry: Entry,
+        head: Session,
+        state: dict[str, JsonValue],
+        *,
+        made_by: Sequence[LoggedChange] = (),
+        oldest_kept: int = 0,
+    ) -> None:
+        """The entry now holds the state as of `head.rev` (an encoding of another rev goes).
+        `made_by`: the changes that took it there from its rev, when known (its recent
+        changes then go on from them; else they start again), of which the log keeps none
+        before `oldest_kept`."""
         before = entry.footprint
+        _recent(entry, head.rev, made_by, oldest_kept)
         entry.head, entry.state = head, state
         if entry.encoded is not None and entry.encoded[0] != head.rev:
             entry.encoded = None
@@ -78,6 +107,8 @@ class StateCache:
         """Drop what the entry holds: its next use loads the session from the database."""
         before = entry.footprint
         entry.head, entry.state, entry.encoded = None, None, None
+        entry.recent.clear()
+        entry.recent_bytes = 0
         self._resized(entry, before)
 
     def discard(self, session_id: uuid.UUID) -> None:
@@ -94,3 +125,22 @@ class StateCache:
             while self._held > self.budget_bytes and len(self._entries) > 1:
                 _, oldest = self._entries.popitem(last=False)
                 self._held -= oldest.footprint
+
+
+def _recent(entry: Entry, rev: int, made_by: Sequence[LoggedChange], oldest_kept: int) -> None:
+    """The entry's recent changes once `made_by` took it to `rev`, within their bounds."""
+    follows = bool(made_by) and entry.rev is not None and made_by[0].rev == entry.rev + 1
+    if not (follows and made_by[-1].rev == rev):
+        entry.recent.clear()
+        entry.recent_bytes = 0
+        if not made_by or made_by[-1].rev != rev:
+            return
+    for change in made_by:
+        entry.recent.append(change)
+        entry.recent_bytes += len(change.ops or b"")
+    while entry.recent and (
+        len(entry.recent) > limits.RECENT_CHANGES_HELD
+        or entry.recent_bytes > limits.RECENT_CHANGES_HELD_BYTES
+        or entry.recent[0].rev < oldest_kept
+    ):
+        entry.recent_bytes -= len(entry.recent.popleft().ops or b"")

@@ -1,6 +1,7 @@
 """Idempotency-Keys (the IETF draft, with Stripe's semantics): one mechanism for every
-write. A key is looked up before anything else about its request; a key whose request was
-applied replays that request's answer, and nothing is applied twice.
+write. A key comes before anything else about its request: a key whose request was applied
+replays that request's answer, whatever the request would be refused for now, and nothing
+is applied twice.
 
 Writes (create, diff, save-stream, restore, delete) record their key in their own
 transaction, with the rev they made: there is a key exactly when there is a committed
@@ -40,8 +41,8 @@ def answered(
     uow: UnitOfWork, owner: str, keyed: Keyed | None, now: dt.datetime
 ) -> StoredIdempotencyKey | None:
     """The answer recorded for `keyed`, if its request was applied (read inside the
-    write's transaction, before anything else); IdempotencyKeyReused when the key came
-    with another request, IdempotencyInProgress while that one still runs."""
+    write's transaction, before any refusal is answered); IdempotencyKeyReused when the
+    key came with another request, IdempotencyInProgress while that one still runs."""
     if keyed is None:
         return None
     return _checked(uow.idempotency.get(owner, keyed.key, now=now), keyed)

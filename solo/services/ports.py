@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import ParamSpec, Protocol, TypeVar
 
 from solo.domain.model import (
+    AnsweredKey,
     ChangeSize,
     Compacted,
     KeptLog,
@@ -264,10 +265,11 @@ class UnitOfWork(Protocol):
         """Whether `advance_and_log` is available (PostgreSQL)."""
 
     def advance_and_log(
-        self, current: Session, new: Session, ops: bytes
+        self, current: Session, new: Session, ops: bytes, *, key: AnsweredKey | None = None
     ) -> tuple[bool, Session | None]:
-        """A swap that needs no checkpoint, with its logged change, in one autocommitted
-        statement: whether it swapped, and the head it found."""
+        """A swap that needs no checkpoint, with its logged change (and its key, when it
+        came with one) in one autocommitted statement: whether it swapped, and the head it
+        found. Nothing, and no head, when the key is taken (the locked path then decides)."""
 
 
 class Database(Protocol):

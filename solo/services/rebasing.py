@@ -8,22 +8,35 @@ import uuid
 
 from solo import limits
 from solo.domain.errors import AheadOfServer, ChangesCompacted, RebaseConflict
-from solo.domain.model import LoggedChange, Session
+from solo.domain.model import ChangeSize, LoggedChange, Session
 from solo.domain.rebase import ConflictReason
 from solo.services.changes import entries
 from solo.services.ports import UnitOfWork
 
 
-def changes_since_base(uow: UnitOfWork, session: Session, base_rev: int) -> list[LoggedChange]:
+def changes_since_base(
+    uow: UnitOfWork, session: Session, base_rev: int, *, held: list[LoggedChange] | None = None
+) -> list[LoggedChange]:
     """The changes after `base_rev`, in order, none of them a whole state: what a diff
-    computed on `base_rev` is moved over. ChangesCompacted when the log no longer reaches
-    back; RebaseConflict (too_far, whole_state) past the bounds or over a whole state."""
+    computed on `base_rev` is moved over. `held`: those changes, when the state cache holds
+    them all (patches only, as the log still keeps them); else they are read from the log.
+    ChangesCompacted when the log no longer reaches back; RebaseConflict (too_far,
+    whole_state) past the bounds or over a whole state."""
     if base_rev > session.rev:
         raise AheadOfServer(session.rev)
+    if held is not None:
+        _within_bounds([ChangeSize(c.rev, c.at, len(c.ops or b""), False) for c in held], session)
+        return held
     sizes = uow.log.sizes(session.id, base_rev, session.rev, limits.REBASE_MAX_CHANGES + 1)
     if not sizes or sizes[0].rev != base_rev + 1:
         oldest = uow.log.oldest_kept(session.id)
         raise ChangesCompacted(oldest_rev=session.rev if oldest is None else oldest - 1)
+    _within_bounds(sizes, session)
+    ops = uow.log.ops_between(session.id, base_rev + 1, session.rev)
+    return [LoggedChange(size.rev, size.at, ops[size.rev]) for size in sizes]
+
+
+def _within_bounds(sizes: list[ChangeSize], session: Session) -> None:
     too_far = (
         len(sizes) > limits.REBASE_MAX_CHANGES
         or sum(size.size for size in sizes) > limits.REBASE_MAX_BYTES
@@ -32,8 +45,6 @@ def changes_since_base(uow: UnitOfWork, session: Session, base_rev: int) -> list
         raise RebaseConflict(ConflictReason.TOO_FAR, [], rev=session.rev)
     if any(size.whole for size in sizes):
         raise RebaseConflict(ConflictReason.WHOLE_STATE, [""], rev=session.rev)
-    ops = uow.log.ops_between(session.id, base_rev + 1, session.rev)
-    return [LoggedChange(size.rev, size.at, ops[size.rev]) for size in sizes]
 
 
 def answer_changes(changes: list[LoggedChange]) -> bytes | None:

@@ -20,6 +20,7 @@ from solo.domain.errors import (
 )
 from solo.domain.jsonvalue import timestamp
 from solo.domain.model import (
+    AnsweredKey,
     Change,
     Clock,
     KeptLog,
@@ -76,64 +77,109 @@ class Written:
 def write(
     uow: UnitOfWork, cache: StateCache, request: Write, *, clock: Clock, kept: KeptLog
 ) -> Written:
-    """The write path: lock the session, look its key up, check the precondition, apply the
-    change to the cached state within its budgets (moved over the changes since its base,
-    for a rebase), then compare-and-swap the rev and log the change, with its key, in one
-    transaction. A failure anywhere leaves the cache as it was. A Replace's state is handed
-    over to the cache, like create's."""
+    """The write path: lock the session, check the precondition, apply the change to the
+    cached state within its budgets (moved over the changes since its base, for a rebase),
+    then compare-and-swap the rev and log the change, with its key, in one transaction. A
+    failure anywhere leaves the cache as it was. A Replace's state is handed over to the
+    cache, like create's.
+
+    A key is looked up before any refusal is answered, and recorded with the change: a
+    retry of a write that was applied gets its first answer, never a second change. A
+    new key (the common case) costs no lookup: recording it fails when it is taken, and
+    the second attempt looks it up first."""
     entry = cache.entry(request.session_id)
     with entry.lock:
-        if request.keyed is None and request.base_rev is None:
-            quick = _swapped_in_one_statement(uow, cache, entry, request, clock=clock, kept=kept)
-            if quick is not None:
-                return quick
+        quick = _swapped_in_one_statement(uow, cache, entry, request, clock=clock, kept=kept)
+        if quick is not None:
+            return quick
         # Twice at most: a key another process recorded meanwhile is replayed the second time.
-        for _attempt in range(2):
+        for attempt in range(2):
             with uow.write():
-                stored = answered(uow, request.owner, request.keyed, clock())
-                if stored is not None:
-                    return _replayed(uow, request, stored)
-                current = owned(
-                    uow, owner=request.owner, session_id=request.session_id, for_update=True
-                )
-                request.precondition.check(current.rev)
-                change = request.change
-                if isinstance(change, Patch) and not change.ops:
-                    return Written.made(Revision(current.rev, current.updated_at))
-                since = _since(uow, current, request.base_rev)
-                made = _made(
-                    current,
-                    change,
-                    now=clock(),
-                    kept=kept,
-                    state_of=functools.partial(
-                        materialized, uow, cache, entry=entry, session=current
-                    ),
-                    since=since,
-                )
                 try:
-                    made = _record(uow, current, made, kept)
-                    written = _written(made, request.base_rev if since else None, since)
-                    if not _keyed(uow, request, written, now=made.head.updated_at):
-                        made.undo()
+                    step = _locked_write(
+                        uow, cache, entry, request, clock=clock, kept=kept, key_first=attempt > 0
+                    )
+                except DomainError:
+                    stored = answered(uow, request.owner, request.keyed, clock())
+                    if stored is None:
+                        raise
+                    return _replayed(uow, request, stored)
+                if not isinstance(step, _Recorded):
+                    if step is None:
                         continue
-                    if current.watched(made.head.updated_at):
-                        head = made.head
-                        uow.log.announce(current.id, head.rev, head.updated_at, made.logged.ops)
+                    return step
+                try:
                     uow.commit()
                 except BaseException:
-                    made.undo()
+                    step.made.undo()
                     raise
-            _hold(cache, entry, made)
-            return written
+            _hold(cache, entry, step.made)
+            return step.written
     raise IdempotencyInProgress()
 
 
-def _since(uow: UnitOfWork, current: Session, base_rev: int | None) -> list[LoggedChange] | None:
-    """The changes a diff is rebased over; None when it needs no rebase."""
+@dataclasses.dataclass(frozen=True)
+class _Recorded:
+    """A write made and recorded in its transaction, not yet committed."""
+
+    made: _Made
+    written: Written
+
+
+def _locked_write(
+    uow: UnitOfWork,
+    cache: StateCache,
+    entry: Entry,
+    request: Write,
+    *,
+    clock: Clock,
+    kept: KeptLog,
+    key_first: bool,
+) -> _Recorded | Written | None:
+    """One attempt in the write's transaction: recorded; or an answer already (a replay,
+    an empty patch); or None when the key was recorded by another write meanwhile."""
+    if key_first:
+        stored = answered(uow, request.owner, request.keyed, clock())
+        if stored is not None:
+            return _replayed(uow, request, stored)
+    current = owned(uow, owner=request.owner, session_id=request.session_id, for_update=True)
+    request.precondition.check(current.rev)
+    change = request.change
+    if isinstance(change, Patch) and not change.ops:
+        return Written.made(Revision(current.rev, current.updated_at))
+    since = _since(uow, entry, current, request.base_rev)
+    made = _made(
+        current,
+        change,
+        now=clock(),
+        kept=kept,
+        state_of=functools.partial(materialized, uow, cache, entry=entry, session=current),
+        since=since,
+    )
+    try:
+        made = _record(uow, current, made, kept)
+        written = _written(made, request.base_rev if since else None, since)
+        if not _keyed(uow, request, written, now=made.head.updated_at):
+            made.undo()
+            return None
+        if current.watched(made.head.updated_at):
+            head = made.head
+            uow.log.announce(current.id, head.rev, head.updated_at, made.logged.ops)
+    except BaseException:
+        made.undo()
+        raise
+    return _Recorded(made, written)
+
+
+def _since(
+    uow: UnitOfWork, entry: Entry, current: Session, base_rev: int | None
+) -> list[LoggedChange] | None:
+    """The changes a diff is rebased over (from the cache when it holds them: it is at the
+    database's head); None when it needs no rebase."""
     if base_rev is None or base_rev == current.rev:
         return None
-    return rebasing.changes_since_base(uow, current, base_rev)
+    held = entry.changes_after(base_rev) if entry.rev == current.rev else None
+    return rebasing.changes_since_base(uow, current, base_rev, held=held)
 
 
 def _written(made: _Made, base_rev: int | None, since: list[LoggedChange] | None) -> Written:
@@ -185,10 +231,12 @@ def _swapped_in_one_statement(
     kept: KeptLog,
 ) -> Written | None:
     """The common write in one round trip, where the database allows it: a patch to a
-    cached state whose rev the precondition accepts, that needs no checkpoint. A swap lost
+    cached state whose rev the precondition accepts, that needs no checkpoint (a rebase:
+    over changes the cache holds), with its key recorded in the same statement. A swap lost
     to another process's write answers the head it found: the cache catches up from the
-    log and the swap is tried once more. None when none of this applies or the swap lost
-    again: the locked path then decides, from the database's own head."""
+    log and the swap is tried once more. None when none of this applies, the swap lost
+    again or the key was taken: the locked path then decides, from the database's own
+    head and keys."""
     current, state, change = entry.head, entry.state, request.change
     if (
         not uow.swaps_in_one_statement
@@ -202,10 +250,17 @@ def _swapped_in_one_statement(
     for _attempt in range(limits.ONE_STATEMENT_SWAPS):
         if not request.precondition.allows(current.rev):
             return None
-        swapped, found = _swap_once(uow, current, state, change, now=clock(), kept=kept)
+        since = None
+        if request.base_rev is not None and request.base_rev != current.rev:
+            since = entry.changes_after(request.base_rev)
+            if since is None or request.base_rev > current.rev:
+                return None
+        swapped, found = _swap_once(
+            uow, current, state, request, since=since, now=clock(), kept=kept
+        )
         if swapped is not None:
-            _hold(cache, entry, swapped)
-            return _written(swapped, None, None)
+            _hold(cache, entry, swapped.made)
+            return swapped.written
         if found is None or found.rev <= current.rev:
             return None
         try:
@@ -221,14 +276,18 @@ def _swap_once(
     uow: UnitOfWork,
     current: Session,
     state: dict[str, Any],
-    change: Patch,
+    request: Write,
     *,
+    since: list[LoggedChange] | None,
     now: dt.datetime,
     kept: KeptLog,
-) -> tuple[_Made | None, Session | None]:
+) -> tuple[_Recorded | None, Session | None]:
     """The change made on `state` and swapped in; else None, and the head found."""
+    assert isinstance(request.change, Patch)
     try:
-        made = _made(current, change, now=now, kept=kept, state_of=lambda: state)
+        made = _made(
+            current, request.change, now=now, kept=kept, state_of=lambda: state, since=since
+        )
     except DomainError:
         # The cached state may be behind the database: only the locked path, which reads
         # the database's own head, may say that a patch cannot apply.
@@ -236,20 +295,26 @@ def _swap_once(
     if made.checkpoint is not None:
         made.undo()
         return None, None
+    written = _written(made, request.base_rev if since else None, since)
+    key = None
+    if request.keyed is not None:
+        key = AnsweredKey(request.keyed.key, request.keyed.fingerprint, written.body)
     try:
         assert made.logged.ops is not None
-        swapped, found = uow.advance_and_log(current, made.head, made.logged.ops)
+        swapped, found = uow.advance_and_log(current, made.head, made.logged.ops, key=key)
     except BaseException:
         made.undo()
         raise
     if not swapped:
         made.undo()
         return None, found
-    return made, found
+    return _Recorded(made, written), found
 
 
 def _hold(cache: StateCache, entry: Entry, made: _Made) -> None:
-    cache.hold(entry, made.head, made.state)
+    # A whole state is no change a rebase moves over: the recent changes start after it.
+    made_by = () if made.logged.ops is None else (made.logged,)
+    cache.hold(entry, made.head, made.state, made_by=made_by, oldest_kept=made.oldest_kept)
     if made.checkpoint is not None:
         cache.hold_encoded(entry, made.head.rev, made.checkpoint)
 
@@ -263,6 +328,8 @@ class _Made:
     logged: LoggedChange
     checkpoint: bytes | None
     undo: Callable[[], None]
+    oldest_kept: int = 0
+    """The oldest rev whose change the log keeps, when this write compacted it."""
 
 
 def _made(
@@ -360,7 +427,8 @@ def _record(uow: UnitOfWork, current: Session, made: _Made, kept: KeptLog) -> _M
         if compacted.cut is not None:
             uow.idempotency.forget(current.id, up_to_rev=compacted.cut)
         head = dataclasses.replace(made.head, kept_bytes=made.head.kept_bytes - compacted.freed)
-        made = dataclasses.replace(made, head=head)
+        oldest_kept = made.oldest_kept if compacted.cut is None else compacted.cut + 1
+        made = dataclasses.replace(made, head=head, oldest_kept=oldest_kept)
     if not uow.sessions.advance(current, made.head):
         raise RuntimeError("the session's row changed under its row lock")
     return made

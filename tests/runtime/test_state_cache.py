@@ -4,8 +4,11 @@ used first out."""
 import datetime as dt
 import uuid
 
+import pytest
+
+from solo import limits
 from solo.domain.jsonvalue import encode
-from solo.domain.model import Session
+from solo.domain.model import LoggedChange, Session
 from solo.runtime.state_cache import StateCache
 
 AT = dt.datetime(2026, 11, 26, 9, 0, tzinfo=dt.UTC)
@@ -133,3 +136,80 @@ def test_an_evicted_entry_its_holder_still_fills_counts_for_nothing():
     cache.hold_encoded(evicted, 1, encode(STATE))  # its holder finishes with it alone
     assert evicted.encoded == (1, encode(STATE))
     assert [is_cached(cache, e) for e in (kept, newest)] == [True, True]
+
+
+def change(rev: int, text: str = "ї") -> LoggedChange:
+    return LoggedChange(rev, AT, encode([{"op": "add", "path": "/абзаци/-", "value": text}]))
+
+
+def made_by(cache: StateCache, entry, *changes: LoggedChange, oldest_kept: int = 0) -> None:
+    cache.hold(
+        entry,
+        head(entry.session_id, changes[-1].rev),
+        STATE,
+        made_by=changes,
+        oldest_kept=oldest_kept,
+    )
+
+
+def test_changes_made_one_after_another_are_held_with_their_bytes():
+    cache = StateCache(budget_bytes=10 * SIZE)
+    entry = held_entry(cache, rev=1)
+    made_by(cache, entry, change(2))
+    made_by(cache, entry, change(3), change(4))
+    assert list(entry.recent) == [change(2), change(3), change(4)]
+    assert entry.footprint == SIZE + 3 * len(change(2).ops)
+    assert entry.changes_after(2) == [change(3), change(4)]
+    assert entry.changes_after(1) == [change(2), change(3), change(4)]
+    assert entry.changes_after(0) is None  # rev 1's change was never seen here
+
+
+def test_a_gap_starts_the_recent_changes_again():
+    cache = StateCache(budget_bytes=10 * SIZE)
+    entry = held_entry(cache, rev=1)
+    made_by(cache, entry, change(2))
+    made_by(cache, entry, change(5))
+    assert list(entry.recent) == [change(5)]
+    assert entry.changes_after(3) is None
+
+
+def test_a_state_held_without_its_changes_holds_none():
+    cache = StateCache(budget_bytes=10 * SIZE)
+    entry = held_entry(cache, rev=1)
+    made_by(cache, entry, change(2))
+    cache.hold(entry, head(entry.session_id, 3), STATE)
+    assert (list(entry.recent), entry.recent_bytes, entry.changes_after(2)) == ([], 0, None)
+
+
+def test_what_the_log_no_longer_keeps_is_not_held():
+    cache = StateCache(budget_bytes=10 * SIZE)
+    entry = held_entry(cache, rev=1)
+    made_by(cache, entry, change(2), change(3))
+    made_by(cache, entry, change(4), oldest_kept=4)
+    assert list(entry.recent) == [change(4)]
+    assert entry.recent_bytes == len(change(4).ops)
+
+
+@pytest.mark.parametrize(
+    "count, text",
+    [(limits.RECENT_CHANGES_HELD + 5, "ї"), (3, "ї" * (limits.RECENT_CHANGES_HELD_BYTES // 4))],
+    ids=["count", "bytes"],
+)
+def test_the_oldest_recent_changes_go_past_their_bounds(count, text):
+    cache = StateCache(budget_bytes=100 * limits.RECENT_CHANGES_HELD_BYTES)
+    entry = held_entry(cache, rev=0)
+    for rev in range(1, count + 1):
+        made_by(cache, entry, change(rev, text))
+    assert len(entry.recent) <= limits.RECENT_CHANGES_HELD
+    assert entry.recent_bytes <= limits.RECENT_CHANGES_HELD_BYTES
+    assert entry.recent_bytes == sum(len(c.ops) for c in entry.recent)
+    assert [c.rev for c in entry.recent] == list(range(count - len(entry.recent) + 1, count + 1))
+    assert entry.changes_after(0) is None
+
+
+def test_forgetting_an_entry_forgets_its_recent_changes():
+    cache = StateCache(budget_bytes=10 * SIZE)
+    entry = held_entry(cache, rev=1)
+    made_by(cache, entry, change(2))
+    cache.forget(entry)
+    assert (list(entry.recent), entry.recent_bytes, entry.footprint) == ([], 0, 0)

@@ -1,20 +1,30 @@
 """The write path against the real databases: compare-and-swap, log, checkpoints, cache."""
 
 import concurrent.futures
+import contextlib
 import copy
 import datetime as dt
 import threading
 import uuid
 
 import pytest
+import sqlalchemy as sa
 
 from solo import limits
 from solo.dependencies import Dependencies
 from solo.domain import jsonvalue
-from solo.domain.errors import InvalidOps, NotFound, PreconditionFailed, RevMismatch, StateTooLarge
+from solo.domain.errors import (
+    ChangesCompacted,
+    InvalidOps,
+    NotFound,
+    PreconditionFailed,
+    RevMismatch,
+    StateTooLarge,
+)
 from solo.domain.model import KeptLog, Patch, Replace, Revision
 from solo.domain.preconditions import from_headers
 from solo.services import sessions, writes
+from solo.services.idempotency import Keyed
 
 T0 = dt.datetime(2026, 11, 26, 8, 0, tzinfo=dt.UTC)
 START = {"почато": 1, "список": ["а", "б"]}
@@ -298,3 +308,94 @@ def test_the_log_keeps_each_patch_as_sent_though_later_ops_change_what_earlier_o
     assert checkpoint_rev == 0
     assert read(deps, session.id)[1] == expected
     assert read(other_process, session.id)[1] == expected
+
+
+def rebased(deps, session_id, ops, base_rev, kept=1000, key=None):
+    """A diff computed on `base_rev`, sent with `If-Match: *` (and a key) to be rebased."""
+    return writes.write(
+        deps.database.unit_of_work(),
+        deps.states,
+        writes.Write(
+            "олена",
+            session_id,
+            from_headers("*", None),
+            Patch(ops),
+            keyed=None if key is None else Keyed(key, "відбиток"),
+            base_rev=base_rev,
+        ),
+        clock=fixed_clock,
+        kept=KeptLog(changes=kept, bytes=limits.CHANGES_KEPT_MB * limits.MIB),
+    )
+
+
+@contextlib.contextmanager
+def statements(deps):
+    """The SQL statements this process sends meanwhile."""
+    sent: list[str] = []
+
+    def sending(conn, cursor, statement, parameters, context, executemany):
+        sent.append(" ".join(statement.split()))
+
+    engine = deps.database.engine
+    sa.event.listen(engine, "before_cursor_execute", sending)
+    try:
+        yield sent
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", sending)
+
+
+def front(value) -> list[dict]:
+    return [{"op": "add", "path": "/список/0", "value": value}]
+
+
+def test_a_rebase_over_changes_this_process_made_reads_none_of_the_log(deps):
+    # A state big enough that replaying these changes costs less than a new checkpoint.
+    session_id = sessions.create_session(
+        deps.database.unit_of_work(),
+        deps.states,
+        owner="олена",
+        state={**copy.deepcopy(START), "текст": "ї" * 2000},
+        clock=fixed_clock,
+    ).session.id
+    for value in ("в", "г"):
+        write(deps, Patch(front(value)), session_id=session_id)
+    with statements(deps) as sent:
+        written = rebased(deps, session_id, [{"op": "remove", "path": "/список/1"}], 0, key="к1")
+    assert (written.rev, written.body) == (
+        3,
+        {"rev": 3, "updated_at": "2026-11-26T08:00:00Z", "rebased_from": 0},
+    )
+    assert jsonvalue.decode(written.changes)[0] == [
+        {"rev": 1, "at": "2026-11-26T08:00:00Z", "ops": front("в")},
+        {"rev": 2, "at": "2026-11-26T08:00:00Z", "ops": front("г")},
+        {"rev": 3, "at": "2026-11-26T08:00:00Z", "ops": [{"op": "remove", "path": "/список/3"}]},
+    ]
+    assert read(deps, session_id)[1]["список"] == ["г", "в", "а"]
+    assert not [s for s in sent if s.startswith("SELECT") and " FROM changes" in s]
+    if deps.database.engine.dialect.name == "postgresql":
+        # The swap, its logged change and its key: one statement, one round trip.
+        assert len(sent) == 1 and "INSERT INTO idempotency_keys" in sent[0]
+
+
+def test_a_rebase_over_another_process_s_changes_moves_over_them(deps, other_process, session_id):
+    write(deps, Patch(front("в")), session_id=session_id)
+    write(other_process, Patch(front("г")), session_id=session_id)
+    written = rebased(deps, session_id, [{"op": "replace", "path": "/список/1", "value": "б!"}], 1)
+    assert (written.rev, written.body["rebased_from"]) == (3, 1)
+    assert read(deps, session_id)[1]["список"] == ["г", "в", "б!", "б"]
+    assert read(other_process, session_id)[1]["список"] == ["г", "в", "б!", "б"]
+
+
+def test_a_base_the_log_no_longer_keeps_is_gone_though_this_process_made_its_changes(
+    deps, session_id
+):
+    for n in range(40):
+        write(deps, add(f"ключ{n % 3}", "x" * 20), session_id=session_id, kept=10)
+    with deps.database.unit_of_work() as uow:
+        oldest = uow.log.oldest_kept(session_id)
+    assert 1 < oldest <= 31
+    with pytest.raises(ChangesCompacted) as gone:
+        rebased(deps, session_id, [{"op": "add", "path": "/нове", "value": 1}], oldest - 2, kept=10)
+    assert gone.value.oldest_rev == oldest - 1
+    written = rebased(deps, session_id, [{"op": "add", "path": "/нове", "value": 1}], oldest - 1)
+    assert (written.rev, written.body["rebased_from"]) == (41, oldest - 1)
