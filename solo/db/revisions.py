@@ -58,6 +58,34 @@ _REVISIONS = (
     )
     .order_by(_changes.c.rev)
 )
+_CHANGES = (
+    # Built once, like every statement here: a catch-up (another process wrote) runs it on
+    # the write path, where building and compiling it each time cost more than running it.
+    sa.select(_changes.c.rev, _changes.c.at, _changes.c.ops)
+    .where(
+        _changes.c.session_id == sa.bindparam("session_id"),
+        _changes.c.rev > sa.bindparam("after"),
+        _changes.c.rev <= sa.bindparam("up_to"),
+    )
+    .order_by(_changes.c.rev)
+)
+_FIRST_CHANGES = _CHANGES.limit(sa.bindparam("n"))
+_OLDEST_KEPT = sa.select(sa.func.min(_changes.c.rev)).where(
+    _changes.c.session_id == sa.bindparam("session_id")
+)
+_NEWEST_CHECKPOINT = (
+    sa.select(_checkpoints.c.rev, _checkpoints.c.state)
+    .where(
+        _checkpoints.c.session_id == sa.bindparam("session_id"),
+        _checkpoints.c.rev <= sa.bindparam("at_most"),
+    )
+    .order_by(_checkpoints.c.rev.desc())
+    .limit(1)
+)
+_NEWEST_CHECKPOINT_REV = sa.select(sa.func.max(_checkpoints.c.rev)).where(
+    _checkpoints.c.session_id == sa.bindparam("session_id"),
+    _checkpoints.c.rev <= sa.bindparam("at_most"),
+)
 _OPS_BETWEEN = sa.select(_changes.c.rev, _changes.c.ops).where(
     _changes.c.session_id == sa.bindparam("session_id"),
     _changes.c.rev >= sa.bindparam("first"),
@@ -168,18 +196,9 @@ class RevisionLog:
         self, session_id: uuid.UUID, after_rev: int, up_to_rev: int, limit: int | None = None
     ) -> list[LoggedChange]:
         """The changes that made revs after_rev+1 … up_to_rev that are still kept, in order."""
-        query = (
-            sa.select(_changes.c.rev, _changes.c.at, _changes.c.ops)
-            .where(
-                _changes.c.session_id == session_id,
-                _changes.c.rev > after_rev,
-                _changes.c.rev <= up_to_rev,
-            )
-            .order_by(_changes.c.rev)
-        )
-        if limit is not None:
-            query = query.limit(limit)
-        return [LoggedChange(row.rev, row.at, row.ops) for row in self._db.execute(query)]
+        values = {"session_id": session_id, "after": after_rev, "up_to": up_to_rev, "n": limit}
+        rows = self._db.execute(_CHANGES if limit is None else _FIRST_CHANGES, values)
+        return [LoggedChange(row.rev, row.at, row.ops) for row in rows]
 
     def sizes(
         self, session_id: uuid.UUID, after_rev: int, up_to_rev: int, limit: int
@@ -212,17 +231,12 @@ class RevisionLog:
 
     def oldest_kept(self, session_id: uuid.UUID) -> int | None:
         """The rev of the oldest change still kept, if any."""
-        return self._db.execute(
-            sa.select(sa.func.min(_changes.c.rev)).where(_changes.c.session_id == session_id)
-        ).scalar_one_or_none()
+        return self._db.execute(_OLDEST_KEPT, {"session_id": session_id}).scalar_one_or_none()
 
     def newest_checkpoint(self, session_id: uuid.UUID, at_most: int) -> tuple[int, bytes] | None:
         """The newest checkpoint of a rev no later than `at_most`, with its rev."""
         row = self._db.execute(
-            sa.select(_checkpoints.c.rev, _checkpoints.c.state)
-            .where(_checkpoints.c.session_id == session_id, _checkpoints.c.rev <= at_most)
-            .order_by(_checkpoints.c.rev.desc())
-            .limit(1)
+            _NEWEST_CHECKPOINT, {"session_id": session_id, "at_most": at_most}
         ).first()
         return None if row is None else (row.rev, row.state)
 
@@ -251,9 +265,7 @@ class RevisionLog:
 
     def _newest_checkpoint_rev(self, session_id: uuid.UUID, at_most: int) -> int | None:
         return self._db.execute(
-            sa.select(sa.func.max(_checkpoints.c.rev)).where(
-                _checkpoints.c.session_id == session_id, _checkpoints.c.rev <= at_most
-            )
+            _NEWEST_CHECKPOINT_REV, {"session_id": session_id, "at_most": at_most}
         ).scalar_one_or_none()
 
     def _bytes_cut(self, session_id: uuid.UUID, budget: int) -> int:

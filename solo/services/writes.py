@@ -147,7 +147,7 @@ def _locked_write(
     change = request.change
     if isinstance(change, Patch) and not change.ops:
         return Written.made(Revision(current.rev, current.updated_at))
-    since = _since(uow, entry, current, request.base_rev)
+    since = _since(uow, cache, entry, current, request.base_rev)
     made = _made(
         current,
         change,
@@ -172,12 +172,15 @@ def _locked_write(
 
 
 def _since(
-    uow: UnitOfWork, entry: Entry, current: Session, base_rev: int | None
+    uow: UnitOfWork, cache: StateCache, entry: Entry, current: Session, base_rev: int | None
 ) -> list[LoggedChange] | None:
-    """The changes a diff is rebased over (from the cache when it holds them: it is at the
-    database's head); None when it needs no rebase."""
+    """The changes a diff is rebased over: from the cache when it holds them, once it is
+    at the database's head (catching up reads the changes another process made, which
+    the patch needs applied anyway); None when it needs no rebase."""
     if base_rev is None or base_rev == current.rev:
         return None
+    if base_rev < current.rev:
+        materialized(uow, cache, entry=entry, session=current)
     held = entry.changes_after(base_rev) if entry.rev == current.rev else None
     return rebasing.changes_since_base(uow, current, base_rev, held=held)
 
@@ -247,6 +250,15 @@ def _swapped_in_one_statement(
         or current.owner != request.owner
     ):
         return None
+    if request.base_rev is not None and request.base_rev > current.rev:
+        # A base this process has not seen yet: another process wrote it, so the cache is
+        # behind the database; catch it up first.
+        try:
+            with uow:
+                current = owned(uow, owner=request.owner, session_id=request.session_id)
+                state = materialized(uow, cache, entry=entry, session=current)
+        except (DomainError, LogMovedOn):
+            return None
     for _attempt in range(limits.ONE_STATEMENT_SWAPS):
         if not request.precondition.allows(current.rev):
             return None

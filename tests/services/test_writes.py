@@ -399,3 +399,18 @@ def test_a_base_the_log_no_longer_keeps_is_gone_though_this_process_made_its_cha
     assert gone.value.oldest_rev == oldest - 1
     written = rebased(deps, session_id, [{"op": "add", "path": "/нове", "value": 1}], oldest - 1)
     assert (written.rev, written.body["rebased_from"]) == (41, oldest - 1)
+
+
+def test_a_base_only_another_process_has_seen_is_caught_up_to_and_rebased_over(
+    deps, other_process, session_id
+):
+    write(deps, Patch(front("в")), session_id=session_id)
+    write(other_process, Patch(front("г")), session_id=session_id)
+    write(other_process, Patch(front("ґ")), session_id=session_id)
+    written = rebased(deps, session_id, [{"op": "remove", "path": "/список/3"}], 2)
+    assert (written.rev, written.body["rebased_from"]) == (4, 2)
+    assert jsonvalue.decode(written.changes)[0] == [
+        {"rev": 3, "at": "2026-11-26T08:00:00Z", "ops": front("ґ")},
+        {"rev": 4, "at": "2026-11-26T08:00:00Z", "ops": [{"op": "remove", "path": "/список/4"}]},
+    ]
+    assert read(other_process, session_id)[1]["список"] == ["ґ", "г", "в", "а"]
