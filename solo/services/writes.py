@@ -251,37 +251,63 @@ def _swapped_in_one_statement(
     ):
         return None
     if request.base_rev is not None and request.base_rev > current.rev:
-        # A base this process has not seen yet: another process wrote it, so the cache is
+        # A base this process has not seen: another process wrote it, so the cache is
         # behind the database; catch it up first.
-        try:
-            with uow:
-                current = owned(uow, owner=request.owner, session_id=request.session_id)
-                state = materialized(uow, cache, entry=entry, session=current)
-        except (DomainError, LogMovedOn):
+        caught = _head_caught_up(uow, cache, entry, request, found=None)
+        if caught is None:
             return None
+        current, state = caught
     for _attempt in range(limits.ONE_STATEMENT_SWAPS):
         if not request.precondition.allows(current.rev):
             return None
-        since = None
-        if request.base_rev is not None and request.base_rev != current.rev:
-            since = entry.changes_after(request.base_rev)
-            if since is None or request.base_rev > current.rev:
-                return None
+        try:
+            since = _quick_since(uow, entry, current, request.base_rev)
+        except (DomainError, LogMovedOn):
+            return None
         swapped, found = _swap_once(
             uow, current, state, request, since=since, now=clock(), kept=kept
         )
         if swapped is not None:
             _hold(cache, entry, swapped.made)
             return swapped.written
-        if found is None or found.rev <= current.rev:
+        if found is None:
             return None
-        try:
-            with uow:
-                state = materialized(uow, cache, entry=entry, session=found)
-        except LogMovedOn:
+        caught = _head_caught_up(
+            uow, cache, entry, request, found=found if found.rev > current.rev else None
+        )
+        if caught is None:
             return None
-        current = found
+        current, state = caught
     return None
+
+
+def _head_caught_up(
+    uow: UnitOfWork, cache: StateCache, entry: Entry, request: Write, *, found: Session | None
+) -> tuple[Session, dict[str, Any]] | None:
+    """The database's head, `found` or read again (a swap that waited for another
+    process's write reads the head as it was before that write), with the cache caught up
+    to it; None when the locked path should decide."""
+    try:
+        with uow:
+            head = found or owned(uow, owner=request.owner, session_id=request.session_id)
+            return head, materialized(uow, cache, entry=entry, session=head)
+    except (DomainError, LogMovedOn):
+        return None
+
+
+def _quick_since(
+    uow: UnitOfWork, entry: Entry, current: Session, base_rev: int | None
+) -> list[LoggedChange] | None:
+    """The changes a diff is rebased over, from the cache (at `current`) when it holds
+    them, else read from the log (without a lock: a committed change never changes, and
+    the swap checks the head); None when it needs no rebase."""
+    if base_rev is None or base_rev == current.rev:
+        return None
+    held = entry.changes_after(base_rev)
+    if held is not None:
+        return rebasing.changes_since_base(uow, current, base_rev, held=held)
+    with uow:
+        return rebasing.changes_since_base(uow, current, base_rev)
 
 
 def _swap_once(
