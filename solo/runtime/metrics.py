@@ -93,7 +93,11 @@ class Metrics:
             registry=self.registry,
         )
         self._cache_seen = (0, 0)
+        # Each request observes these: a labelled series is looked up once, not per call.
         self._request_series: dict[tuple[str, int], Histogram] = {}
+        self._database_series = {
+            outcome: self._database.labels(outcome) for outcome in ("ok", "error", "late")
+        }
 
     def request(self, operation: str | None, status: int, seconds: float) -> None:
         key = (operation or NO_OPERATION, status)
@@ -106,7 +110,7 @@ class Metrics:
         self._errors.labels(operation or NO_OPERATION, code).inc()
 
     def database(self, outcome: Outcome, seconds: float) -> None:
-        self._database.labels(outcome).observe(seconds)
+        self._database_series[outcome].observe(seconds)
 
     def group_commit(self, writes: int) -> None:
         self._group_commits.observe(writes)
