@@ -247,6 +247,7 @@ def keystrokes(count: int) -> str:
     return "".join(letters[i % len(letters)] if i % 7 else str(i // 7 % 10) for i in range(count))
 
 
+@pytest.mark.slow(15)
 def test_edits_typed_offline_land_once_and_in_order(editor):
     browser = editor.browser
     context = browser("context")
@@ -263,6 +264,7 @@ def test_edits_typed_offline_land_once_and_in_order(editor):
     assert len(editor.changes()) <= 3
 
 
+@pytest.mark.slow(10)
 def test_answers_dropped_after_the_server_applied_them_neither_duplicate_nor_lose(editor):
     browser = editor.browser
     editor.proxy.drop_rate = 0.3
@@ -276,6 +278,7 @@ def test_answers_dropped_after_the_server_applied_them_neither_duplicate_nor_los
     assert editor.block(tab, 0) == FIRST + typed
 
 
+@pytest.mark.slow(5)
 def test_a_tab_closed_with_a_diff_in_flight_lands_its_edit_when_reopened(editor):
     browser = editor.browser
     context = browser("context")
@@ -296,6 +299,7 @@ def test_a_tab_closed_with_a_diff_in_flight_lands_its_edit_when_reopened(editor)
     assert browser("eval", tab=reopened, js="() => window.soloEvents.conflicts") == []
 
 
+@pytest.mark.slow(10)
 def test_two_tabs_typing_in_different_blocks_converge_without_conflicts(editor):
     browser = editor.browser
     context = browser("context")
@@ -317,6 +321,7 @@ def test_two_tabs_typing_in_different_blocks_converge_without_conflicts(editor):
     assert editor.conflicts(first) == editor.conflicts(second) == []
 
 
+@pytest.mark.slow(7)
 def test_one_block_typed_at_two_places_keeps_both_and_one_place_raises_a_conflict(editor):
     browser = editor.browser
     first_context, second_context = browser("context"), browser("context")
@@ -352,6 +357,7 @@ def test_one_block_typed_at_two_places_keeps_both_and_one_place_raises_a_conflic
     editor.caught_up(first)
 
 
+@pytest.mark.slow(12)
 def test_the_server_killed_and_restarted_while_someone_types(editor, api):
     holder, settings, root = api
     browser = editor.browser
@@ -370,6 +376,7 @@ def test_the_server_killed_and_restarted_while_someone_types(editor, api):
     assert downs, "the server was down while the page wrote"
 
 
+@pytest.mark.slow(7)
 def test_429_and_503_are_honoured_with_their_retry_after(editor):
     browser = editor.browser
     tab = editor.open(browser("context"), debounce=0, maxWait=0, minInterval=0)
@@ -389,6 +396,7 @@ def test_429_and_503_are_honoured_with_their_retry_after(editor):
     assert editor.server()["state"]["блоки"] == [FIRST + "!"]
 
 
+@pytest.mark.slow(5)
 def test_a_large_document_is_saved_as_a_gzip_save_stream_then_by_diffs(editor):
     browser = editor.browser
     tab = editor.open(browser("context"), **FAST)

@@ -290,6 +290,7 @@ def follow_through_listener_outages(servers, database_url, settings):
 TOKEN_SECONDS = 5
 
 
+@pytest.mark.slow(5)
 def test_a_stream_says_expired_and_ends_when_its_token_does(servers, settings):
     # Long enough that a loaded machine opens all three streams before it expires.
     headers = SpecCheckedClient.token_headers(settings, "олена", ttl=TOKEN_SECONDS)

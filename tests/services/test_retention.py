@@ -146,6 +146,7 @@ def expected_kept(snapshots, now):
     return keep
 
 
+@pytest.mark.slow(20)
 @pytest.mark.parametrize(
     ("database_url", "store_settings"),
     # Each database once and each store once: a thousand snapshots take a while to make.
