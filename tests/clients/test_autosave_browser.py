@@ -155,17 +155,24 @@ class Driver:
         self._process.stderr.close()
 
 
-@pytest.fixture
-def browser(chromium, tmp_path):
-    work = tmp_path / "driver"
-    work.mkdir()
+@pytest.fixture(scope="module")
+def chromium_driver(chromium, tmp_path_factory):
+    """One Chromium for the module (a launch costs seconds); each test has contexts of
+    its own, closed after it (`browser`)."""
+    work = tmp_path_factory.mktemp("driver")
     (work / "node_modules").symlink_to(node_tools(), target_is_directory=True)
     shutil.copyfile(DRIVER, work / DRIVER.name)
     driver = Driver(work / DRIVER.name)
     yield driver
-    errors = driver("errors")
     driver.quit()
-    assert errors == []
+
+
+@pytest.fixture
+def browser(chromium_driver):
+    """The module's Chromium; after the test its contexts and tabs are closed, and no page
+    may have thrown meanwhile."""
+    yield chromium_driver
+    assert chromium_driver("reset") == []
 
 
 class Editor:
