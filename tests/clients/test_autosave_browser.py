@@ -25,6 +25,7 @@ import subprocess
 import threading
 import time
 import urllib.parse
+import uuid
 
 import httpx2
 import pytest
@@ -89,10 +90,11 @@ def page_origin(built):
     thread.join()
 
 
-@pytest.fixture
-def api(tmp_path, page_origin):
-    root = tmp_path / "server"
-    root.mkdir()
+@pytest.fixture(scope="module")
+def api(tmp_path_factory, page_origin):
+    """The server, shared by the module's tests (each edits a session of its own, as a
+    user of its own); a test that restarts it puts the new one in the holder."""
+    root = tmp_path_factory.mktemp("server")
     server, settings = start_server(root, cors_origins=(page_origin,))
     holder = {"server": server}
     yield holder, settings, root
@@ -184,7 +186,7 @@ class Editor:
         self.holder = holder
         self.proxy = proxy
         self.page_origin = page_origin
-        self.bearer = token(settings)
+        self.bearer = token(settings, f"олена-{uuid.uuid4().hex[:8]}")
         created = httpx2.post(
             f"{holder['server'].api_url}/sessions/",
             json={"state": {"назва": "Чернетка", "блоки": [FIRST]}},
