@@ -55,6 +55,29 @@ class PostgresAdmin:
     template: str
     dropper: concurrent.futures.ThreadPoolExecutor
     """Drops a test's database while the next test runs (a drop takes 0.1 to 0.3 s)."""
+    creator: concurrent.futures.ThreadPoolExecutor
+    """Makes the next test's database while this one runs (a copy of the template takes
+    0.2 to 0.4 s, which each test on PostgreSQL waited for)."""
+    next_one: concurrent.futures.Future[str] | None = None
+
+    def take(self) -> str:
+        """A fresh database copied from the template, whose name nobody else has."""
+        made = self.next_one or self.creator.submit(self.create)
+        self.next_one = self.creator.submit(self.create)
+        return made.result()
+
+    def create(self) -> str:
+        name = f"solo_test_{uuid.uuid4().hex[:12]}"
+        with self.engine.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"'))
+        return name
+
+    def close(self) -> None:
+        self.creator.shutdown(wait=True)
+        if self.next_one is not None:
+            self.drop(self.next_one.result())
+        self.dropper.shutdown(wait=True)
+        self.drop(self.template)
 
     def drop_later(self, name: str) -> None:
         self.dropper.submit(self.drop, name)
@@ -72,18 +95,20 @@ def postgres_admin():
         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{template}"'))
         conn.execute(sa.text(f'CREATE DATABASE "{template}"'))
     upgrade(make_url(POSTGRES_URL).set(database=template).render_as_string(hide_password=False))
-    admin = PostgresAdmin(engine, template, concurrent.futures.ThreadPoolExecutor(1))
+    admin = PostgresAdmin(
+        engine,
+        template,
+        dropper=concurrent.futures.ThreadPoolExecutor(1),
+        creator=concurrent.futures.ThreadPoolExecutor(1),
+    )
     yield admin
-    admin.dropper.shutdown(wait=True)
-    admin.drop(template)
+    admin.close()
     engine.dispose()
 
 
 @contextlib.contextmanager
 def postgres_database(admin: PostgresAdmin):
-    name = f"solo_test_{uuid.uuid4().hex[:12]}"
-    with admin.engine.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{admin.template}"'))
+    name = admin.take()
     try:
         yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
     finally:
