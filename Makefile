@@ -62,6 +62,7 @@ run: $(STAMP) $(AUTOSAVE_BUNDLE)
 test: $(STAMP) $(NODE_STAMP) $(AUTOSAVE_STAMP)
 	$(BIN)/ruff check solo tests bench
 	$(BIN)/mypy
+	$(BIN)/mypy tests/support/fakes.py
 	$(BIN)/lint-imports
 	REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true \
 		$(NODE_MODULES)/.bin/redocly lint --format=stylish

@@ -73,6 +73,7 @@ class Writers:
         self._pool.shutdown()
 
 
+@pytest.mark.slow(14)
 @pytest.mark.parametrize("destination", ["path", "s3"])
 def test_a_backup_under_write_load_restores_every_acknowledged_write(
     request, tmp_path, sqlite_template, destination

@@ -67,6 +67,7 @@ def _create(server, headers) -> str:
     return response.json()["id"]
 
 
+@pytest.mark.slow(12)
 def test_clients_racing_on_one_etag_exactly_one_wins_each_round(servers, headers):
     started, _settings, _folder = servers
     session_id = _create(started[0], headers)
@@ -94,6 +95,7 @@ def test_clients_racing_on_one_etag_exactly_one_wins_each_round(servers, headers
     assert sorted(final["state"]) == sorted(f"раунд{rev}" for rev in range(ROUNDS))
 
 
+@pytest.mark.slow(6)
 def test_clients_retrying_on_412_lose_no_acknowledged_write(servers, headers):
     started, _settings, _folder = servers
     session_id = _create(started[0], headers)
@@ -210,6 +212,7 @@ def test_each_server_reads_what_the_other_wrote(servers, headers):
                 assert (read.json()["rev"], read.json()["state"]) == (rev + 1, expected)
 
 
+@pytest.mark.slow(5)
 def test_snapshots_racing_deletes_leave_no_object_and_no_500(servers, user, headers):
     started, _settings, folder = servers
     barrier = threading.Barrier(2)

@@ -96,6 +96,7 @@ def read_after_restart(settings, tmp_path, stopped: LiveServer, session_urls: li
 SESSIONS = pytest.mark.parametrize("sessions", [1, WRITERS], ids=["one session", "one each"])
 
 
+@pytest.mark.slow(9)
 @SESSIONS
 def test_a_killed_server_loses_no_acknowledged_write_and_applies_only_those_in_flight(
     database_url, tmp_path, sessions
@@ -119,6 +120,7 @@ def test_a_killed_server_loses_no_acknowledged_write_and_applies_only_those_in_f
         assert session["rev"] == len(session["state"])
 
 
+@pytest.mark.slow(8)
 @SESSIONS
 def test_sigterm_lets_writes_in_flight_finish_and_loses_none(database_url, tmp_path, sessions):
     """Every write the server applied was answered, and every answered one is kept: with

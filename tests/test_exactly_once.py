@@ -101,6 +101,7 @@ def behind_a_proxy(servers_environment, tmp_path):
         server.stop()
 
 
+@pytest.mark.slow(14)
 def test_edits_whose_answers_a_proxy_drops_land_once_each_in_order(behind_a_proxy):
     server, proxy, settings = behind_a_proxy
     session_id = _create(server, settings, {"блоки": []})
@@ -131,6 +132,7 @@ WRITERS = 16
 WRITES_EACH = 12
 
 
+@pytest.mark.slow(6)
 def test_sixteen_writers_rebased_on_one_session_never_fail_and_lose_nothing(two_servers):
     servers, settings = two_servers
     start = {"блоки": [{"автор": w, "правок": 0} for w in range(WRITERS)]}

@@ -89,6 +89,7 @@ def frozen_store(aws_credentials):
     moto.stop()
 
 
+@pytest.mark.slow(13)
 def test_a_frozen_store_is_503_for_snapshots_and_slows_no_one_else(
     sqlite_template, tmp_path, frozen_store
 ):
@@ -169,6 +170,7 @@ def flood_of_diffs(server, headers, session_id: str):
     return pool, [pool.submit(diff, index) for index in range(FLOOD)]
 
 
+@pytest.mark.slow(13)
 def test_a_locked_row_is_503_for_its_writers_and_slows_no_one_else(postgres_database_url, tmp_path):
     settings = Settings(
         database_url=postgres_database_url, jwt_secret=TEST_JWT_SECRET, **UNTRIPPABLE_RATES
@@ -192,6 +194,7 @@ def test_a_locked_row_is_503_for_its_writers_and_slows_no_one_else(postgres_data
         server.stop()
 
 
+@pytest.mark.slow(13)
 def test_a_locked_table_is_503_within_seconds_and_liveness_stays_fast(
     postgres_database_url, tmp_path
 ):
@@ -214,6 +217,7 @@ def test_a_locked_table_is_503_within_seconds_and_liveness_stays_fast(
         server.stop()
 
 
+@pytest.mark.slow(12)
 def test_a_locked_sqlite_database_is_503_for_writers_while_reads_go_on(sqlite_template, tmp_path):
     shutil.copyfile(sqlite_template, tmp_path / "solo.db")
     settings = Settings(

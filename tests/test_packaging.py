@@ -8,6 +8,7 @@ import sysconfig
 import zipfile
 
 import httpx2
+import pytest
 
 from solo.web.spec import load_spec
 from tests.conftest import TEST_JWT_SECRET
@@ -22,6 +23,7 @@ def run(*command, cwd=None):
     return result
 
 
+@pytest.mark.slow(10)
 def test_an_installed_wheel_serves_its_spec_from_outside_the_checkout(tmp_path):
     wheels = tmp_path / "wheels"
     run(

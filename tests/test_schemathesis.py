@@ -6,6 +6,8 @@ import pathlib
 import subprocess
 import sys
 
+import pytest
+
 from solo.security.bearer import mint_token
 from tests.conftest import server_env
 from tests.support.server import LiveServer
@@ -14,6 +16,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 SCHEMATHESIS = pathlib.Path(sys.executable).with_name("schemathesis")
 
 
+@pytest.mark.slow(80)
 def test_schemathesis_finds_no_failure(settings, tmp_path):
     server = LiveServer(server_env(settings), log_path=tmp_path / "server.log")
     try:

@@ -74,6 +74,15 @@ const commands = {
   async errors() {
     return errors;
   },
+  // Between tests (one browser serves a whole module): every context goes, with its tabs,
+  // and the page errors seen since the last reset are answered and forgotten.
+  async reset() {
+    await Promise.all([...contexts.values()].map((context) => context.close()));
+    contexts.clear();
+    tabs.clear();
+    dialogs.clear();
+    return errors.splice(0);
+  },
 };
 
 // Commands run concurrently (two tabs type at once); each answer carries its command's id.

@@ -25,6 +25,7 @@ import subprocess
 import threading
 import time
 import urllib.parse
+import uuid
 
 import httpx2
 import pytest
@@ -89,10 +90,11 @@ def page_origin(built):
     thread.join()
 
 
-@pytest.fixture
-def api(tmp_path, page_origin):
-    root = tmp_path / "server"
-    root.mkdir()
+@pytest.fixture(scope="module")
+def api(tmp_path_factory, page_origin):
+    """The server, shared by the module's tests (each edits a session of its own, as a
+    user of its own); a test that restarts it puts the new one in the holder."""
+    root = tmp_path_factory.mktemp("server")
     server, settings = start_server(root, cors_origins=(page_origin,))
     holder = {"server": server}
     yield holder, settings, root
@@ -155,17 +157,24 @@ class Driver:
         self._process.stderr.close()
 
 
-@pytest.fixture
-def browser(chromium, tmp_path):
-    work = tmp_path / "driver"
-    work.mkdir()
+@pytest.fixture(scope="module")
+def chromium_driver(chromium, tmp_path_factory):
+    """One Chromium for the module (a launch costs seconds); each test has contexts of
+    its own, closed after it (`browser`)."""
+    work = tmp_path_factory.mktemp("driver")
     (work / "node_modules").symlink_to(node_tools(), target_is_directory=True)
     shutil.copyfile(DRIVER, work / DRIVER.name)
     driver = Driver(work / DRIVER.name)
     yield driver
-    errors = driver("errors")
     driver.quit()
-    assert errors == []
+
+
+@pytest.fixture
+def browser(chromium_driver):
+    """The module's Chromium; after the test its contexts and tabs are closed, and no page
+    may have thrown meanwhile."""
+    yield chromium_driver
+    assert chromium_driver("reset") == []
 
 
 class Editor:
@@ -177,7 +186,7 @@ class Editor:
         self.holder = holder
         self.proxy = proxy
         self.page_origin = page_origin
-        self.bearer = token(settings)
+        self.bearer = token(settings, f"олена-{uuid.uuid4().hex[:8]}")
         created = httpx2.post(
             f"{holder['server'].api_url}/sessions/",
             json={"state": {"назва": "Чернетка", "блоки": [FIRST]}},
@@ -247,6 +256,7 @@ def keystrokes(count: int) -> str:
     return "".join(letters[i % len(letters)] if i % 7 else str(i // 7 % 10) for i in range(count))
 
 
+@pytest.mark.slow(15)
 def test_edits_typed_offline_land_once_and_in_order(editor):
     browser = editor.browser
     context = browser("context")
@@ -263,6 +273,7 @@ def test_edits_typed_offline_land_once_and_in_order(editor):
     assert len(editor.changes()) <= 3
 
 
+@pytest.mark.slow(10)
 def test_answers_dropped_after_the_server_applied_them_neither_duplicate_nor_lose(editor):
     browser = editor.browser
     editor.proxy.drop_rate = 0.3
@@ -276,6 +287,7 @@ def test_answers_dropped_after_the_server_applied_them_neither_duplicate_nor_los
     assert editor.block(tab, 0) == FIRST + typed
 
 
+@pytest.mark.slow(5)
 def test_a_tab_closed_with_a_diff_in_flight_lands_its_edit_when_reopened(editor):
     browser = editor.browser
     context = browser("context")
@@ -296,6 +308,7 @@ def test_a_tab_closed_with_a_diff_in_flight_lands_its_edit_when_reopened(editor)
     assert browser("eval", tab=reopened, js="() => window.soloEvents.conflicts") == []
 
 
+@pytest.mark.slow(10)
 def test_two_tabs_typing_in_different_blocks_converge_without_conflicts(editor):
     browser = editor.browser
     context = browser("context")
@@ -317,6 +330,7 @@ def test_two_tabs_typing_in_different_blocks_converge_without_conflicts(editor):
     assert editor.conflicts(first) == editor.conflicts(second) == []
 
 
+@pytest.mark.slow(7)
 def test_one_block_typed_at_two_places_keeps_both_and_one_place_raises_a_conflict(editor):
     browser = editor.browser
     first_context, second_context = browser("context"), browser("context")
@@ -352,6 +366,7 @@ def test_one_block_typed_at_two_places_keeps_both_and_one_place_raises_a_conflic
     editor.caught_up(first)
 
 
+@pytest.mark.slow(12)
 def test_the_server_killed_and_restarted_while_someone_types(editor, api):
     holder, settings, root = api
     browser = editor.browser
@@ -370,6 +385,7 @@ def test_the_server_killed_and_restarted_while_someone_types(editor, api):
     assert downs, "the server was down while the page wrote"
 
 
+@pytest.mark.slow(7)
 def test_429_and_503_are_honoured_with_their_retry_after(editor):
     browser = editor.browser
     tab = editor.open(browser("context"), debounce=0, maxWait=0, minInterval=0)
@@ -389,6 +405,7 @@ def test_429_and_503_are_honoured_with_their_retry_after(editor):
     assert editor.server()["state"]["блоки"] == [FIRST + "!"]
 
 
+@pytest.mark.slow(5)
 def test_a_large_document_is_saved_as_a_gzip_save_stream_then_by_diffs(editor):
     browser = editor.browser
     tab = editor.open(browser("context"), **FAST)

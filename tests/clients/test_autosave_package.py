@@ -44,11 +44,13 @@ def installed():
     return PACKAGE
 
 
+@pytest.mark.slow(9)
 def test_the_node_unit_tests_pass(installed):
     output = run(["npm", "test", "--silent"], cwd=installed)
     assert "# fail 0" in output, output
 
 
+@pytest.mark.slow(10)
 def test_npm_pack_installs_into_a_fresh_project(installed, tmp_path):
     run(["npm", "pack", "--silent", "--pack-destination", tmp_path], cwd=installed)
     [tarball] = tmp_path.glob("solo-autosave-*.tgz")

@@ -50,6 +50,7 @@ def compiled(served, tmp_path_factory) -> pathlib.Path:
     return work / "out" / "flow.js"
 
 
+@pytest.mark.slow(10)
 def test_the_typed_client_drives_the_whole_flow(compiled, served):
     server, settings = served
     output = run(

@@ -4,10 +4,12 @@ opens nothing else."""
 
 import asyncio
 import concurrent.futures
-import dataclasses
+import contextlib
 import datetime as dt
 import json
+import shutil
 import time
+import uuid
 from urllib.parse import parse_qs, urlsplit
 
 import httpx2
@@ -20,20 +22,59 @@ from solo.handlers.revisions import _events
 from solo.services import sessions
 from solo.settings import Settings
 from solo.web.spec import load_spec
-from tests.conftest import TEST_JWT_SECRET, UNTRIPPABLE_RATES, server_env
+from tests.conftest import (
+    BACKENDS,
+    TEST_JWT_SECRET,
+    UNTRIPPABLE_RATES,
+    postgres_database,
+    server_env,
+)
 from tests.support.clients import SpecCheckedClient
 from tests.support.event_streams import SECOND, Stream
 from tests.support.listeners import Listeners
 from tests.support.server import live_servers
 
 
-@pytest.fixture
-def servers(settings, tmp_path):
+@pytest.fixture(scope="module", params=BACKENDS)
+def served(request, tmp_path_factory):
     """Two servers on one database (on SQLite they learn of each other's writes by polling,
-    on PostgreSQL by LISTEN/NOTIFY)."""
-    env = server_env(dataclasses.replace(settings, storage_url=f"file://{tmp_path}/snapshots"))
-    with live_servers(env, count=2, log_dir=tmp_path) as started:
-        yield started
+    on PostgreSQL by LISTEN/NOTIFY), shared by this module's tests: starting them costs
+    seconds, and each test streams sessions of its own, as a user of its own."""
+    folder = tmp_path_factory.mktemp(f"event-streams-{request.param}")
+    with contextlib.ExitStack() as stack:
+        if request.param == "sqlite":
+            shutil.copyfile(request.getfixturevalue("sqlite_template"), folder / "solo.db")
+            database_url = f"sqlite:///{folder}/solo.db"
+        else:
+            database_url = stack.enter_context(
+                postgres_database(request.getfixturevalue("postgres_admin"))
+            )
+        settings = Settings(
+            database_url=database_url,
+            storage_url=f"file://{folder}/snapshots",
+            jwt_secret=TEST_JWT_SECRET,
+            validate_responses=True,
+            **UNTRIPPABLE_RATES,
+        )
+        started = stack.enter_context(live_servers(server_env(settings), count=2, log_dir=folder))
+        yield started, settings
+
+
+@pytest.fixture
+def servers(served):
+    return served[0]
+
+
+@pytest.fixture
+def settings(served):
+    """The servers' settings (this module's tests use the database they share)."""
+    return served[1]
+
+
+@pytest.fixture
+def user() -> str:
+    """A user of this test's own: the servers outlive it, with the streams it opened."""
+    return f"олена-{uuid.uuid4().hex[:8]}"
 
 
 def compact(value) -> str:
@@ -61,8 +102,8 @@ def diff(server, session_id, headers, key):
     return response.json()
 
 
-def test_a_stream_follows_every_revision_whichever_server_wrote_it(servers, settings):
-    headers = SpecCheckedClient.token_headers(settings, "олена")
+def test_a_stream_follows_every_revision_whichever_server_wrote_it(servers, settings, user):
+    headers = SpecCheckedClient.token_headers(settings, user)
     writer, streamer = servers
     created = create(writer, headers)
     url = created["events_url"].replace(writer.api_url, streamer.api_url)
@@ -90,8 +131,8 @@ def test_a_stream_follows_every_revision_whichever_server_wrote_it(servers, sett
         stream.close()
 
 
-def test_the_stream_answers_as_the_spec_says_and_ends_with_its_session(servers, settings):
-    headers = SpecCheckedClient.token_headers(settings, "олена")
+def test_the_stream_answers_as_the_spec_says_and_ends_with_its_session(servers, settings, user):
+    headers = SpecCheckedClient.token_headers(settings, user)
     server = servers[0]
     created = create(server, headers)
     stream = Stream(f"{server.api_url}/sessions/{created['id']}/events/", headers)
@@ -115,8 +156,8 @@ def test_the_stream_answers_as_the_spec_says_and_ends_with_its_session(servers, 
         stream.close()
 
 
-def test_a_deleted_session_ends_its_streams_on_every_server_at_once(servers, settings):
-    headers = SpecCheckedClient.token_headers(settings, "олена")
+def test_a_deleted_session_ends_its_streams_on_every_server_at_once(servers, settings, user):
+    headers = SpecCheckedClient.token_headers(settings, user)
     created = create(servers[0], headers)
     streams = [
         Stream(f"{server.api_url}/sessions/{created['id']}/events/", headers) for server in servers
@@ -138,8 +179,8 @@ def test_a_deleted_session_ends_its_streams_on_every_server_at_once(servers, set
             stream.close()
 
 
-def test_the_events_token_opens_that_sessions_events_and_nothing_else(servers, settings):
-    headers = SpecCheckedClient.token_headers(settings, "олена")
+def test_the_events_token_opens_that_sessions_events_and_nothing_else(servers, settings, user):
+    headers = SpecCheckedClient.token_headers(settings, user)
     server = servers[0]
     mine, other = create(server, headers), create(server, headers)
     token = parse_qs(urlsplit(mine["events_url"]).query)["token"][0]
@@ -215,10 +256,12 @@ def test_a_stream_says_expired_and_ends_when_its_credential_expires(
 WRITERS, WRITES_EACH = 8, 10
 
 
-def test_every_stream_sees_every_revision_while_eight_writers_use_two_processes(servers, settings):
+def test_every_stream_sees_every_revision_while_eight_writers_use_two_processes(
+    servers, settings, user
+):
     """Each process delivers every revision, in order: its own writes, published at once,
     never overtake another process's older ones."""
-    headers = SpecCheckedClient.token_headers(settings, "олена")
+    headers = SpecCheckedClient.token_headers(settings, user)
     created = create(servers[0], headers)
     streams = [
         Stream(f"{server.api_url}/sessions/{created['id']}/events/", headers)
@@ -290,9 +333,10 @@ def follow_through_listener_outages(servers, database_url, settings):
 TOKEN_SECONDS = 5
 
 
-def test_a_stream_says_expired_and_ends_when_its_token_does(servers, settings):
+@pytest.mark.slow(5)
+def test_a_stream_says_expired_and_ends_when_its_token_does(servers, settings, user):
     # Long enough that a loaded machine opens all three streams before it expires.
-    headers = SpecCheckedClient.token_headers(settings, "олена", ttl=TOKEN_SECONDS)
+    headers = SpecCheckedClient.token_headers(settings, user, ttl=TOKEN_SECONDS)
     server = servers[0]
     created = create(server, headers)
     token = headers["Authorization"].removeprefix("Bearer ")
@@ -305,7 +349,7 @@ def test_a_stream_says_expired_and_ends_when_its_token_does(servers, settings):
         "event": "expired",
         "data": compact({"expires_at": timestamp(dt.datetime.fromtimestamp(expires_at, dt.UTC))}),
     }
-    far_off = jwt.encode({"sub": "олена", "exp": 10**12}, settings.jwt_secret, algorithm="HS256")
+    far_off = jwt.encode({"sub": user, "exp": 10**12}, settings.jwt_secret, algorithm="HS256")
     lasting = Stream(
         f"{server.api_url}/sessions/{created['id']}/events/",
         {"Authorization": f"Bearer {far_off}"},  # valid past the years a date can hold

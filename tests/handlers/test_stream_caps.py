@@ -127,6 +127,7 @@ def test_a_user_and_a_session_hold_at_most_their_caps(capped, start, streams):
     again.close()
 
 
+@pytest.mark.slow(8)
 def test_with_redis_every_process_counts_the_users_streams(capped, redis_url, start, streams):
     settings = dataclasses.replace(capped, rate_limit_storage=redis_url)
     servers = [start(settings), start(settings)]

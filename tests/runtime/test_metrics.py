@@ -58,6 +58,7 @@ def samples(text: str, name: str) -> dict[str, float]:
     return found
 
 
+@pytest.mark.slow(9)
 def test_metrics_count_every_worker_and_logs_carry_request_ids(served):
     server, settings, log = served
     headers = SpecCheckedClient.token_headers(settings, "олена")

@@ -155,6 +155,7 @@ def timed_get(url, headers=None):
     return response.status_code, time.monotonic() - started
 
 
+@pytest.mark.slow(5)
 def test_a_hung_provider_costs_only_the_requests_that_need_its_keys(served, provider):
     usage_url = served.api_url + "/usage/"
     cached = provider.token("ключ-1")
@@ -180,6 +181,7 @@ def test_a_hung_provider_costs_only_the_requests_that_need_its_keys(served, prov
     assert limits.JWKS_FETCH_DEADLINE_SECONDS - 0.5 < waited < slowest + 2
 
 
+@pytest.mark.slow(6)
 def test_unknown_kids_cost_the_provider_one_fetch_per_interval(served, provider):
     usage_url = served.api_url + "/usage/"
     assert httpx2.get(usage_url, headers=bearer(provider.token("ключ-1"))).status_code == 200

@@ -91,6 +91,7 @@ def test_an_unparsable_request_is_400_in_the_error_shape(server, request_bytes):
     assert_refused_in_the_error_shape(response, "The request is not HTTP/1.1 this server can read.")
 
 
+@pytest.mark.slow(10)
 def test_a_connection_whose_head_never_arrives_is_closed(server):
     with connect(server) as sock:
         sock.sendall(f"GET {API}/healthz HTTP/1.1\r\nHost: x\r\n".encode())
