@@ -32,6 +32,7 @@ from typing import ParamSpec, TypeVar
 from solo import limits
 from solo.domain.errors import NotFound, StorageUnavailable
 from solo.domain.model import (
+    AnsweredKey,
     ChangeSize,
     Compacted,
     KeptLog,
@@ -747,11 +748,12 @@ class FakeUnitOfWork:
         return self._db.one_statement_swaps
 
     def advance_and_log(
-        self, current: Session, new: Session, ops: bytes
+        self, current: Session, new: Session, ops: bytes, *, key: AnsweredKey | None = None
     ) -> tuple[bool, Session | None]:
         """As solo.db.sessions.SessionRepository.advance_and_log, autocommitted: the swap
-        (checkpoint_rev untouched), the usage charged, the change logged and announced if
-        watched, all or nothing; (False, None) past the bytes quota."""
+        (checkpoint_rev untouched), the usage charged, the change logged (with its key) and
+        announced if watched, all or nothing; (False, None) past the bytes quota or when
+        the key has a row already, even an expired one (a plain INSERT)."""
         if not self._db.one_statement_swaps:
             raise RuntimeError("advance_and_log is PostgreSQL's (one_statement_swaps=True)")
         with self._db.writer, self._db.lock:
@@ -761,6 +763,12 @@ class FakeUnitOfWork:
                 return False, None
             if found.rev != current.rev:
                 return False, found
+            if key is not None:
+                if (current.owner, key.key) in tables.keys:
+                    return False, None
+                tables.keys[(current.owner, key.key)] = KeyRow(
+                    key.fingerprint, 200, copy.deepcopy(key.body), None, current.id, new.rev
+                )
             grown = new.size - current.size
             used = tables.usage.get(current.owner)
             if used is not None and grown:
