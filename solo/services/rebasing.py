@@ -12,6 +12,7 @@ from solo.domain.model import ChangeSize, LoggedChange, Session
 from solo.domain.rebase import ConflictReason
 from solo.services.changes import entries
 from solo.services.ports import UnitOfWork
+from solo.services.states import LogMovedOn
 
 
 def changes_since_base(
@@ -33,6 +34,10 @@ def changes_since_base(
         raise ChangesCompacted(oldest_rev=session.rev if oldest is None else oldest - 1)
     _within_bounds(sizes, session)
     ops = uow.log.ops_between(session.id, base_rev + 1, session.rev)
+    if any(size.rev not in ops for size in sizes):
+        # Read without the session's lock (the one-statement path), the log was compacted
+        # between the two reads: read again, under the lock.
+        raise LogMovedOn()
     return [LoggedChange(size.rev, size.at, ops[size.rev]) for size in sizes]
 
 

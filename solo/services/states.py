@@ -117,7 +117,13 @@ def _loaded(uow: UnitOfWork, cache: StateCache, entry: Entry, session: Session) 
     if data is None:
         raise LogMovedOn()
     state: dict[str, Any] = jsonvalue.decode_canonical(data)
-    for change in uow.log.changes(session.id, session.checkpoint_rev, session.rev):
+    changes = uow.log.changes(session.id, session.checkpoint_rev, session.rev)
+    if [change.rev for change in changes] != list(
+        range(session.checkpoint_rev + 1, session.rev + 1)
+    ):
+        # A read outside the session's lock met a compaction between its two statements.
+        raise LogMovedOn()
+    for change in changes:
         state = replayed(state, change.ops)
     cache.hold(entry, session, state)
     if session.rev == session.checkpoint_rev:

@@ -16,7 +16,9 @@ from solo.domain.errors import (
     IdempotencyInProgress,
     InvalidState,
     RebaseConflict,
+    ServerFault,
     StateTooLarge,
+    Unavailable,
 )
 from solo.domain.jsonvalue import timestamp
 from solo.domain.model import (
@@ -99,6 +101,9 @@ def write(
                     step = _locked_write(
                         uow, cache, entry, request, clock=clock, kept=kept, key_first=attempt > 0
                     )
+                except (ServerFault, Unavailable):
+                    # The transaction may be broken: the fault is the answer.
+                    raise
                 except DomainError:
                     stored = answered(uow, request.owner, request.keyed, clock())
                     if stored is None:
@@ -156,6 +161,13 @@ def _locked_write(
         state_of=functools.partial(materialized, uow, cache, entry=entry, session=current),
         since=since,
     )
+    if made.checkpoint is not None and not key_first:
+        # This write compacts the log, which forgets the keys of the changes it cuts: a
+        # retry's own key among them would be free to record again. Look it up first.
+        stored = answered(uow, request.owner, request.keyed, clock())
+        if stored is not None:
+            made.undo()
+            return _replayed(uow, request, stored)
     try:
         made = _record(uow, current, made, kept)
         written = _written(made, request.base_rev if since else None, since)

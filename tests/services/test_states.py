@@ -13,6 +13,7 @@ from solo.domain.model import KeptLog, LoggedChange, Patch, Replace
 from solo.domain.preconditions import from_headers
 from solo.runtime.state_cache import StateCache
 from solo.services import sessions, states, writes
+from solo.services.idempotency import Keyed
 
 START = {"назва": "Чернетка", "текст": "ї" * 300}
 KEPT = KeptLog(changes=1000, bytes=32 * limits.MIB)
@@ -142,3 +143,37 @@ def test_time_is_read_from_the_clock_given(fake_db, cache, clock, session):
     written = write(fake_db, cache, clock, session.id, add("а", 1))
     assert written.updated_at == clock.now
     assert fake_db.tables.sessions[session.id].updated_at == clock.now
+
+
+def test_a_load_that_meets_a_gap_in_the_log_reads_again_and_never_serves_it(
+    fake_db, cache, clock, session
+):
+    """A compaction between a load's two reads (the checkpoint, then the changes after it)
+    shows as a gap: the load reads again; a gap that stays is 503, never a wrong state."""
+    for n in range(3):
+        write(fake_db, cache, clock, session.id, add(f"ключ{n}", n))
+    with fake_db.lock:
+        del fake_db.committed.changes[(session.id, 2)]
+    with pytest.raises(DatabaseUnavailable):
+        read(fake_db, StateCache(1 << 20), session.id)
+
+
+def test_a_keyed_write_that_cannot_rebuild_its_state_answers_the_fault_without_a_lookup(
+    fake_db, cache, clock, session, monkeypatch
+):
+    """A state that cannot be rebuilt may have broken the transaction (PostgreSQL aborts
+    it): the fault is the answer, and no key is looked up in that transaction."""
+
+    def cannot(*args, **kwargs):
+        raise ServerFault("the log does not replay")
+
+    def no_lookup(*args, **kwargs):
+        raise AssertionError("a key looked up in a broken transaction")
+
+    monkeypatch.setattr(writes, "materialized", cannot)
+    monkeypatch.setattr(writes, "answered", no_lookup)
+    request = writes.Write(
+        "олена", session.id, from_headers("*", None), add("а", 1), keyed=Keyed("ключ", "ї")
+    )
+    with pytest.raises(ServerFault):
+        writes.write(fake_db.unit_of_work(), cache, request, clock=clock, kept=KEPT)

@@ -414,3 +414,28 @@ def test_a_base_only_another_process_has_seen_is_caught_up_to_and_rebased_over(
         {"rev": 4, "at": "2026-11-26T08:00:00Z", "ops": [{"op": "remove", "path": "/список/4"}]},
     ]
     assert read(other_process, session_id)[1]["список"] == ["ґ", "г", "в", "а"]
+
+
+def test_a_retry_whose_write_compacts_the_log_replays_and_applies_nothing_again(
+    deps, session_id, monkeypatch
+):
+    """The retry's own write would compact the log and forget the keys of what it cuts,
+    its own key among them: it looks its key up before, and replays."""
+    monkeypatch.setattr(limits, "CHECKPOINT_MAX_CHANGES", 1)
+    append = Patch([{"op": "add", "path": "/список/-", "value": "в"}])
+
+    def keyed_append():
+        return writes.write(
+            deps.database.unit_of_work(),
+            deps.states,
+            writes.Write(
+                "олена", session_id, from_headers("*", None), append, keyed=Keyed("к", "в")
+            ),
+            clock=fixed_clock,
+            kept=KeptLog(changes=1, bytes=limits.CHANGES_KEPT_MB * limits.MIB),
+        )
+
+    first, again = keyed_append(), keyed_append()
+    assert (first.rev, first.replayed, again.rev, again.replayed) == (1, False, 1, True)
+    assert again.body == first.body == {"rev": 1, "updated_at": "2026-11-26T08:00:00Z"}
+    assert read(deps, session_id)[1]["список"] == ["а", "б", "в"]
