@@ -161,14 +161,14 @@ def _locked_write(
         state_of=functools.partial(materialized, uow, cache, entry=entry, session=current),
         since=since,
     )
-    if made.checkpoint is not None and not key_first:
-        # This write compacts the log, which forgets the keys of the changes it cuts: a
-        # retry's own key among them would be free to record again. Look it up first.
-        stored = answered(uow, request.owner, request.keyed, clock())
-        if stored is not None:
-            made.undo()
-            return _replayed(uow, request, stored)
     try:
+        if made.checkpoint is not None and not key_first:
+            # This write compacts the log, which forgets the keys of the changes it cuts: a
+            # retry's own key among them would be free to record again. Look it up first.
+            stored = answered(uow, request.owner, request.keyed, clock())
+            if stored is not None:
+                made.undo()
+                return _replayed(uow, request, stored)
         made = _record(uow, current, made, kept)
         written = _written(made, request.base_rev if since else None, since)
         if not _keyed(uow, request, written, now=made.head.updated_at):

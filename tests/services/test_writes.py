@@ -83,7 +83,8 @@ def test_a_stale_compare_and_swap_writes_nothing(deps, session_id):
         assert uow.sessions.advance(current, moved)
         assert not uow.sessions.advance(current, moved)
         uow.commit()
-    assert read(deps, session_id)[0].rev == 1
+    with deps.database.unit_of_work() as uow:
+        assert uow.sessions.get("олена", session_id).rev == 1
 
 
 def test_a_write_answers_the_new_revision_and_the_state_follows(deps, session_id):
