@@ -106,9 +106,8 @@ def _caught_up(uow: UnitOfWork, cache: StateCache, entry: Entry, session: Sessio
     for change in changes:
         state = replayed(state, change.ops)
     # Another process may have compacted the log, always at a checkpoint no later than the
-    # newest: the changes after that checkpoint, and those just read, are still kept.
-    oldest_kept = min(changes[0].rev, session.checkpoint_rev + 1)
-    cache.hold(entry, session, state, made_by=changes, oldest_kept=oldest_kept)
+    # newest: the changes after that checkpoint (those just read among them) are kept.
+    cache.hold(entry, session, state, made_by=changes, oldest_kept=session.checkpoint_rev + 1)
     return True
 
 
