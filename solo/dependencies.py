@@ -11,7 +11,6 @@ import functools
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from solo import limits
 from solo.db.engine import make_engine
 from solo.db.group_commit import GroupCommit
 from solo.db.listener import revision_listener
@@ -72,11 +71,16 @@ class Dependencies:
         names (tests hand in one whose calls they can make fail)."""
         metrics = Metrics()
         states = StateCache(settings.state_cache_mb * 1024 * 1024)
-        engine = make_engine(settings.database_url, pool_size=settings.database_threads)
+        engine = make_engine(
+            settings.database_url,
+            pool_size=settings.database_threads,
+            wait_seconds=settings.database_wait_seconds,
+        )
         database = DatabaseThreads(
             engine,
-            group_commit=_group_commit(settings.database_url, engine, metrics),
+            group_commit=_group_commit(settings, engine, metrics),
             threads=settings.database_threads,
+            wait_seconds=settings.database_wait_seconds,
             metrics=metrics,
             quotas=settings.quotas,
         )
@@ -96,7 +100,7 @@ class Dependencies:
             store=GuardedStore(
                 blob_store or open_blob_store(settings, clock),
                 settings.storage_threads,
-                limits.STORAGE_DEADLINE_SECONDS,
+                settings.storage_deadline_seconds,
                 metrics.storage,
             ),
             metrics=metrics,
@@ -129,13 +133,13 @@ def _revision_feed(database_url: str, database: DatabaseThreads, clock: Clock) -
     )
 
 
-def _group_commit(database_url: str, engine: sa.Engine, metrics: Metrics) -> GroupCommit | None:
+def _group_commit(settings: Settings, engine: sa.Engine, metrics: Metrics) -> GroupCommit | None:
     """SQLite's writers of this process share transactions and syncs (none on PostgreSQL,
     which syncs its own concurrent commits together)."""
-    url = make_url(database_url)
+    url = make_url(settings.database_url)
     if url.get_backend_name() != "sqlite":
         return None
     in_memory = not url.database or url.database == ":memory:"
     lock_path = None if in_memory else f"{url.database}.writer-lock"
-    writer_lock = WriterLock(lock_path, limits.DATABASE_WAIT_SECONDS)
+    writer_lock = WriterLock(lock_path, settings.database_wait_seconds)
     return GroupCommit(engine, writer_lock, committed=metrics.group_commit)

@@ -79,9 +79,9 @@ BEACON_EVENTS_KEPT = 100
 """Telemetry retention: the newest beacon events kept per session (SOLO_BEACON_EVENTS_KEPT)."""
 
 DATABASE_WAIT_SECONDS = 5
-"""Longest a request waits for the database: a database thread, a pooled connection, the
-SQLite writer lock or busy database, a locked row (PostgreSQL `lock_timeout`), a new
-connection. Past it the answer is 503 unavailable."""
+"""Default longest a request waits for the database (SOLO_DATABASE_WAIT_SECONDS): a
+database thread, a pooled connection, the SQLite writer lock or busy database, a locked row
+(PostgreSQL `lock_timeout`), a new connection. Past it the answer is 503 unavailable."""
 
 DATABASE_STATEMENT_SECONDS = 15
 """Longest one PostgreSQL statement may run, its lock waits included (`statement_timeout`)."""
@@ -94,8 +94,8 @@ STORAGE_THREADS = 4
 """Default threads per process that talk to the snapshot store (SOLO_STORAGE_THREADS)."""
 
 STORAGE_DEADLINE_SECONDS = 5
-"""Longest a request waits for one call to the snapshot store, queueing included; past it
-the answer is 503 unavailable."""
+"""Default longest a request waits for one call to the snapshot store, queueing included
+(SOLO_STORAGE_DEADLINE_SECONDS); past it the answer is 503 unavailable."""
 
 STORAGE_CONNECT_TIMEOUT_SECONDS = 2
 STORAGE_READ_TIMEOUT_SECONDS = 3
@@ -224,8 +224,9 @@ REQUEST_HEAD_LIMIT = 32 * KIB
 """Largest request line and headers together, in bytes (past it: 400, connection closed)."""
 
 REQUEST_HEAD_SECONDS = 10
-"""A request's line and headers must arrive within this long of their first byte (of the
-connection, for the first request), or the connection is closed."""
+"""Default (SOLO_REQUEST_HEAD_SECONDS): a request's line and headers must arrive within
+this long of their first byte (of the connection, for the first request), or the connection
+is closed."""
 
 KEEP_ALIVE_SECONDS = 5
 """An idle kept-alive connection is closed after this long (uvicorn's own default, set
@@ -309,10 +310,10 @@ JWKS_FETCH_DEADLINE_SECONDS = 3
 answer 503 with `checks: {"identity_provider": "unavailable"}`."""
 
 JWKS_REFETCH_SECONDS = 5
-"""A token whose `kid` no fetched key has makes the server fetch the JWKS again, no sooner
-than this many seconds after the last fetch began (the token waits for that one): random
-kids cannot turn into a flood at the provider, and a key published just after a fetch is
-still picked up."""
+"""Default (SOLO_JWT_JWKS_REFETCH_SECONDS): a token whose `kid` no fetched key has makes
+the server fetch the JWKS again, no sooner than this many seconds after the last fetch began
+(the token waits for that one): random kids cannot turn into a flood at the provider, and a
+key published just after a fetch is still picked up."""
 
 JWKS_MAX_BYTES = 1 * MIB
 """Largest JWKS document read (real ones are a few KiB)."""

@@ -53,6 +53,13 @@ class Settings:
     database_threads: int = limits.DATABASE_THREADS
     storage_threads: int = limits.STORAGE_THREADS
     body_deadline_seconds: int = limits.BODY_DEADLINE_SECONDS
+    request_head_seconds: int = limits.REQUEST_HEAD_SECONDS
+    """A request's line and headers must arrive within this long, else the connection is
+    closed."""
+    database_wait_seconds: int = limits.DATABASE_WAIT_SECONDS
+    """Longest a request waits for the database before it is answered 503."""
+    storage_deadline_seconds: int = limits.STORAGE_DEADLINE_SECONDS
+    """Longest a request waits for one call to the snapshot store before it is answered 503."""
     event_streams_per_user: int = limits.EVENT_STREAMS_PER_USER
     """Event streams one user may hold open at once, over every process (at most 64)."""
     event_streams_per_session: int = limits.EVENT_STREAMS_PER_SESSION
@@ -79,6 +86,9 @@ class Settings:
     quota_mb: int = limits.QUOTA_MB
     jwt_jwks_url: str | None = None
     """An identity provider's JWKS: RS256 and ES256 tokens signed by its keys are accepted."""
+    jwt_jwks_refetch_seconds: int = limits.JWKS_REFETCH_SECONDS
+    """The JWKS is fetched again at most once per this many seconds (for a `kid` not
+    fetched yet): random kids cannot flood the provider."""
     jwt_issuer: str | None = None
     jwt_audience: str | None = None
     """When set, every token's `iss` (`aud`) must be this."""
@@ -180,6 +190,10 @@ _WHOLE_NUMBERS = {
     "database_threads",
     "storage_threads",
     "body_deadline_seconds",
+    "request_head_seconds",
+    "database_wait_seconds",
+    "storage_deadline_seconds",
+    "jwt_jwks_refetch_seconds",
     "event_streams_per_user",
     "event_streams_per_session",
     "snapshots_keep_last",

@@ -190,6 +190,8 @@ def server_env(settings: Settings) -> dict[str, str]:
         "SOLO_VALIDATE_RESPONSES": "true" if settings.validate_responses else "false",
         "SOLO_EVENT_STREAMS_PER_USER": str(settings.event_streams_per_user),
         "SOLO_EVENT_STREAMS_PER_SESSION": str(settings.event_streams_per_session),
+        "SOLO_DATABASE_WAIT_SECONDS": str(settings.database_wait_seconds),
+        "SOLO_STORAGE_DEADLINE_SECONDS": str(settings.storage_deadline_seconds),
     }
     if settings.cors_origins:
         env["SOLO_CORS_ORIGINS"] = ",".join(settings.cors_origins)

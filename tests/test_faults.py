@@ -31,7 +31,11 @@ from tests.support.server import LiveServer
 FLOOD = 40
 BYSTANDER_SECONDS = 3.0
 """The bystander's diff and /healthz, while a dependency hangs for others."""
-REFUSAL_SECONDS = 3 * limits.DATABASE_WAIT_SECONDS + 5
+WAIT = 1
+"""The servers' SOLO_DATABASE_WAIT_SECONDS and SOLO_STORAGE_DEADLINE_SECONDS: shorter than
+the defaults, so that each flood is answered in seconds (the defaults' 503s come from the
+same code; tests/test_settings.py reads both settings)."""
+REFUSAL_SECONDS = 3 * WAIT + 5
 """The longest a request that needs the hung dependency may take to answer 503."""
 
 
@@ -100,6 +104,8 @@ def test_a_frozen_store_is_503_for_snapshots_and_slows_no_one_else(
         storage_url=f"s3://{bucket}",
         s3_endpoint_url=moto.endpoint_url,
         jwt_secret=TEST_JWT_SECRET,
+        database_wait_seconds=WAIT,
+        storage_deadline_seconds=WAIT,
         **UNTRIPPABLE_RATES,
     )
     server = start(settings, tmp_path, "server", SOLO_S3_ENDPOINT_URL=moto.endpoint_url)
@@ -173,7 +179,10 @@ def flood_of_diffs(server, headers, session_id: str):
 @pytest.mark.slow(13)
 def test_a_locked_row_is_503_for_its_writers_and_slows_no_one_else(postgres_database_url, tmp_path):
     settings = Settings(
-        database_url=postgres_database_url, jwt_secret=TEST_JWT_SECRET, **UNTRIPPABLE_RATES
+        database_url=postgres_database_url,
+        jwt_secret=TEST_JWT_SECRET,
+        database_wait_seconds=WAIT,
+        **UNTRIPPABLE_RATES,
     )
     server = start(dataclasses.replace(settings, storage_url=f"file://{tmp_path}/s"), tmp_path, "s")
     try:
@@ -199,7 +208,10 @@ def test_a_locked_table_is_503_within_seconds_and_liveness_stays_fast(
     postgres_database_url, tmp_path
 ):
     settings = Settings(
-        database_url=postgres_database_url, jwt_secret=TEST_JWT_SECRET, **UNTRIPPABLE_RATES
+        database_url=postgres_database_url,
+        jwt_secret=TEST_JWT_SECRET,
+        database_wait_seconds=WAIT,
+        **UNTRIPPABLE_RATES,
     )
     server = start(dataclasses.replace(settings, storage_url=f"file://{tmp_path}/s"), tmp_path, "s")
     try:
@@ -224,6 +236,8 @@ def test_a_locked_sqlite_database_is_503_for_writers_while_reads_go_on(sqlite_te
         database_url=f"sqlite:///{tmp_path}/solo.db",
         storage_url=f"file://{tmp_path}/s",
         jwt_secret=TEST_JWT_SECRET,
+        database_wait_seconds=WAIT,
+        storage_deadline_seconds=WAIT,
         **UNTRIPPABLE_RATES,
     )
     server = start(settings, tmp_path, "server")

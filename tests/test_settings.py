@@ -44,6 +44,9 @@ def test_every_variable_is_read():
         "SOLO_PUBLIC_URL": "https://solo.example:8443/",
         "SOLO_STORAGE_THREADS": "2",
         "SOLO_BODY_DEADLINE_SECONDS": "90",
+        "SOLO_DATABASE_WAIT_SECONDS": "7",
+        "SOLO_REQUEST_HEAD_SECONDS": "3",
+        "SOLO_STORAGE_DEADLINE_SECONDS": "11",
         "SOLO_ACCESS_LOG": "false",
         "SOLO_METRICS": "false",
         "SOLO_METRICS_TOKEN": "скрейп".encode().hex() + "-._~+/==",
@@ -60,6 +63,8 @@ def test_every_variable_is_read():
     assert settings.cors_origins == ("https://a.example", "https://b.example")
     assert settings.public_url == "https://solo.example:8443"
     assert (settings.storage_threads, settings.body_deadline_seconds) == (2, 90)
+    assert (settings.database_wait_seconds, settings.storage_deadline_seconds) == (7, 11)
+    assert settings.request_head_seconds == 3
     assert (settings.access_log, settings.metrics) == (False, False)
     assert settings.metrics_token == env["SOLO_METRICS_TOKEN"]
     assert (settings.event_streams_per_user, settings.event_streams_per_session) == (64, 3)
@@ -75,6 +80,8 @@ def test_bad_values_are_all_reported_at_once():
         "SOLO_PUBLIC_URL": "https://solo.example/api",
         "SOLO_ACCESS_LOG": "так",
         "SOLO_BODY_DEADLINE_SECONDS": "0",
+        "SOLO_DATABASE_WAIT_SECONDS": "-1",
+        "SOLO_STORAGE_DEADLINE_SECONDS": "пʼять",
         "SOLO_METRICS_TOKEN": "два слова",
         "SOLO_EVENT_STREAMS_PER_USER": str(limits.EVENT_STREAMS_PER_USER_MAX + 1),
     }

@@ -11,41 +11,48 @@ from sqlalchemy.engine import make_url
 from solo import limits
 
 
-def make_engine(database_url: str, pool_size: int = 5, *, bounded: bool = True) -> sa.Engine:
-    """An engine whose pool has one connection for each thread that may use it; `bounded`,
+def make_engine(
+    database_url: str,
+    pool_size: int = 5,
+    *,
+    wait_seconds: int = limits.DATABASE_WAIT_SECONDS,
+    bounded: bool = True,
+) -> sa.Engine:
+    """An engine whose pool has one connection for each thread that may use it, and whose
+    waits (for a connection, a lock, a busy database) end after `wait_seconds`; `bounded`,
     no statement waits on PostgreSQL past Solo's limits (migrations may take longer)."""
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
-        return _sqlite_engine(url, pool_size)
+        return _sqlite_engine(url, pool_size, wait_seconds)
     return sa.create_engine(
         url,
         pool_pre_ping=True,
         pool_size=pool_size,
         max_overflow=0,
-        pool_timeout=limits.DATABASE_WAIT_SECONDS,
-        connect_args=postgresql_timeouts() if bounded else {},
+        pool_timeout=wait_seconds,
+        connect_args=postgresql_timeouts(wait_seconds) if bounded else {},
     )
 
 
-def postgresql_timeouts() -> dict[str, object]:
+def postgresql_timeouts(wait_seconds: int) -> dict[str, object]:
     """psycopg connection arguments: nothing waits on PostgreSQL past Solo's limits."""
-    lock_ms = limits.DATABASE_WAIT_SECONDS * 1000
+    lock_ms = wait_seconds * 1000
     statement_ms = limits.DATABASE_STATEMENT_SECONDS * 1000
     return {
-        "connect_timeout": limits.DATABASE_WAIT_SECONDS,
+        "connect_timeout": wait_seconds,
         "options": f"-c lock_timeout={lock_ms} -c statement_timeout={statement_ms}",
     }
 
 
-def _sqlite_engine(url: sa.URL, pool_size: int) -> sa.Engine:
+def _sqlite_engine(url: sa.URL, pool_size: int, wait_seconds: int) -> sa.Engine:
     if url.database and url.database != ":memory:":
         pathlib.Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     engine = sa.create_engine(
         url,
         pool_size=pool_size,
         max_overflow=0,
-        pool_timeout=limits.DATABASE_WAIT_SECONDS,
-        connect_args={"check_same_thread": False, "timeout": limits.DATABASE_WAIT_SECONDS},
+        pool_timeout=wait_seconds,
+        connect_args={"check_same_thread": False, "timeout": wait_seconds},
     )
 
     @sa.event.listens_for(engine, "connect")

@@ -2,7 +2,7 @@
 the database's own bounded threads, each job started within a deadline.
 
 Database work never runs on the event loop. A job no thread has taken within
-DATABASE_WAIT_SECONDS is DatabaseUnavailable (503); requests about one session hold at most
+SOLO_DATABASE_WAIT_SECONDS is DatabaseUnavailable (503); requests about one session hold at most
 THREADS_PER_SESSION threads at a time, so a session whose row is locked cannot take them
 all. A failure that means "the database does not answer" (solo.db.failures) is turned into
 DatabaseUnavailable here, on the thread that met it.
@@ -38,6 +38,7 @@ class DatabaseThreads:
         *,
         group_commit: GroupCommit | None,
         threads: int,
+        wait_seconds: int,
         metrics: Metrics,
         quotas: Quotas,
     ) -> None:
@@ -46,7 +47,8 @@ class DatabaseThreads:
         self._group_commit = group_commit
         """SQLite only: the writes of this process share transactions and syncs."""
         self._threads = concurrent.futures.ThreadPoolExecutor(threads, thread_name_prefix="solo-db")
-        self._gate = KeyedGate(limits.THREADS_PER_SESSION, limits.DATABASE_WAIT_SECONDS)
+        self._wait = wait_seconds
+        self._gate = KeyedGate(limits.THREADS_PER_SESSION, wait_seconds)
         self._metrics = metrics
 
     def unit_of_work(self) -> UnitOfWork:
@@ -56,12 +58,12 @@ class DatabaseThreads:
         self, function: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs
     ) -> T:
         """Run blocking database work on the database threads, off the event loop:
-        DatabaseUnavailable if none takes it within DATABASE_WAIT_SECONDS."""
+        DatabaseUnavailable if none takes it within the wait."""
         timed = self._timed(function, *args, **kwargs)
         try:
-            return await started_within(self._threads, limits.DATABASE_WAIT_SECONDS, timed)
+            return await started_within(self._threads, self._wait, timed)
         except Late:
-            self._metrics.database("late", limits.DATABASE_WAIT_SECONDS)
+            self._metrics.database("late", self._wait)
             raise DatabaseUnavailable("no database thread was free in time") from None
 
     async def in_session_thread(

@@ -40,7 +40,11 @@ class TokenVerifier:
         self._keys: dict[str, Any] = {"HS256": settings.jwt_secret}
         if settings.jwt_public_key:
             self._keys["RS256"] = settings.jwt_public_key
-        self._jwks = JwksKeys(settings.jwt_jwks_url) if settings.jwt_jwks_url else None
+        self._jwks = (
+            JwksKeys(settings.jwt_jwks_url, refetch_seconds=settings.jwt_jwks_refetch_seconds)
+            if settings.jwt_jwks_url
+            else None
+        )
         self._issuer, self._audience = settings.jwt_issuer, settings.jwt_audience
         self._verified: collections.OrderedDict[str, Caller] = collections.OrderedDict()
         self._lock = threading.Lock()

@@ -5,7 +5,8 @@ The fetch runs on a thread of its own (one: a second fetch never queues behind a
 first), bounded by JWKS_FETCH_DEADLINE_SECONDS, and is shared by every request that needs
 it. So a provider that hangs or is down costs only the requests whose key is not fetched
 yet: keys fetched before keep working, a cached token or key never waits, and neither does
-the event loop. The server fetches at most once per JWKS_REFETCH_SECONDS: a `kid` asked for
+the event loop. The server fetches at most once per `refetch_seconds`
+(SOLO_JWT_JWKS_REFETCH_SECONDS): a `kid` asked for
 sooner waits for the next fetch (random kids cannot flood the provider).
 """
 
@@ -45,8 +46,9 @@ class ProviderUnavailable(Unavailable):
 
 
 class JwksKeys:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, refetch_seconds: float) -> None:
         self._url = url
+        self._refetch_seconds = refetch_seconds
         self._keys: dict[str, jwt.PyJWK] = {}
         # Re-entrant: a fetch that ends at once runs _adopt as it is registered.
         self._lock = threading.RLock()
@@ -67,7 +69,7 @@ class JwksKeys:
 
     async def fetch_for(self, kid: str) -> None:
         """Fetch the JWKS again for a `kid` not fetched yet: join the fetch in flight (or
-        planned), or start one, no sooner than JWKS_REFETCH_SECONDS after the last began (a
+        planned), or start one, no sooner than `refetch_seconds` after the last began (a
         key published just after a fetch is picked up by the next). ProviderUnavailable if
         the provider does not answer within the deadline, or did not when last asked."""
         with self._lock:
@@ -76,7 +78,7 @@ class JwksKeys:
             fetch = self._fetch
             if fetch is None or fetch.done():
                 now = time.monotonic()
-                wait = max(self._started + limits.JWKS_REFETCH_SECONDS - now, 0)
+                wait = max(self._started + self._refetch_seconds - now, 0)
                 if wait and self._failed:
                     raise ProviderUnavailable("the last JWKS fetch failed")
                 fetch = self._fetch = self._thread.submit(self._fetched, wait)

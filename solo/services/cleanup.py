@@ -56,12 +56,25 @@ async def remove_object(db: Database, store: Store, key: str, recorded: dt.datet
     await db.in_database_thread(removed, db.unit_of_work())
 
 
-async def _remove(store: Store, prefix_or_key: str) -> None:
-    """A recorded deletion: every object under a prefix (`…/`), or the object at a key."""
-    if prefix_or_key.endswith("/"):
-        await store.delete_prefix(prefix_or_key)
-    else:
-        await store.delete(prefix_or_key)
+async def _removed(store: Store, leased: list[str]) -> list[str]:
+    """Carry out recorded deletions: every object under a prefix (`…/`, a deleted
+    session's), and the objects at keys (collected snapshots', all in one call); the ones
+    the store took."""
+    keys = [key for key in leased if not key.endswith("/")]
+    removed = []
+    for prefix in (prefix for prefix in leased if prefix.endswith("/")):
+        try:
+            await store.delete_prefix(prefix)
+            removed.append(prefix)
+        except StorageUnavailable as exc:
+            log.error("objects under %s not deleted yet: %s", prefix, exc)
+    if keys:
+        try:
+            await store.delete_many(keys)
+            removed.extend(keys)
+        except StorageUnavailable as exc:
+            log.error("%s collected objects not deleted yet: %s", len(keys), exc)
+    return removed
 
 
 async def sweeping(db: Database, store: Store, clock: Clock) -> None:
@@ -77,15 +90,10 @@ async def sweeping(db: Database, store: Store, clock: Clock) -> None:
 async def sweep(db: Database, store: Store, clock: Clock) -> int:
     """One pass; how many recorded deletions it completed."""
     now = clock()
-    completed = 0
-    for prefix in await db.in_database_thread(_leased_deletions, db.unit_of_work(), now):
-        try:
-            await _remove(store, prefix)
-        except StorageUnavailable as exc:
-            log.error("objects under %s not deleted yet: %s", prefix, exc)
-            continue
-        await db.in_database_thread(_deleted, db.unit_of_work(), prefix)
-        completed += 1
+    leased = await db.in_database_thread(_leased_deletions, db.unit_of_work(), now)
+    completed = await _removed(store, leased)
+    if completed:
+        await db.in_database_thread(_deleted, db.unit_of_work(), completed)
     stale = now - dt.timedelta(seconds=limits.SNAPSHOT_SETTLE_SECONDS)
     for claim in await db.in_database_thread(_stale_claims, db.unit_of_work(), stale):
         try:
@@ -96,7 +104,7 @@ async def sweep(db: Database, store: Store, clock: Clock) -> int:
     removed = await store.remove_leftovers(limits.SNAPSHOT_SETTLE_SECONDS)
     if removed:
         log.info("removed %s temporary files left by interrupted writes", removed)
-    return completed
+    return len(completed)
 
 
 def _leased_deletions(uow: UnitOfWork, now: dt.datetime) -> list[str]:
@@ -110,9 +118,10 @@ def _leased_deletions(uow: UnitOfWork, now: dt.datetime) -> list[str]:
     return leased
 
 
-def _deleted(uow: UnitOfWork, prefix: str) -> None:
+def _deleted(uow: UnitOfWork, prefixes: list[str]) -> None:
     with uow.write():
-        uow.deletions.done(prefix)
+        for prefix in prefixes:
+            uow.deletions.done(prefix)
         uow.commit()
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import ParamSpec, Protocol, TypeVar
 
 from solo.domain.model import (
@@ -299,6 +299,8 @@ class Store(Protocol):
 
     async def delete(self, key: str) -> None: ...
 
+    async def delete_many(self, keys: Sequence[str]) -> None: ...
+
     async def delete_prefix(self, prefix: str) -> None: ...
 
     async def download(self, token: str) -> bytes: ...
@@ -306,5 +308,10 @@ class Store(Protocol):
     async def remove_leftovers(self, older_than_seconds: float) -> int: ...
 
     async def check(self, deadline_seconds: float) -> None: ...
+
+    @property
+    def deadline_seconds(self) -> float:
+        """The longest one call may take, queueing included."""
+        ...
 
     def url(self, key: str, ttl_seconds: int) -> str: ...

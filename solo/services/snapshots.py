@@ -9,7 +9,6 @@ import logging
 import secrets
 import uuid
 
-from solo import limits
 from solo.domain.errors import NotFound, StorageUnavailable
 from solo.domain.jsonvalue import timestamp, with_members
 from solo.domain.keys import snapshot_key
@@ -57,7 +56,7 @@ async def take_snapshot(
     this process die first). The store is never called inside a database transaction.
     """
     loop = asyncio.get_running_loop()
-    give_up_at = loop.time() + limits.STORAGE_DEADLINE_SECONDS
+    give_up_at = loop.time() + store.deadline_seconds
     while True:
         found = await db.in_session_thread(
             session_id,

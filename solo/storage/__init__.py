@@ -8,6 +8,7 @@ A store that does not answer raises solo.domain.errors.StorageUnavailable.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 
@@ -35,6 +36,10 @@ class BlobStore(Protocol):
 
     def delete(self, key: str) -> None:
         """Delete the object at `key`, if there is one."""
+
+    def delete_many(self, keys: Sequence[str]) -> None:
+        """Delete the objects at these keys, those there are, in as few calls as the store
+        allows (S3: one per thousand keys)."""
 
     def delete_prefix(self, prefix: str) -> None:
         """Delete every object whose key starts with `prefix`."""

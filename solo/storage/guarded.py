@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import ParamSpec, TypeVar
 
 from solo.domain.errors import StorageUnavailable
@@ -46,6 +46,9 @@ class GuardedStore:
     async def delete(self, key: str) -> None:
         await self._call(self._store.delete, key)
 
+    async def delete_many(self, keys: Sequence[str]) -> None:
+        await self._call(self._store.delete_many, keys)
+
     async def delete_prefix(self, prefix: str) -> None:
         await self._call(self._store.delete_prefix, prefix)
 
@@ -57,6 +60,11 @@ class GuardedStore:
 
     async def check(self, deadline_seconds: float) -> None:
         await self._call_within(deadline_seconds, self._store.check)
+
+    @property
+    def deadline_seconds(self) -> float:
+        """The longest one call may take, queueing included."""
+        return self._deadline
 
     def url(self, key: str, ttl_seconds: int) -> str:
         """Signing a URL does no I/O on either store: it runs where it is called."""

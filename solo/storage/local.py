@@ -9,6 +9,7 @@ import pathlib
 import shutil
 import tempfile
 import time
+from collections.abc import Sequence
 from urllib.parse import quote
 
 from solo.domain.errors import StorageUnavailable
@@ -68,6 +69,10 @@ class LocalBlobStore:
             self._path(key).unlink(missing_ok=True)
         except OSError as exc:
             raise StorageUnavailable(str(exc)) from None
+
+    def delete_many(self, keys: Sequence[str]) -> None:
+        for key in keys:
+            self.delete(key)
 
     def remove_leftovers(self, older_than_seconds: float) -> int:
         cutoff = time.time() - older_than_seconds

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import boto3
@@ -16,6 +17,8 @@ from solo.domain.errors import StorageUnavailable
 from solo.storage import NoSuchObject
 
 _VENDOR_ERRORS = (BotoCoreError, ClientError)
+_DELETE_OBJECTS_MAX = 1000
+"""Most keys one DeleteObjects call may name (S3's limit)."""
 
 
 class S3BlobStore:
@@ -73,6 +76,14 @@ class S3BlobStore:
         except _VENDOR_ERRORS as exc:
             raise StorageUnavailable(_describe(exc)) from None
 
+    def delete_many(self, keys: Sequence[str]) -> None:
+        try:
+            for start in range(0, len(keys), _DELETE_OBJECTS_MAX):
+                chunk = keys[start : start + _DELETE_OBJECTS_MAX]
+                self._delete_objects([{"Key": self.prefix + key} for key in chunk])
+        except _VENDOR_ERRORS as exc:
+            raise StorageUnavailable(_describe(exc)) from None
+
     def remove_leftovers(self, older_than_seconds: float) -> int:
         """A PutObject is one request that S3 applies whole: nothing is ever left over."""
         return 0
@@ -87,9 +98,23 @@ class S3BlobStore:
                     {"Key": item["Key"]} for item in page.get("Contents", [])
                 ]
                 if keys:
-                    self._client.delete_objects(Bucket=self.bucket, Delete={"Objects": keys})
+                    self._delete_objects(keys)
         except _VENDOR_ERRORS as exc:
             raise StorageUnavailable(_describe(exc)) from None
+
+    def _delete_objects(self, keys: list[ObjectIdentifierTypeDef]) -> None:
+        """One DeleteObjects call; S3 answers 200 even when it deleted only some keys, and
+        names the others under `Errors`."""
+        answer = self._client.delete_objects(
+            Bucket=self.bucket, Delete={"Objects": keys, "Quiet": True}
+        )
+        errors = answer.get("Errors", [])
+        if errors:
+            first = errors[0]
+            raise StorageUnavailable(
+                f"S3 did not delete {len(errors)} of {len(keys)} objects "
+                f"({first.get('Code')}: {first.get('Message')})"
+            )
 
     def check(self) -> None:
         try:

@@ -28,7 +28,7 @@ from solo.settings import Settings
 from solo.web import spec as openapi
 from solo.web.asgi_app import SoloAsyncApp
 from solo.web.errors import RouteTable, exception_handler
-from solo.web.http_protocol import ON_SHUTDOWN
+from solo.web.http_protocol import HEAD_SECONDS, ON_SHUTDOWN
 from solo.web.middleware.body_limit import BodyLimitMiddleware
 from solo.web.middleware.cors import Cors
 from solo.web.middleware.metrics_endpoint import MetricsEndpoint
@@ -124,7 +124,11 @@ async def _background_work(deps: Dependencies, _app: object) -> AsyncIterator[di
         loop.create_task(_counting_cache(deps)),
     ]
     try:
-        yield {LIFESPAN_STATE_KEY: deps.metrics, ON_SHUTDOWN: deps.feed.shut_down}
+        yield {
+            LIFESPAN_STATE_KEY: deps.metrics,
+            ON_SHUTDOWN: deps.feed.shut_down,
+            HEAD_SECONDS: deps.settings.request_head_seconds,
+        }
     finally:
         for task in tasks:
             task.cancel()

@@ -4,10 +4,10 @@ uvicorn with httptools puts no limit on the size of a request's head (request li
 headers: a client could send gigabytes of one header) and no deadline on its arrival; and
 what it refuses on its own (a request it cannot parse) it answers in plain text. This
 protocol bounds the head to REQUEST_HEAD_LIMIT bytes, closes a connection whose head has
-not arrived within REQUEST_HEAD_SECONDS, and answers refusals as `400 invalid_request` in
-the contract's shape with an `X-Request-ID`, counted in the app's metrics (operation
-`none`), which it finds in the lifespan state uvicorn gives every protocol. Everything else
-is uvicorn's.
+not arrived within SOLO_REQUEST_HEAD_SECONDS, and answers refusals as `400 invalid_request`
+in the contract's shape with an `X-Request-ID`, counted in the app's metrics (operation
+`none`). It finds the metrics and that deadline in the lifespan state uvicorn gives every
+protocol. Everything else is uvicorn's.
 
 When shutdown begins, uvicorn asks each connection to finish its response (`shutdown`),
 then waits up to its graceful timeout: an event stream never finishes by itself, so this
@@ -35,6 +35,8 @@ from solo.web.errors import answer_for
 
 ON_SHUTDOWN = "solo.on_shutdown"
 """The key, in the state the app's lifespan yields, of what to call when shutdown begins."""
+HEAD_SECONDS = "solo.request_head_seconds"
+"""The key, in that state, of the seconds a request's head has to arrive."""
 
 _INVALID_REQUEST = answer_for(InvalidRequest()).code
 _UNPARSABLE = "The request is not HTTP/1.1 this server can read."
@@ -116,7 +118,8 @@ class SoloHttpToolsProtocol(HttpToolsProtocol):
 
     def _start_head_timer(self) -> None:
         self._head_started = self.loop.time()
-        self._head_timer = self.loop.call_later(limits.REQUEST_HEAD_SECONDS, self._head_too_slow)
+        seconds = self.app_state.get(HEAD_SECONDS, limits.REQUEST_HEAD_SECONDS)
+        self._head_timer = self.loop.call_later(seconds, self._head_too_slow)
 
     def _stop_head_timer(self) -> None:
         if self._head_timer is not None:

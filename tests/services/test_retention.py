@@ -218,6 +218,7 @@ def test_objects_the_store_did_not_take_are_deleted_once_it_answers(
         raise domain.StorageUnavailable("S3 answered ServiceUnavailable")
 
     monkeypatch.setattr(blob_store, "delete", down)
+    monkeypatch.setattr(blob_store, "delete_many", down)
     clock.now += dt.timedelta(days=10)
     review_until_done(deps, clock)
     sweep_until_done(deps, clock)

@@ -87,3 +87,14 @@ def test_a_sealed_key_outside_the_layout_is_not_found(store):
     token = Sealer(KEY, "file").seal(["../../etc/passwd", int(NOW.timestamp()) + 900])
     with pytest.raises(NoSuchObject):
         store.download(token)
+
+
+def test_delete_many_removes_the_objects_named_and_only_those(store):
+    for name in ("перший", "другий", "третій"):
+        store.put(f"олена/{name}.json", b"{}")
+    store.delete_many(["олена/перший.json", "олена/третій.json", "олена/нема.json"])
+    assert [store.get(f"олена/{name}.json") for name in ("перший", "другий", "третій")] == [
+        None,
+        b"{}",
+        None,
+    ]

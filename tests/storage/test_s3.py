@@ -59,6 +59,19 @@ def test_delete_removes_one_object(store, bucket):
     assert stored(bucket) == {PREFIX + "олена/інший.json": DATA}
 
 
+def test_delete_many_removes_the_keys_named_a_call_per_batch(store, bucket, monkeypatch):
+    monkeypatch.setattr("solo.storage.s3._DELETE_OBJECTS_MAX", 2)
+    calls = []
+    store._client.meta.events.register(
+        "before-call.s3.DeleteObjects", lambda **_kwargs: calls.append(1)
+    )
+    for number in range(6):
+        store.put(f"олена/{number}.json", DATA)
+    store.delete_many([f"олена/{number}.json" for number in (0, 1, 2, 4, 5)] + ["олена/нема.json"])
+    assert stored(bucket) == {PREFIX + "олена/3.json": DATA}
+    assert len(calls) == 3
+
+
 def test_delete_prefix_removes_only_the_keys_under_it(store, bucket):
     bucket.put_object(Key="олена/поза-префіксом.json", Body=DATA)
     for number in range(3):

@@ -26,7 +26,7 @@ import dataclasses
 import datetime as dt
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import ParamSpec, TypeVar
 
 from solo import limits
@@ -836,6 +836,7 @@ class FakeStore:
         self.objects: dict[str, bytes] = {}
         self.down = False
         self.calls: list[tuple[str, str]] = []
+        self.deadline_seconds = float(limits.STORAGE_DEADLINE_SECONDS)
 
     def _call(self, name: str, argument: str) -> None:
         self.calls.append((name, argument))
@@ -853,6 +854,11 @@ class FakeStore:
     async def delete(self, key: str) -> None:
         self._call("delete", key)
         self.objects.pop(key, None)
+
+    async def delete_many(self, keys: Sequence[str]) -> None:
+        self._call("delete_many", ",".join(keys))
+        for key in keys:
+            self.objects.pop(key, None)
 
     async def delete_prefix(self, prefix: str) -> None:
         self._call("delete_prefix", prefix)
