@@ -164,7 +164,8 @@ def test_while_a_deleted_snapshots_object_is_still_to_go_its_rev_waits(
 ):
     """A store that did not take the deletion: writing the rev again now could lose the new
     object to the sweep's retry, so the snapshot waits (and is 503 past the deadline)."""
-    client, deps = make_client(store_settings, clock)
+    settings = dataclasses.replace(store_settings, storage_deadline_seconds=1)
+    client, deps = make_client(settings, clock)
     session_id = create_session(client, STATE)
     snapshot(client, session_id)
 
@@ -173,7 +174,6 @@ def test_while_a_deleted_snapshots_object_is_still_to_go_its_rev_waits(
 
     monkeypatch.setattr(deps.store, "delete", down)
     assert delete(client, session_id, 0).status_code == 204
-    monkeypatch.setattr(limits, "STORAGE_DEADLINE_SECONDS", 0.2)
     waited = snapshot(client, session_id)
     assert waited.status_code == 503
     assert waited.json()["checks"] == {"storage": "unavailable"}

@@ -1,6 +1,7 @@
 """No snapshot object outlives its session: races, store outages, dead requests, leftovers."""
 
 import asyncio
+import dataclasses
 import datetime as dt
 import os
 import time
@@ -134,8 +135,10 @@ def test_a_claim_whose_request_died_is_reaped_with_its_object(client, deps, cloc
 
 
 def test_a_snapshot_claimed_by_a_running_request_is_503_after_the_deadline(
-    client, deps, clock, monkeypatch
+    store_settings, clock, make_client
 ):
+    settings = dataclasses.replace(store_settings, storage_deadline_seconds=1)
+    client, deps = make_client(settings, clock)
     session_id = create_session(client, STATE)
     snapshots._claim(
         deps.database.unit_of_work(),
@@ -144,7 +147,6 @@ def test_a_snapshot_claimed_by_a_running_request_is_503_after_the_deadline(
         session_id=_uuid(session_id),
         clock=clock,
     )
-    monkeypatch.setattr(limits, "STORAGE_DEADLINE_SECONDS", 0.2)
     response = snapshot(client, session_id)
     assert response.status_code == 503
     assert response.headers["Retry-After"] == str(limits.RETRY_AFTER_SECONDS)

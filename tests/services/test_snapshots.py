@@ -8,7 +8,6 @@ import json
 
 import pytest
 
-from solo import limits
 from solo.domain import jsonvalue
 from solo.domain.errors import NotFound, QuotaExceeded, StorageUnavailable
 from solo.domain.keys import snapshot_key
@@ -122,7 +121,7 @@ def test_a_snapshot_past_the_bytes_quota_is_refused_before_the_store_is_called(c
 def test_a_rev_whose_deleted_object_may_still_be_deleted_waits_then_is_unavailable(
     fake_db, cache, store, clock, session, monkeypatch
 ):
-    monkeypatch.setattr(limits, "STORAGE_DEADLINE_SECONDS", 0.05)
+    store.deadline_seconds = 0.05
     monkeypatch.setattr(snapshots, "_PENDING_POLL_SECONDS", 0.01)
     with fake_db.unit_of_work().write() as uow:
         uow.deletions.add(snapshot_key("олена", str(session.id), 0), START)
