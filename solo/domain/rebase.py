@@ -32,6 +32,12 @@ from solo.domain.pointer import CANONICAL_INDEX
 
 Tokens = tuple[str, ...]
 
+_PLACED_BY_PARENT = frozenset({"add", "remove", "copy", "move"})
+"""Ops whose effects depend on whether their parent is an array (an insert or a removal
+there, a member set or dropped otherwise). A replace or a test changes or reads what is
+at its path whatever holds it: its parents' kinds are never looked up, a look-up costing
+a pass over the ops it is moved over."""
+
 
 class ConflictReason(enum.StrEnum):
     OVERLAP = "overlap"
@@ -184,8 +190,10 @@ def rebase(
     patching = Patching(state, size)
     encoded: list[bytes] = []
     try:
-        for op in ops:
-            mine, later = _moved_over(_parsed(op), later, patching)
+        for index, op in enumerate(ops):
+            mine, later = _moved_over(
+                _parsed(op), later, patching, more_to_come=index < len(ops) - 1
+            )
             encoded.append(jsonvalue.encode(mine.body))
             try:
                 patching.apply(mine.body)
@@ -218,15 +226,14 @@ def _typed(committed: list[_Op], head: dict[str, JsonValue]) -> list[_Op]:
         return _node(head, path)
 
     for draft in reversed(committed):
-        typed.insert(
-            0,
-            draft.typed(
+        if draft.kind in _PLACED_BY_PARENT:
+            draft = draft.typed(
                 path_in_array=_parent_kind(draft.path, typed, in_head),
                 source_in_array=(
                     None if draft.source is None else _parent_kind(draft.source, typed, in_head)
                 ),
-            ),
-        )
+            )
+        typed.insert(0, draft)
     return typed
 
 
@@ -260,9 +267,11 @@ def _kind_of(node: JsonValue | None) -> bool | None:
     return None if node is None else isinstance(node, list)
 
 
-def _moved_over(mine: _Op, committed: list[_Op], patching: Patching) -> tuple[_Op, list[_Op]]:
+def _moved_over(
+    mine: _Op, committed: list[_Op], patching: Patching, *, more_to_come: bool
+) -> tuple[_Op, list[_Op]]:
     """The patch's op moved over the committed ops (RebaseConflict where they meet), and the
-    committed ops moved over it, for the patch's next op."""
+    committed ops moved over it, for the patch's next op (none after its last)."""
     mine = _typed_where_it_applies(mine, committed, patching)
     steps = [mine]
     for theirs in committed:
@@ -273,6 +282,8 @@ def _moved_over(mine: _Op, committed: list[_Op], patching: Patching) -> tuple[_O
                         ConflictReason.OVERLAP, [path_of(steps[-1].path), path_of(theirs.path)]
                     )
         steps.append(_moved(steps[-1], theirs, first=False))
+    if not more_to_come:
+        return steps[-1], []
     moved_committed = [
         _moved(theirs, step, first=True) for step, theirs in zip(steps, committed, strict=False)
     ]
@@ -283,6 +294,8 @@ def _typed_where_it_applies(mine: _Op, committed: list[_Op], patching: Patching)
     """`mine` with its parents' kinds, read in the state where it is about to apply, at
     its parents' paths moved over the committed ops (moving never depends on the kinds of
     `mine`'s own parents, only on theirs)."""
+    if mine.kind not in _PLACED_BY_PARENT:
+        return mine
     return mine.typed(
         path_in_array=_parent_kind(mine.path, committed, patching.node) if mine.path else False,
         source_in_array=(
