@@ -7,10 +7,11 @@ then for each shape (`users`: 64 users each writing its own session; `hot`: one 
 session that all 16 connections write) and each state size (1k, 100k, 1m, 2m):
   (b) `plain diff`: the same diff in bench/baseline_app.py, a bare Starlette app doing the
       same compare-and-swap on its own table in the same database: the contract's cost;
-  `diff` (PATCH of a counter, ~60 bytes), `rebase` (hot only: the same diff as the
-  autosave client sends it, with `Solo-Base-Rev` and an `Idempotency-Key`, each setting its
-  own member, so the server moves it over the writes it has not seen; the line after it
-  gives its req/s over `diff`'s), `save` (the whole state to save-stream), `get` (GET the
+  `diff` (PATCH of a counter, ~60 bytes), `keyed` (hot only: diffs as the autosave client
+  sends them, each adding a member of its own with a fresh `Idempotency-Key`), `rebase`
+  (hot only: the same diffs with `Solo-Base-Rev`, so the server moves each over the writes
+  it has not seen; the lines after it give its req/s over `keyed`'s, the same row without
+  the rebase, and over `diff`'s), `save` (the whole state to save-stream), `get` (GET the
   session) and `get304` (the same GET with the current ETag in If-None-Match).
 Writes send `If-Match: *`. wrk (one thread, 16 connections, bench/requests.lua) sends each
 row's requests for --duration seconds, then waits for every answer still in flight, so the
@@ -19,7 +20,7 @@ of both servers' diff. The run fails (exit 1) on any 5xx, any 412 to `If-Match: 
 other unexpected answer, any request left unanswered and any acknowledged write missing
 from the revs afterwards, having finished the matrix first.
 Usage: .venv/bin/python -m bench.load [--db sqlite,postgresql] [--workers 1,2]
-    [--shape users,hot] [--sizes 1k,100k,1m,2m] [--ops diff,rebase,save,get,get304]
+    [--shape users,hot] [--sizes 1k,100k,1m,2m] [--ops diff,keyed,rebase,save,get,get304]
     [--duration 3] [--warmup 1] [--postgres-url URL] [--logs DIR]
     [--solo-setting SOLO_NAME=VALUE ...]
 """
@@ -42,7 +43,7 @@ CHOICES = {
     "workers": ["1", "2"],
     "shape": ["users", "hot"],
     "sizes": list(SIZES),
-    "ops": ["diff", "rebase", "save", "get", "get304"],
+    "ops": ["diff", "keyed", "rebase", "save", "get", "get304"],
 }
 LEGEND = """
 req/s: answers within the measured seconds; p50/p99: latency of every answer; ×health:

@@ -17,8 +17,24 @@ from bench.report import WRITES, Key, Row, line
 from bench.states import SIZES, encode, make_state
 
 USERS = 64
-METHOD = {"diff": "PATCH", "rebase": "PATCH", "save": "POST", "get": "GET", "get304": "GET"}
-SUFFIX = {"diff": "diff/", "rebase": "diff/", "save": "save-stream/", "get": "", "get304": ""}
+METHOD = {
+    "diff": "PATCH",
+    "keyed": "PATCH",
+    "rebase": "PATCH",
+    "save": "POST",
+    "get": "GET",
+    "get304": "GET",
+}
+SUFFIX = {
+    "diff": "diff/",
+    "keyed": "diff/",
+    "rebase": "diff/",
+    "save": "save-stream/",
+    "get": "",
+    "get304": "",
+}
+HOT_ONLY = ("keyed", "rebase")
+"""Rows of one session's writers (a rebase moves over the others' writes)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,10 +81,15 @@ class Sessions:
                 headers["If-None-Match"] = etags[index]
             targets.append(wrk.Target(f"{stack.API}/sessions/{session_id}/{SUFFIX[op]}", headers))
         body = self.body_file if op == "save" else None
-        if op == "rebase":
-            (rev,) = self.solo_revs()  # one session: a rebase row is hot only
+        if op in HOT_ONLY:
+            (rev,) = self.solo_revs()
             return wrk.Plan(
-                METHOD[op], targets, diff=True, rebase_from=rev, keys=uuid.uuid4().hex[:12]
+                METHOD[op],
+                targets,
+                diff=True,
+                members=True,
+                rebase_from=rev if op == "rebase" else None,
+                keys=uuid.uuid4().hex[:12],
             )
         return wrk.Plan(METHOD[op], targets, diff=op == "diff", body_file=body)
 
@@ -140,14 +161,15 @@ class Matrix:
             )
         rows = {}
         for op in self.options.ops:
-            if op == "rebase" and group.shape != "hot":
+            if op in HOT_ONLY and group.shape != "hot":
                 continue
             key = dataclasses.replace(group, server="solo", op=op)
             revs = sessions.solo_revs if op in WRITES else None
             rows[op] = self._row(key, solo, sessions.plan(op), revs, health, baseline)
-        if {"diff", "rebase"} <= rows.keys():
-            ratio = rows["rebase"].outcome.rate / rows["diff"].outcome.rate
-            print(f"  {group}: rebase req/s over diff req/s (If-Match: *): {ratio:.2f}")
+        for baseline in ("keyed", "diff"):
+            if {baseline, "rebase"} <= rows.keys():
+                ratio = rows["rebase"].outcome.rate / rows[baseline].outcome.rate
+                print(f"  {group}: rebase req/s over {baseline} req/s: {ratio:.2f}")
 
     def _row(
         self,

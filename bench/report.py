@@ -6,10 +6,11 @@ import dataclasses
 
 from bench.wrk import Outcome
 
-WRITES = ("diff", "rebase", "save")
+WRITES = ("diff", "keyed", "rebase", "save")
 EXPECTED_STATUS = {
     "healthz": 200,
     "diff": 200,
+    "keyed": 200,
     "rebase": 200,
     "save": 200,
     "get": 200,

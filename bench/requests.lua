@@ -2,11 +2,12 @@
 --   return {method = "PATCH", diff = true, body_file = nil, seconds = 4,
 --           drained_file = "/…/drained", targets = {{path = "/api/…", headers = {…}}, …}}
 -- Each request goes to the next target, round-robin. `diff` sends a small patch with a fresh
--- counter value; `body_file` sends that file's bytes. `rebase_from` (with `diff`) makes
--- each diff set its own member of REBASE_MEMBERS round-robin, with `Solo-Base-Rev`: the
--- highest rev answered so far (from `rebase_from` on), and a fresh `Idempotency-Key`: with
--- 16 connections, a member's previous write was answered long before it is written again,
--- so the paths of the writes in flight are disjoint and a rebase never conflicts. Requests are sent for `seconds` from
+-- counter value; `body_file` sends that file's bytes. `members` (with `diff`) makes each
+-- diff set its own member of MEMBERS round-robin, with a fresh `Idempotency-Key`: with 16
+-- connections, a member's previous write was answered long before it is written again, so
+-- the paths of the writes in flight are disjoint. `rebase_from` adds `Solo-Base-Rev`: the
+-- highest rev answered so far (from `rebase_from` on), and such a rebase never conflicts.
+-- Requests are sent for `seconds` from
 -- the first one; then the thread waits for every request in flight to be answered, writes
 -- `drained_file`, and stops, so every write the server applied has been counted.
 -- done() prints "@bench <name> <value>" lines, summed over threads, that the harness parses.
@@ -32,7 +33,7 @@ function setup(thread)
   table.insert(threads, thread)
 end
 
-local REBASE_MEMBERS = 256
+local MEMBERS = 256
 local plan, body, cursor, deadline, base_rev
 
 function init(args)
@@ -66,16 +67,18 @@ function request()
   end
   local payload = body
   local headers = target.headers
-  if base_rev then
+  if plan.members then
     payload = string.format(
-      '{"ops":[{"op":"add","path":"/member%d","value":%d}]}', sent % REBASE_MEMBERS, sent
+      '{"ops":[{"op":"add","path":"/member%d","value":%d}]}', sent % MEMBERS, sent
     )
     headers = {}
     for name, value in pairs(target.headers) do
       headers[name] = value
     end
-    headers["Solo-Base-Rev"] = tostring(base_rev)
     headers["Idempotency-Key"] = string.format("%s-%d-%d", plan.keys, thread_number, sent)
+    if base_rev then
+      headers["Solo-Base-Rev"] = tostring(base_rev)
+    end
   elseif plan.diff then
     payload = string.format('{"ops":[{"op":"replace","path":"/counter","value":%d}]}', sent)
   end

@@ -35,9 +35,11 @@ class Plan:
     targets: list[Target]
     diff: bool = False
     body_file: pathlib.Path | None = None
+    members: bool = False
+    """Diffs that each add a member of their own with a fresh `Idempotency-Key`, as the
+    autosave client sends them."""
     rebase_from: int | None = None
-    """Diffs that say their base (`Solo-Base-Rev`, starting here) and carry a fresh
-    `Idempotency-Key`, as the autosave client sends them."""
+    """Those diffs also say their base (`Solo-Base-Rev`, starting here)."""
     keys: str = ""
     """A prefix that makes this run's idempotency keys its own."""
 
@@ -143,7 +145,8 @@ def _lua_plan(plan: Plan, seconds: int, drained: pathlib.Path) -> str:
     return (
         f"return {{method = {_lua(plan.method)}, diff = {str(plan.diff).lower()}, "
         f"body_file = {body_file}, seconds = {seconds}, drained_file = {_lua(str(drained))},\n"
-        f"rebase_from = {rebase_from}, keys = {_lua(plan.keys)},\n"
+        f"members = {str(plan.members).lower()}, rebase_from = {rebase_from}, "
+        f"keys = {_lua(plan.keys)},\n"
         f"targets = {{\n{targets}\n}}}}\n"
     )
 

@@ -256,6 +256,11 @@ change it made, a snapshot's IDEMPOTENCY_TTL_SECONDS)."""
 IDEMPOTENCY_RETRY_AFTER_SECONDS = 1
 """The `Retry-After` of `409 idempotency_in_progress`: the first request is about done."""
 
+REBASE_PARSED_KEPT = 1024
+REBASE_PARSED_MAX_BYTES = 4 * KIB
+"""Each process keeps the parsed ops of this many recent changes of at most this size,
+which every rebase over them would parse again (about 40 MiB at most)."""
+
 REBASE_MAX_CHANGES = 1000
 REBASE_MAX_BYTES = 1 * MIB
 """A diff is rebased over at most this many changes since its base, holding at most this

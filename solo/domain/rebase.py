@@ -23,6 +23,7 @@ import functools
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from solo import limits
 from solo.domain import jsonvalue
 from solo.domain.errors import InvalidOps, RebaseConflict
 from solo.domain.jsonvalue import JsonValue
@@ -169,11 +170,12 @@ def rebase(
     size: int,
     ops: list[Any],
     *,
-    since: list[list[Any]],
+    since: list[bytes],
     work_limit: int,
 ) -> Rebased:
     """Apply `ops`, computed on the base, to `state` (the head, of canonical `size`; in
-    place) after moving them over `since`, the ops of each change after the base in order.
+    place) after moving them over `since`, the ops of each change after the base in order
+    (canonical JSON, as the log keeps them).
 
     RebaseConflict (with `state` as it was) when they meet; InvalidOps, before anything
     applies, when an op is malformed; StateTooLarge as for any patch.
@@ -186,14 +188,26 @@ def rebase(
     committed = list(_flattened(since))
     if len(committed) * max(len(ops), 1) > work_limit:
         raise RebaseConflict(ConflictReason.TOO_FAR, [])
-    later = _typed(committed, state)
+    reach = _Reach(committed)
     patching = Patching(state, size)
+    later: list[_Op] | None = None
     encoded: list[bytes] = []
     try:
         for index, op in enumerate(ops):
-            mine, later = _moved_over(
-                _parsed(op), later, patching, more_to_come=index < len(ops) - 1
-            )
+            mine = _parsed(op)
+            beside = reach.typed_beside(mine, patching) if len(ops) == 1 else None
+            if beside is not None:
+                # Nothing committed reaches what a one-op patch touches (an autosave's edit
+                # of a member nobody else edited): it applies as it is.
+                mine = beside
+            else:
+                if later is None:  # typed before the patch's first op applies
+                    later = _typed(committed, state, reach)
+                mine, later = _moved_over(
+                    _typed_where_it_applies(mine, later, patching),
+                    later,
+                    more_to_come=index < len(ops) - 1,
+                )
             encoded.append(jsonvalue.encode(mine.body))
             try:
                 patching.apply(mine.body)
@@ -208,16 +222,31 @@ def rebase(
         raise
 
 
-def _flattened(since: list[list[Any]]) -> Iterator[_Op]:
+def _flattened(since: list[bytes]) -> Iterator[_Op]:
     for change in since:
-        for op in change:
-            parsed = _parsed(op)
+        for parsed in _committed_ops(change):
             if not parsed.path and parsed.kind != "test":
                 raise RebaseConflict(ConflictReason.WHOLE_STATE, [""])
             yield parsed
 
 
-def _typed(committed: list[_Op], head: dict[str, JsonValue]) -> list[_Op]:
+def _committed_ops(encoded: bytes) -> tuple[_Op, ...]:
+    """A committed change's ops, parsed; a small change's from a cache, since every write
+    to a busy session is moved over the same recent changes (and its bytes, held by the
+    state cache, keep their hash)."""
+    if len(encoded) > limits.REBASE_PARSED_MAX_BYTES:
+        return _parsed_change(encoded)
+    return _parsed_small_change(encoded)
+
+
+def _parsed_change(encoded: bytes) -> tuple[_Op, ...]:
+    return tuple(_parsed(op) for op in jsonvalue.decode_canonical(encoded))
+
+
+_parsed_small_change = functools.lru_cache(maxsize=limits.REBASE_PARSED_KEPT)(_parsed_change)
+
+
+def _typed(committed: list[_Op], head: dict[str, JsonValue], reach: _Reach) -> list[_Op]:
     """The committed ops with their parents' kinds, read in the head state at their
     parents' paths moved forward over the ops after them (the last op first)."""
     typed: list[_Op] = []
@@ -225,16 +254,64 @@ def _typed(committed: list[_Op], head: dict[str, JsonValue]) -> list[_Op]:
     def in_head(path: Tokens) -> JsonValue | None:
         return _node(head, path)
 
+    def parent_kind(path: Tokens) -> bool | None:
+        if reach.leaves(path[:-1]):
+            return _kind_of(_node(head, path[:-1]))
+        return _parent_kind(path, typed, in_head)
+
     for draft in reversed(committed):
         if draft.kind in _PLACED_BY_PARENT:
             draft = draft.typed(
-                path_in_array=_parent_kind(draft.path, typed, in_head),
-                source_in_array=(
-                    None if draft.source is None else _parent_kind(draft.source, typed, in_head)
-                ),
+                path_in_array=parent_kind(draft.path),
+                source_in_array=None if draft.source is None else parent_kind(draft.source),
             )
         typed.insert(0, draft)
     return typed
+
+
+class _Reach:
+    """Where the committed ops' effects are: the first tokens of the paths they change.
+
+    Each effect of an op is at its path or its `from` (a move's), or at the parent of one;
+    a top-level path's parent is the state, an object, so there the effect is at the path
+    itself (see _Op._target). A path whose first token is none of those is neither moved
+    nor removed by any effect, and meets none (see _shifted and _Effect.disturbs): looking
+    at each effect, which makes typing every op over the ops after it quadratic, is then
+    not needed. A test changes nothing; a change of the whole state reaches everything.
+    """
+
+    def __init__(self, committed: list[_Op]) -> None:
+        self._first_tokens: set[str] = set()
+        self._everything = False
+        for op in committed:
+            if op.kind == "test":
+                continue
+            for pointer in (op.path, op.source) if op.kind == "move" else (op.path,):
+                if pointer:
+                    self._first_tokens.add(pointer[0])
+                else:
+                    self._everything = True
+
+    def leaves(self, path: Tokens) -> bool:
+        """Whether no committed effect moves or removes `path`."""
+        if self._everything:
+            return False
+        return not path or path[0] not in self._first_tokens
+
+    def typed_beside(self, mine: _Op, patching: Patching) -> _Op | None:
+        """`mine` with its parents' kinds when nothing committed reaches where its effects
+        are (its path and `from`, or their parents): nothing then conflicts with it or moves
+        it. Else None."""
+        if mine.kind in _PLACED_BY_PARENT:
+            mine = mine.typed(
+                path_in_array=_kind_of(patching.node(mine.path[:-1])),
+                source_in_array=(
+                    None if mine.source is None else _kind_of(patching.node(mine.source[:-1]))
+                ),
+            )
+        if all(effect.at and self.leaves(effect.at) for effect in mine.effects):
+            return mine
+        return None
 
 
 def _parent_kind(
@@ -267,12 +344,10 @@ def _kind_of(node: JsonValue | None) -> bool | None:
     return None if node is None else isinstance(node, list)
 
 
-def _moved_over(
-    mine: _Op, committed: list[_Op], patching: Patching, *, more_to_come: bool
-) -> tuple[_Op, list[_Op]]:
-    """The patch's op moved over the committed ops (RebaseConflict where they meet), and the
-    committed ops moved over it, for the patch's next op (none after its last)."""
-    mine = _typed_where_it_applies(mine, committed, patching)
+def _moved_over(mine: _Op, committed: list[_Op], *, more_to_come: bool) -> tuple[_Op, list[_Op]]:
+    """The patch's op (typed) moved over the committed ops (RebaseConflict where they
+    meet), and the committed ops moved over it, for the patch's next op (none after its
+    last)."""
     steps = [mine]
     for theirs in committed:
         for change in theirs.effects:

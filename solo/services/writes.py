@@ -446,7 +446,7 @@ def _applied(
                 state,
                 current.size,
                 change.ops,
-                since=[jsonvalue.decode_canonical(c.ops) for c in since if c.ops is not None],
+                since=[c.ops for c in since if c.ops is not None],
                 work_limit=limits.REBASE_WORK_LIMIT,
             )
         except RebaseConflict as conflict:

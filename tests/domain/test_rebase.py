@@ -6,14 +6,15 @@ in the order they were made, and one that meets the other side's edits must refu
 """
 
 import copy
+from unittest import mock
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from solo.domain import jsonvalue
 from solo.domain.errors import InvalidOps, RebaseConflict
-from solo.domain.rebase import ConflictReason, rebase
+from solo.domain.rebase import ConflictReason, _Reach, rebase
 from tests.support.patches import reference
 
 WORK = 100_000
@@ -28,7 +29,7 @@ def rebased(base: dict, committed: list[list[dict]], pending: list[dict]) -> tup
         head,
         jsonvalue.size_of(head),
         copy.deepcopy(pending),
-        since=copy.deepcopy(committed),
+        since=[jsonvalue.encode(change) for change in committed],
         work_limit=WORK,
     )
     assert done.applied.size == jsonvalue.size_of(done.applied.state)
@@ -130,7 +131,13 @@ def test_what_meets_the_changes_since_is_a_conflict_and_applies_nothing(committe
     head = reference(base, [committed])
     kept = copy.deepcopy(head)
     with pytest.raises(RebaseConflict) as conflict:
-        rebase(head, jsonvalue.size_of(head), [pending], since=[[committed]], work_limit=WORK)
+        rebase(
+            head,
+            jsonvalue.size_of(head),
+            [pending],
+            since=[jsonvalue.encode([committed])],
+            work_limit=WORK,
+        )
     assert (conflict.value.reason, conflict.value.paths) == (ConflictReason.OVERLAP, paths)
     assert head == kept
 
@@ -153,7 +160,7 @@ def test_a_test_that_fails_on_the_head_is_a_conflict():
             head,
             jsonvalue.size_of(head),
             [{"op": "test", "path": "/лічильник", "value": 2}],
-            since=[[{"op": "replace", "path": "/назва", "value": "б"}]],
+            since=[jsonvalue.encode([{"op": "replace", "path": "/назва", "value": "б"}])],
             work_limit=WORK,
         )
     assert (conflict.value.reason, conflict.value.paths) == (
@@ -164,7 +171,9 @@ def test_a_test_that_fails_on_the_head_is_a_conflict():
 
 
 def test_too_many_changes_since_is_refused_before_any_work():
-    since = [[{"op": "replace", "path": "/назва", "value": str(n)}] for n in range(11)]
+    since = [
+        jsonvalue.encode([{"op": "replace", "path": "/назва", "value": str(n)}]) for n in range(11)
+    ]
     head = {"назва": "10", "інше": 0}
     with pytest.raises(RebaseConflict) as conflict:
         rebase(
@@ -288,3 +297,43 @@ def test_with_disjoint_members_the_result_is_either_order(theirs, mine):
     assert ops == pending
     assert state == reference(reference(base, pending), committed)
     assert state == reference(reference(base, committed), pending)
+
+
+MIXED = {"масив": [1, 2, 3], "обʼєкт": {"х": 1, "список": [1, 2]}, "число": 0}
+"""Members of each kind side by side: a one-op patch to a member that no committed op
+reaches takes the short way (applied as it is); these compare it with the long one."""
+MIXED_OPS = [
+    {"op": "replace", "path": "/число", "value": 5},
+    {"op": "test", "path": "/число", "value": 0},
+    {"op": "add", "path": "/масив/0", "value": 9},
+    {"op": "add", "path": "/масив/-", "value": 9},
+    {"op": "remove", "path": "/масив/1"},
+    {"op": "replace", "path": "/обʼєкт/х", "value": 2},
+    {"op": "add", "path": "/обʼєкт/новий", "value": [0]},
+    {"op": "remove", "path": "/обʼєкт/список/0"},
+    {"op": "move", "from": "/обʼєкт/х", "path": "/перенесене"},
+    {"op": "copy", "from": "/масив/0", "path": "/обʼєкт/копія"},
+    {"op": "add", "path": "/нове", "value": {"в": 1}},
+    {"op": "remove", "path": "/число"},
+]
+
+
+def outcome(committed: list[list[dict]], pending: dict):
+    try:
+        return rebased(MIXED, committed, [pending])
+    except RebaseConflict as conflict:
+        return conflict.reason, conflict.paths
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    committed=st.lists(st.sampled_from(MIXED_OPS), max_size=3),
+    pending=st.sampled_from(MIXED_OPS),
+)
+def test_a_one_op_patch_nothing_committed_reaches_applies_as_the_long_way_would(committed, pending):
+    assume(reference(MIXED, committed) is not None)  # else it could not have been committed
+    changes = [[op] for op in committed]
+    short = outcome(changes, pending)
+    with mock.patch.object(_Reach, "typed_beside", return_value=None):
+        long = outcome(changes, pending)
+    assert short == long
