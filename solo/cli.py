@@ -81,11 +81,11 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
         # Imported only now: prometheus-client chooses its multiprocess mode on import.
         import uvicorn
 
-        from solo.db.migrate import upgrade
+        from solo.db.migrate import upgrade_sqlite
         from solo.web.http_protocol import SoloHttpToolsProtocol
 
         if settings.database_url.startswith("sqlite"):
-            upgrade(settings.database_url)
+            upgrade_sqlite(settings.database_url)
         # Before the workers start, so that they inherit it: each derives from it how many
         # event streams it may hold (solo/descriptors.py).
         descriptors.raise_to_hard_limit()

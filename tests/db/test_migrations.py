@@ -7,9 +7,10 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from solo.db.engine import make_engine
-from solo.db.migrate import alembic_config, upgrade
+from solo.db.migrate import HEAD, alembic_config, upgrade, upgrade_sqlite
 from solo.db.models import Base, UtcDateTime
 from solo.dependencies import Dependencies
 from solo.domain import jsonvalue
@@ -105,3 +106,26 @@ def test_upgrading_carries_existing_sessions_into_the_revision_log(empty_databas
         uuid.UUID(session_id): {**state, "після": rev}
         for rev, (session_id, state) in enumerate(STATES.items(), start=3)
     }
+
+
+def test_head_names_the_newest_migration():
+    scripts = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    assert scripts.get_current_head() == HEAD
+
+
+def test_serving_sqlite_migrates_a_file_behind_and_leaves_one_at_head_alone(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path}/база.db"
+    command.upgrade(alembic_config(url), "0008")
+    upgrade_sqlite(url)
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            assert MigrationContext.configure(connection).get_current_revision() == HEAD
+    finally:
+        engine.dispose()
+
+    def not_again(_url):
+        raise AssertionError("Alembic ran on a file at its head")
+
+    monkeypatch.setattr("solo.db.migrate.upgrade", not_again)
+    upgrade_sqlite(url)
