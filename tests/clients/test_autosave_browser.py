@@ -30,7 +30,7 @@ import uuid
 import httpx2
 import pytest
 
-from tests.clients.conftest import ROOT, node_tools, run, start_server, token
+from tests.clients.conftest import ROOT, built_autosave, node_tools, start_server, token
 from tests.support.fault_proxy import FaultProxy
 from tests.support.server import free_port
 
@@ -63,11 +63,7 @@ def chromium() -> pathlib.Path:
 
 @pytest.fixture(scope="module")
 def built() -> pathlib.Path:
-    """The client built from its sources (types from the spec, tsc, the page's bundle)."""
-    if not (PACKAGE / "node_modules").is_dir():
-        pytest.fail("clients/autosave/node_modules is missing: `make test` runs npm ci there")
-    run(["npm", "run", "--silent", "build"], cwd=PACKAGE)
-    return PACKAGE
+    return built_autosave()
 
 
 class _Static(http.server.SimpleHTTPRequestHandler):

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from tests.clients.conftest import ROOT, node_tools, run
+from tests.clients.conftest import ROOT, autosave_building, built_autosave, node_tools, run
 
 PACKAGE = ROOT / "clients" / "autosave"
 CONSUMER = """\
@@ -37,22 +37,17 @@ TSCONFIG = {
 }
 
 
-@pytest.fixture(scope="module")
-def installed():
-    if not (PACKAGE / "node_modules").is_dir():
-        pytest.fail("clients/autosave/node_modules is missing: `make test` runs npm ci there")
-    return PACKAGE
-
-
-@pytest.mark.slow(9)
-def test_the_node_unit_tests_pass(installed):
-    output = run(["npm", "test", "--silent"], cwd=installed)
+@pytest.mark.slow(5)
+def test_the_node_unit_tests_pass():
+    # `npm test` is the build, then this.
+    output = run(["node", "--test", "test/"], cwd=built_autosave())
     assert "# fail 0" in output, output
 
 
 @pytest.mark.slow(10)
-def test_npm_pack_installs_into_a_fresh_project(installed, tmp_path):
-    run(["npm", "pack", "--silent", "--pack-destination", tmp_path], cwd=installed)
+def test_npm_pack_installs_into_a_fresh_project(tmp_path):
+    with autosave_building():  # its `prepack` builds
+        run(["npm", "pack", "--silent", "--pack-destination", tmp_path], cwd=PACKAGE)
     [tarball] = tmp_path.glob("solo-autosave-*.tgz")
     project = tmp_path / "fresh"
     project.mkdir()
