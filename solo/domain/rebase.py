@@ -302,13 +302,7 @@ class _Reach:
         """`mine` with its parents' kinds when nothing committed reaches where its effects
         are (its path and `from`, or their parents): nothing then conflicts with it or moves
         it. Else None."""
-        if mine.kind in _PLACED_BY_PARENT:
-            mine = mine.typed(
-                path_in_array=_kind_of(patching.node(mine.path[:-1])),
-                source_in_array=(
-                    None if mine.source is None else _kind_of(patching.node(mine.source[:-1]))
-                ),
-            )
+        mine = _typed_where_it_applies(mine, [], patching)  # nothing moves its parents
         if all(effect.at and self.leaves(effect.at) for effect in mine.effects):
             return mine
         return None
