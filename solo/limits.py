@@ -51,6 +51,16 @@ segment: it is a database value and a file or object name."""
 VERIFIED_TOKENS_KEPT = 10000
 """Bearer tokens each process remembers as verified (until they expire)."""
 
+PARAMETER_VERDICTS_KEPT = 4096
+"""Verdicts on parameter values each process remembers (all are forgotten when it is full)."""
+
+PARAMETER_VERDICT_MAX_CHARS = 64
+"""Longest parameter value whose verdict is remembered (a session id is 36)."""
+
+MEDIA_TYPES_KEPT = 16
+"""Request media types (with charset) each operation remembers the checks of; others are
+checked anew each time, so that clients sending made-up types cannot grow the memory."""
+
 TOKEN_TTL_SECONDS = 3600
 """Default lifetime of a token minted by `solo token`."""
 

@@ -23,6 +23,7 @@ from jsonschema.exceptions import best_match
 from starlette.datastructures import QueryParams
 from starlette.types import Scope
 
+from solo import limits
 from solo.http import scope as connexion_scope
 from solo.http.bodies import parse_json
 from solo.http.refusals import InvalidRequest
@@ -124,11 +125,7 @@ class SpecParameterValidator(ParameterValidator):
                 parameter_type, value, param, param_name
             )
             return outcome
-        try:
-            _parameter_validator(param.get("schema", param)).validate(value)
-        except ValidationError as exc:
-            return short_message(exc.message)
-        return None
+        return _verdicts.error(param.get("schema", param), value)
 
     def validate_request(self, request: Any) -> None:
         if self.strict_validation:
@@ -169,6 +166,44 @@ class SpecParameterValidator(ParameterValidator):
         segments = scope["path"].split("/")
         return [] if position is None or -position > len(segments) else [segments[position]]
 
+
+class _Verdicts:
+    """Each parameter schema's verdict on a short value, remembered: a client sends the same
+    session id, `If-Match` and the like with write after write. Keyed by type too
+    (`True == 1`); each entry holds its schema, so no other schema can take its id."""
+
+    def __init__(self) -> None:
+        self._kept: dict[tuple[int, type, Any], tuple[dict[str, Any], str | None]] = {}
+
+    def error(self, schema: dict[str, Any], value: Any) -> str | None:
+        if not _rememberable(value):
+            return _error(schema, value)
+        key = (id(schema), type(value), value)
+        held = self._kept.get(key)
+        if held is not None and held[0] is schema:
+            return held[1]
+        verdict = _error(schema, value)
+        if len(self._kept) >= limits.PARAMETER_VERDICTS_KEPT:
+            self._kept.clear()
+        self._kept[key] = (schema, verdict)
+        return verdict
+
+
+def _rememberable(value: Any) -> bool:
+    if isinstance(value, str):
+        return len(value) <= limits.PARAMETER_VERDICT_MAX_CHARS
+    return type(value) in (int, bool)
+
+
+def _error(schema: dict[str, Any], value: Any) -> str | None:
+    try:
+        _parameter_validator(schema).validate(value)
+    except ValidationError as exc:
+        return short_message(exc.message)
+    return None
+
+
+_verdicts = _Verdicts()
 
 _CANONICAL_INTEGER = re.compile(r"0|[1-9][0-9]*")
 _CANONICAL_SIGNED_INTEGER = re.compile(r"0|-?[1-9][0-9]*")

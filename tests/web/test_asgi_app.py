@@ -3,10 +3,14 @@
 import copy
 
 import pytest
+from connexion.context import _operation
 from connexion.exceptions import InvalidSpecification
+from connexion.frameworks.starlette import Starlette as StarletteFramework
+from connexion.operations import OpenAPIOperation
 from connexion.spec import Specification
 
 from solo.web import asgi_app
+from solo.web.routing import TagResolver
 from solo.web.spec import for_connexion, load_spec
 
 
@@ -39,3 +43,28 @@ def test_a_changed_document_is_checked_again_and_a_broken_one_refused_every_time
         with pytest.raises(InvalidSpecification):
             Specification.load(copy.deepcopy(broken))
     assert len(checks) == 3
+
+
+async def _takes_the_body(session_id: str, body: dict) -> None:
+    """A handler that would take the body connexion's decorator offers."""
+
+
+async def _takes_everything(session_id: str, **kwargs: object) -> None:
+    """A handler that would take whatever connexion's decorator offers."""
+
+
+@pytest.mark.parametrize("handler", [_takes_the_body, _takes_everything])
+def test_a_handler_that_takes_the_body_is_refused_when_its_operation_is_built(handler):
+    document = load_spec()
+    diff = OpenAPIOperation.from_spec(
+        Specification.load(for_connexion(document)),
+        path="/sessions/{session_id}/diff/",
+        method="patch",
+        resolver=TagResolver(document),
+    )
+    token = _operation.set(diff)
+    try:
+        with pytest.raises(TypeError, match=f"{handler.__name__} takes the body"):
+            asgi_app._Parameters(framework=StarletteFramework)(handler)
+    finally:
+        _operation.reset(token)

@@ -8,6 +8,15 @@ import pytest
 from connexion import AsyncApp
 from connexion.apps.asynchronous import AsyncApi, AsyncASGIApp, AsyncOperation
 from connexion.decorators import StarletteDecorator
+from connexion.decorators import parameter as parameter_decorators
+from connexion.decorators.parameter import AsyncParameterDecorator
+from connexion.middleware.request_validation import (
+    RequestValidationAPI,
+    RequestValidationMiddleware,
+    RequestValidationOperation,
+)
+from connexion.middleware.swagger_ui import SwaggerUIMiddleware
+from connexion.operations import AbstractOperation
 from connexion.security import (
     AbstractSecurityHandler,
     ApiKeySecurityHandler,
@@ -45,6 +54,12 @@ def parameters(function) -> list[str]:
             ["self", "request", "security_params"],
         ),
         (ParameterValidator, "validate_request", ["self", "request"]),
+        (RequestValidationOperation, "validate_mime_type", ["self", "mime_type"]),
+        (RequestValidationOperation, "extract_content_type", ["self", "headers"]),
+        (RequestValidationAPI, "make_operation", ["self", "operation"]),
+        (SwaggerUIMiddleware, "__init__", ["self", "app"]),
+        (parameter_decorators, "_get_val_from_param", ["value", "param_definitions"]),
+        (parameter_decorators, "_get_query_defaults", ["query_definitions"]),
     ],
 )
 def test_the_methods_solo_overrides_are_still_there_with_their_parameters(owner, name, expected):
@@ -72,6 +87,20 @@ def test_the_attributes_solo_reads_are_set_where_it_expects():
     assert (checker.strict_validation, checker.security_query_params) == (True, set())
     assert AsyncASGIApp.api_cls is AsyncApi
     assert isinstance(AsyncApp(__name__)._middleware_app, AsyncASGIApp)
+
+
+def test_the_request_validation_solo_builds_once_reads_what_connexion_sets():
+    validation = RequestValidationOperation(
+        None, operation="operation", strict_validation=True, validator_map={"body": "bodies"}
+    )
+    assert (validation._operation, validation._validator_map["body"]) == ("operation", "bodies")
+    assert isinstance(inspect.getattr_static(validation, "security_query_params"), property)
+    assert RequestValidationMiddleware.api_cls is RequestValidationAPI
+    decorator = AsyncParameterDecorator(framework=None)
+    assert decorator.sanitize_fn is parameter_decorators.sanitized
+    assert parameter_decorators.CONTEXT_NAME == "context_"
+    assert SwaggerUIMiddleware(app="next").app == "next"
+    assert "self._uri_parser_class = uri_parser_class" in inspect.getsource(AbstractOperation)
 
 
 def test_solos_app_puts_its_own_operations_where_connexion_looks_for_them():

@@ -4,6 +4,8 @@ import importlib
 import json
 import re
 
+import pytest
+
 from solo.domain import errors as domain
 from solo.web.errors import ANSWERS
 from solo.web.routing import handler_name
@@ -141,3 +143,12 @@ def test_trying_the_examples_in_swagger_ui_succeeds(client):
         headers={**auth, "Content-Type": "text/plain;charset=UTF-8"},
     )
     assert (as_json.status_code, as_text.status_code) == (204, 204)
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [("/ui", 307), ("/ui/", 200), ("/ui/swagger-ui.css", 200), ("/uix/", 404)],
+)
+def test_every_page_of_swagger_ui_is_served(client, path, status):
+    page = client.get(path, validate=False, follow_redirects=False)
+    assert page.status_code == status

@@ -8,6 +8,7 @@ import pytest
 from solo import limits
 from solo.domain import errors as domain
 from solo.http import refusals
+from solo.web import validators
 from solo.web.spec import HTTP_METHODS, load_spec
 from solo.web.validators import noncanonical_integer
 from tests.support.bodies import error_body
@@ -199,3 +200,26 @@ def test_a_minus_is_canonical_only_where_the_schema_allows_negatives(minimum, te
     assert error == (
         f"{text!r} is not a canonical integer ({form}, no leading zero)" if refused else None
     )
+
+
+@pytest.mark.parametrize("kept", [1, 2, limits.PARAMETER_VERDICTS_KEPT])
+def test_remembered_verdicts_are_the_verdicts_of_the_schema_and_the_type(monkeypatch, kept):
+    monkeypatch.setattr(limits, "PARAMETER_VERDICTS_KEPT", kept)
+    verdicts = validators._Verdicts()
+    integer, text = {"type": "integer", "minimum": 1}, {"type": "string", "maxLength": 3}
+    long_text = "ж" * (limits.PARAMETER_VERDICT_MAX_CHARS + 1)
+    asked = [
+        (integer, 1, None),
+        (integer, True, "True is not of type 'integer'"),
+        (integer, 1, None),
+        (integer, 0, "0 is less than the minimum of 1"),
+        (text, "їжа", None),
+        (text, "їжак", "'їжак' is too long"),
+        (text, long_text, f"{long_text!r} is too long"),
+        (text, "їжа", None),
+        (integer, True, "True is not of type 'integer'"),
+    ]
+    for _ in range(2):
+        assert [verdicts.error(schema, value) for schema, value, _ in asked] == [
+            verdict for _, _, verdict in asked
+        ]
