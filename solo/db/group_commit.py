@@ -108,17 +108,19 @@ class GroupCommit:
         return opened
 
     def _open(self) -> _Batch:
-        self._writer_lock.acquire()
+        """A batch's connection, taken from the pool before the writer lock: every process
+        waits for the lock, so it is held only for what needs it."""
+        connection = self._engine.connect()
         try:
-            connection = self._engine.connect()
+            connection.execution_options(sqlite_begin="IMMEDIATE")
+            self._writer_lock.acquire()
             try:
-                connection.execution_options(sqlite_begin="IMMEDIATE")
                 return _Batch(connection, connection.begin())
             except BaseException:
-                connection.close()
+                self._writer_lock.release()
                 raise
         except BaseException:
-            self._writer_lock.release()
+            connection.close()
             raise
 
     def finished(self, batch: _Batch, *, released: bool) -> None:
@@ -134,25 +136,29 @@ class GroupCommit:
         self._commit(batch)
 
     def _commit(self, batch: _Batch) -> None:
+        """COMMIT (the sync), then the writer lock goes to the next batch at once, before
+        the connection goes back to the pool and the members hear of it."""
         try:
-            if batch.error is None:
-                batch.transaction.commit()
-                self._committed(batch.released)
-        except BaseException as error:
-            batch.error = error
-        finally:
+            try:
+                if batch.error is None:
+                    batch.transaction.commit()
+            except BaseException as error:
+                batch.error = error
             try:
                 if batch.error is not None:
                     # SQLite keeps a transaction whose COMMIT failed open, and SQLAlchemy
                     # would pool the connection as it is: drop it (closing rolls back).
                     batch.connection.invalidate()
-                batch.connection.close()
             finally:
                 self._writer_lock.release()
-                with self._changed:
-                    self._batch = None
-                    self._changed.notify_all()
-                batch.committed.set()
+            batch.connection.close()
+            if batch.error is None:
+                self._committed(batch.released)
+        finally:
+            with self._changed:
+                self._batch = None
+                self._changed.notify_all()
+            batch.committed.set()
 
 
 SAVEPOINT = "solo_write"

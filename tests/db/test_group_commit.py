@@ -187,3 +187,20 @@ def test_processes_take_turns_through_the_file_lock(engine, tmp_path, commits):
         mine.close()
         other.close()
     assert notes(engine) == [1, 2]
+
+
+def test_the_writer_lock_is_free_once_the_commit_returns(engine, tmp_path):
+    """Another process's batch takes the lock as soon as a COMMIT has returned (synced), not
+    after the connection's return to the pool and the bookkeeping: here that bookkeeping
+    waits for the other process's write, which would wait for the lock forever."""
+    path = f"{tmp_path}/group.db.writer-lock"
+    other = GroupCommit(engine, WriterLock(path, WAIT), committed=lambda _writes: None)
+    mine = GroupCommit(
+        engine, WriterLock(path, WAIT), committed=lambda _writes: insert(other, 2, text="їхня")
+    )
+    try:
+        insert(mine, 1)
+    finally:
+        mine.close()
+        other.close()
+    assert notes(engine) == [1, 2]
