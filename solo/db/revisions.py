@@ -8,6 +8,7 @@ import uuid
 import sqlalchemy as sa
 
 from solo import limits
+from solo.db import sqlite_driver
 from solo.db.models import ChangeRow, CheckpointRow, table_of
 from solo.domain.model import ChangeSize, Compacted, KeptLog, LoggedChange
 
@@ -179,6 +180,12 @@ class RevisionLog:
         self.announce(session_id, DELETED_REV, dt.datetime.min.replace(tzinfo=dt.UTC))
 
     def append(self, session_id: uuid.UUID, change: LoggedChange) -> None:
+        raw = sqlite_driver.driver(self._db)
+        if raw is not None:
+            at = sqlite_driver.stored_time(change.at)
+            values = (sqlite_driver.session_id(session_id), change.rev, at, change.ops)
+            sqlite_driver.execute(raw, sqlite_driver.APPEND, values)
+            return
         self._db.execute(
             _APPEND,
             {"session_id": session_id, "rev": change.rev, "at": change.at, "ops": change.ops},

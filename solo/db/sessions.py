@@ -12,6 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from solo.db import sqlite_driver
 from solo.db.models import (
     BYTES_NOT_NEGATIVE,
     CheckpointRow,
@@ -158,6 +159,11 @@ class SessionRepository:
     ) -> Session | None:
         """The session's head; `for_update` also locks its row until the transaction ends,
         `held` only against its deletion (PostgreSQL `FOR KEY SHARE`: writers go on)."""
+        raw = sqlite_driver.driver(self._db)
+        if raw is not None:  # SQLite takes no row locks: its writers are one at a time
+            values = (sqlite_driver.session_id(session_id), owner)
+            found = sqlite_driver.execute(raw, sqlite_driver.GET, values).fetchone()
+            return None if found is None else sqlite_driver.session(found)
         query = _GET_FOR_UPDATE if for_update else _GET_HELD if held else _GET
         row = self._db.execute(query, {"session_id": session_id, "session_owner": owner}).first()
         return None if row is None else _session(row)
@@ -178,6 +184,14 @@ class SessionRepository:
     def advance(self, current: Session, new: Session) -> bool:
         """The compare-and-swap: move the head from `current` to `new` only if the stored
         rev is still `current.rev`."""
+        raw = sqlite_driver.driver(self._db)
+        if raw is not None:
+            values = (
+                *(new.rev, new.size, sqlite_driver.stored_time(new.updated_at)),
+                *(new.checkpoint_rev, new.replay_cost, new.kept_bytes),
+                *(sqlite_driver.session_id(current.id), current.owner, current.rev),
+            )
+            return sqlite_driver.execute(raw, sqlite_driver.ADVANCE, values).rowcount == 1
         result = self._db.execute(_ADVANCE, _swap(current, new))
         return result.rowcount == 1
 
