@@ -58,8 +58,8 @@ PARAMETER_VERDICT_MAX_CHARS = 64
 """Longest parameter value whose verdict is remembered (a session id is 36)."""
 
 MEDIA_TYPES_KEPT = 16
-"""Request media types (with charset) each operation remembers the checks of; others are
-checked anew each time, so that clients sending made-up types cannot grow the memory."""
+"""Request media types (with charset) each operation remembers the checks of; past it all
+are forgotten at once, so made-up types can neither grow the memory nor keep real ones out."""
 
 TOKEN_TTL_SECONDS = 3600
 """Default lifetime of a token minted by `solo token`."""

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import logging
 import threading
 from collections.abc import Callable, Iterator
 
@@ -26,6 +27,8 @@ import sqlalchemy as sa
 from solo import limits
 from solo.db import sqlite_driver
 from solo.db.writer_lock import WriterLock
+
+log = logging.getLogger(__name__)
 
 
 @dataclasses.dataclass(eq=False)
@@ -152,14 +155,23 @@ class GroupCommit:
                     batch.connection.invalidate()
             finally:
                 self._writer_lock.release()
-            batch.connection.close()
-            if batch.error is None:
-                self._committed(batch.released)
+            self._put_back(batch)
         finally:
             with self._changed:
                 self._batch = None
                 self._changed.notify_all()
             batch.committed.set()
+
+    def _put_back(self, batch: _Batch) -> None:
+        """The connection back to the pool, and the commit counted. Neither can undo a
+        commit that is durable, so a failure here is logged, not answered to its writes
+        (a writer told "failed" would retry a write that is there)."""
+        try:
+            batch.connection.close()
+            if batch.error is None:
+                self._committed(batch.released)
+        except Exception:
+            log.exception("returning a batch's connection or counting its commit failed")
 
 
 SAVEPOINT = "solo_write"
@@ -184,6 +196,8 @@ class Member:
         return self._batch.connection
 
     def begin(self) -> None:
+        if self._batch.error is not None:
+            raise self._batch.error  # the batch will not commit: nothing to add to it
         self._statement(f"SAVEPOINT {SAVEPOINT}")
         self._open = True
 
@@ -220,7 +234,7 @@ class Member:
     def _statement(self, statement: str) -> None:
         raw = sqlite_driver.driver(self.connection)
         assert raw is not None, "a batch is an SQLite transaction"
-        sqlite_driver.execute(raw, statement, ())
+        raw.execute(statement, ())
 
     def _leave(self, *, released: bool) -> None:
         self.left = True

@@ -184,7 +184,7 @@ class RevisionLog:
         if raw is not None:
             at = sqlite_driver.stored_time(change.at)
             values = (sqlite_driver.session_id(session_id), change.rev, at, change.ops)
-            sqlite_driver.execute(raw, sqlite_driver.APPEND, values)
+            raw.execute(sqlite_driver.APPEND, values)
             return
         self._db.execute(
             _APPEND,

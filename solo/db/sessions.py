@@ -162,7 +162,7 @@ class SessionRepository:
         raw = sqlite_driver.driver(self._db)
         if raw is not None:  # SQLite takes no row locks: its writers are one at a time
             values = (sqlite_driver.session_id(session_id), owner)
-            found = sqlite_driver.execute(raw, sqlite_driver.GET, values).fetchone()
+            found = raw.execute(sqlite_driver.GET, values).fetchone()
             return None if found is None else sqlite_driver.session(found)
         query = _GET_FOR_UPDATE if for_update else _GET_HELD if held else _GET
         row = self._db.execute(query, {"session_id": session_id, "session_owner": owner}).first()
@@ -191,7 +191,7 @@ class SessionRepository:
                 *(new.checkpoint_rev, new.replay_cost, new.kept_bytes),
                 *(sqlite_driver.session_id(current.id), current.owner, current.rev),
             )
-            return sqlite_driver.execute(raw, sqlite_driver.ADVANCE, values).rowcount == 1
+            return raw.execute(sqlite_driver.ADVANCE, values).rowcount == 1
         result = self._db.execute(_ADVANCE, _swap(current, new))
         return result.rowcount == 1
 

@@ -8,7 +8,7 @@ compare-and-swap, the logged change, and a write's savepoint) go straight to sql
 the connection SQLAlchemy manages, inside the transaction it began. Values are stored and
 read exactly as SQLAlchemy's types store them on SQLite: tests/db/test_sqlite_driver.py
 holds each statement to its SQLAlchemy twin. Driver errors are raised as SQLAlchemy's
-wrapped ones, as every caller expects.
+wrapped ones (a lost connection marked as such), as every caller expects.
 """
 
 from __future__ import annotations
@@ -33,21 +33,38 @@ ADVANCE = (
 APPEND = "INSERT INTO changes (session_id, rev, at, ops) VALUES (?, ?, ?, ?)"
 
 
-def driver(connection: sa.Connection) -> sqlite3.Connection | None:
-    """The sqlite3 connection under `connection`, where its transaction has begun (so a
+class Driver:
+    """sqlite3 under a SQLAlchemy connection whose transaction has begun."""
+
+    def __init__(self, raw: sqlite3.Connection, dialect: sa.Dialect) -> None:
+        self._raw = raw
+        self._dialect = dialect
+
+    def execute(self, statement: str, values: tuple[Any, ...]) -> sqlite3.Cursor:
+        try:
+            if not self._raw.in_transaction:
+                # SQLite rolls a transaction back by itself on some errors (a full disk,
+                # an I/O error) while SQLAlchemy still counts it open: a statement now
+                # would run and commit alone.
+                raise sqlite3.OperationalError("SQLite ended the transaction")
+            return self._raw.execute(statement, values)
+        except sqlite3.Error as exc:
+            # The pysqlite dialect reads only the error's type and message.
+            lost = self._dialect.is_disconnect(exc, None, None)  # type: ignore[arg-type]
+            raise sa.exc.DBAPIError.instance(
+                statement, values, exc, sqlite3.Error, connection_invalidated=lost
+            ) from exc
+
+
+def driver(connection: sa.Connection) -> Driver | None:
+    """sqlite3 under `connection` (pysqlite), where its transaction has begun (so a
     statement sent to it belongs to that transaction); None anywhere else."""
-    if connection.dialect.name != "sqlite" or not connection.in_transaction():
+    dialect = connection.dialect
+    if dialect.driver != "pysqlite" or not connection.in_transaction():
         return None
     raw = connection.connection.driver_connection
     assert isinstance(raw, sqlite3.Connection)
-    return raw
-
-
-def execute(raw: sqlite3.Connection, statement: str, values: tuple[Any, ...]) -> sqlite3.Cursor:
-    try:
-        return raw.execute(statement, values)
-    except sqlite3.Error as exc:
-        raise sa.exc.DBAPIError.instance(statement, values, exc, sqlite3.Error) from exc
+    return Driver(raw, dialect)
 
 
 def session_id(value: uuid.UUID) -> str:

@@ -4,9 +4,9 @@ connexion 3.3 rebuilds a handler's parameter and response decorators on every ca
 (`AsyncOperation.fn`), inspecting the handler's signature each time; what they compute
 depends only on the handler, so Solo builds them when the operation is first called. Its
 parameter decorator also reads the operation's parameter definitions anew for every request,
-and offers the body to handlers that never take it: Solo's reads them once, and refuses, when
-the app is built, a handler that takes the body or `**kwargs` (Solo's handlers read the body
-the validator parsed, from the scope: solo.http.bodies).
+and offers the body to handlers that never take it: Solo's reads them once, and refuses a
+handler that takes the body or `**kwargs` when its operation is first called (Solo's handlers
+read the body the validator parsed, from the scope: solo.http.bodies).
 
 Private members of connexion 3.3 this relies on (tests/web/test_connexion_canaries.py
 fails when an upgrade changes one): `AsyncOperation.fn` (a property) and `_fn`,
@@ -55,7 +55,12 @@ from solo.web.request_validation import RequestValidation
 
 class _Parameters(AsyncParameterDecorator):
     """The handler's arguments: its path and query parameters, converted to their schema's
-    type (the query's defaults filled in), and the security context it asks for."""
+    type (the query's defaults filled in), and the security context it asks for.
+
+    Where connexion would differ, Solo's spec gives it nothing to differ on: defaults are
+    merged shallowly (connexion merges object parameters deeply; the spec has none), a path
+    value the spec does not define is not passed on, and a path parameter would win over a
+    query parameter of the same name (the spec has no such pair)."""
 
     def __call__(self, function: Callable[..., Any]) -> Callable[..., Any]:
         arguments, has_kwargs = inspect_function_arguments(unwrap_decorators(function))

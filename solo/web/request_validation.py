@@ -55,8 +55,9 @@ class _Validation(RequestValidationOperation):
         if mime_type in self._accepted:
             return
         super().validate_mime_type(mime_type)
-        if len(self._accepted) < limits.MEDIA_TYPES_KEPT:
-            self._accepted.add(mime_type)
+        if len(self._accepted) >= limits.MEDIA_TYPES_KEPT:
+            self._accepted.clear()  # made-up spellings cannot keep the real ones out
+        self._accepted.add(mime_type)
 
     def _body_validator(self, mime_type: str, encoding: str) -> Any:
         """The body's validator, or None where connexion validates none (no schema, or no
@@ -65,8 +66,9 @@ class _Validation(RequestValidationOperation):
         if key in self._bodies:
             return self._bodies[key]
         validator = self._new_body_validator(mime_type, encoding)
-        if len(self._bodies) < limits.MEDIA_TYPES_KEPT:
-            self._bodies[key] = validator
+        if len(self._bodies) >= limits.MEDIA_TYPES_KEPT:
+            self._bodies.clear()
+        self._bodies[key] = validator
         return validator
 
     def _new_body_validator(self, mime_type: str, encoding: str) -> Any:

@@ -170,7 +170,8 @@ class SpecParameterValidator(ParameterValidator):
 class _Verdicts:
     """Each parameter schema's verdict on a short value, remembered: a client sends the same
     session id, `If-Match` and the like with write after write. Keyed by type too
-    (`True == 1`); each entry holds its schema, so no other schema can take its id."""
+    (`True == 1`); each entry holds its schema alive, so no other schema can take its id
+    while the entry is there."""
 
     def __init__(self) -> None:
         self._kept: dict[tuple[int, type, Any], tuple[dict[str, Any], str | None]] = {}
@@ -180,7 +181,7 @@ class _Verdicts:
             return _error(schema, value)
         key = (id(schema), type(value), value)
         held = self._kept.get(key)
-        if held is not None and held[0] is schema:
+        if held is not None:
             return held[1]
         verdict = _error(schema, value)
         if len(self._kept) >= limits.PARAMETER_VERDICTS_KEPT:
@@ -192,7 +193,7 @@ class _Verdicts:
 def _rememberable(value: Any) -> bool:
     if isinstance(value, str):
         return len(value) <= limits.PARAMETER_VERDICT_MAX_CHARS
-    return type(value) in (int, bool)
+    return type(value) is bool or (type(value) is int and -(2**63) <= value < 2**63)
 
 
 def _error(schema: dict[str, Any], value: Any) -> str | None:

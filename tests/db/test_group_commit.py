@@ -204,3 +204,22 @@ def test_the_writer_lock_is_free_once_the_commit_returns(engine, tmp_path):
         mine.close()
         other.close()
     assert notes(engine) == [1, 2]
+
+
+def test_a_failure_after_the_commit_fails_none_of_its_writes(engine, tmp_path, caplog):
+    """Counting a commit (or returning its connection) cannot undo it: a writer told its
+    durable write failed would retry it."""
+
+    def broken(_writes: int) -> None:
+        raise RuntimeError("лічильник зламався")
+
+    group = GroupCommit(
+        engine, WriterLock(f"{tmp_path}/group.db.writer-lock", WAIT), committed=broken
+    )
+    try:
+        insert(group, 1)
+        insert(group, 2)
+    finally:
+        group.close()
+    assert notes(engine) == [1, 2]
+    assert caplog.text.count("counting its commit failed") == 2

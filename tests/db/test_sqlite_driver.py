@@ -117,12 +117,33 @@ def test_a_driver_error_is_raised_as_sqlalchemys(engine):
         raw = sqlite_driver.driver(connection)
         assert raw is not None
         with pytest.raises(sa.exc.OperationalError) as raised:
-            sqlite_driver.execute(raw, "SELECT * FROM нема", ())
+            raw.execute("SELECT * FROM нема", ())
         assert isinstance(raised.value.orig, sqlite3.OperationalError)
+        assert not raised.value.connection_invalidated
         with pytest.raises(sa.exc.IntegrityError):
-            sqlite_driver.execute(raw, sqlite_driver.APPEND, ("0" * 32, 1, "2026-11-30", None))
+            raw.execute(sqlite_driver.APPEND, ("0" * 32, 1, "2026-11-30", None))
 
 
 def test_a_naive_time_is_refused():
     with pytest.raises(ValueError, match="naive"):
         sqlite_driver.stored_time(dt.datetime(2026, 11, 30, 12, 0))
+
+
+def test_a_transaction_sqlite_ended_by_itself_takes_no_more_statements(engine):
+    """SQLite rolls back by itself on a full disk or an I/O error while SQLAlchemy still
+    counts the transaction open: a statement then would run, and commit, alone."""
+    with engine.connect() as connection, connection.begin():
+        raw = sqlite_driver.driver(connection)
+        assert raw is not None
+        connection.connection.driver_connection.execute("ROLLBACK")  # as SQLite would
+        with pytest.raises(sa.exc.OperationalError, match="SQLite ended the transaction"):
+            raw.execute(sqlite_driver.APPEND, ("0" * 32, 1, "2026-11-30 12:00:00.000000", None))
+
+
+def test_a_closed_connection_is_a_lost_one(engine):
+    closed = sqlite3.connect(":memory:")
+    closed.execute("BEGIN")
+    closed.close()
+    with pytest.raises(sa.exc.DBAPIError) as raised:
+        sqlite_driver.Driver(closed, engine.dialect).execute("SELECT 1", ())
+    assert raised.value.connection_invalidated

@@ -6,10 +6,16 @@ import pytest
 from connexion.context import _operation
 from connexion.exceptions import InvalidSpecification
 from connexion.frameworks.starlette import Starlette as StarletteFramework
+from connexion.middleware.request_validation import RequestValidationMiddleware
+from connexion.middleware.routing import RoutingMiddleware
+from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from connexion.operations import OpenAPIOperation
 from connexion.spec import Specification
 
 from solo.web import asgi_app
+from solo.web.app import create_app
+from solo.web.middleware.swagger_ui import SwaggerUi
+from solo.web.request_validation import RequestValidation
 from solo.web.routing import TagResolver
 from solo.web.spec import for_connexion, load_spec
 
@@ -54,7 +60,7 @@ async def _takes_everything(session_id: str, **kwargs: object) -> None:
 
 
 @pytest.mark.parametrize("handler", [_takes_the_body, _takes_everything])
-def test_a_handler_that_takes_the_body_is_refused_when_its_operation_is_built(handler):
+def test_a_handler_that_takes_the_body_is_refused_when_its_operation_is_decorated(handler):
     document = load_spec()
     diff = OpenAPIOperation.from_spec(
         Specification.load(for_connexion(document)),
@@ -68,3 +74,12 @@ def test_a_handler_that_takes_the_body_is_refused_when_its_operation_is_built(ha
             asgi_app._Parameters(framework=StarletteFramework)(handler)
     finally:
         _operation.reset(token)
+
+
+def test_solos_lighter_layers_stand_where_connexions_did(settings, deps):
+    """The stack as connexion builds it for Solo's app: Solo's request validation and
+    Swagger UI in the places of connexion's, every other layer where it was."""
+    _, stack = create_app(settings, deps).middleware._build_middleware_stack()
+    built = [type(layer) for layer in stack]
+    assert RequestValidationMiddleware not in built and SwaggerUIMiddleware not in built
+    assert built.index(SwaggerUi) < built.index(RoutingMiddleware) < built.index(RequestValidation)

@@ -5,7 +5,7 @@ subtly broken server ships. Where an override is, its module says why."""
 import inspect
 
 import pytest
-from connexion import AsyncApp
+from connexion import AsyncApp, ConnexionMiddleware
 from connexion.apps.asynchronous import AsyncApi, AsyncASGIApp, AsyncOperation
 from connexion.decorators import StarletteDecorator
 from connexion.decorators import parameter as parameter_decorators
@@ -16,7 +16,7 @@ from connexion.middleware.request_validation import (
     RequestValidationOperation,
 )
 from connexion.middleware.swagger_ui import SwaggerUIMiddleware
-from connexion.operations import AbstractOperation
+from connexion.operations import AbstractOperation, OpenAPIOperation
 from connexion.security import (
     AbstractSecurityHandler,
     ApiKeySecurityHandler,
@@ -60,6 +60,8 @@ def parameters(function) -> list[str]:
         (SwaggerUIMiddleware, "__init__", ["self", "app"]),
         (parameter_decorators, "_get_val_from_param", ["value", "param_definitions"]),
         (parameter_decorators, "_get_query_defaults", ["query_definitions"]),
+        (OpenAPIOperation, "body_name", ["self", "_content_type"]),
+        (ConnexionMiddleware, "_build_middleware_stack", ["self"]),
     ],
 )
 def test_the_methods_solo_overrides_are_still_there_with_their_parameters(owner, name, expected):

@@ -223,3 +223,6 @@ def test_remembered_verdicts_are_the_verdicts_of_the_schema_and_the_type(monkeyp
         assert [verdicts.error(schema, value) for schema, value, _ in asked] == [
             verdict for _, _, verdict in asked
         ]
+    remembered = len(verdicts._kept)
+    assert verdicts.error(integer, 2**70) is None  # long values are checked, not kept
+    assert len(verdicts._kept) == remembered

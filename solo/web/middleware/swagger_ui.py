@@ -2,7 +2,8 @@
 
 connexion's SwaggerUIMiddleware matches every request against a router of its own (a mount
 per API, then the UI's routes) before passing it on, though only the UI's few pages can
-match: here a request goes to that router only when its path starts with one of them.
+match: here a request goes to that router only when its path (past any root path, as the
+router sees it) starts with one of them.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from connexion.middleware.swagger_ui import SwaggerUIMiddleware
+from starlette._utils import get_route_path
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -32,7 +34,7 @@ class SwaggerUi(SwaggerUIMiddleware):
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and not scope["path"].startswith(self._prefixes):
+        if scope["type"] == "http" and not get_route_path(scope).startswith(self._prefixes):
             await self.app(scope, receive, send)
             return
         await super().__call__(scope, receive, send)
