@@ -18,16 +18,24 @@ class UtcDateTime(sa.types.TypeDecorator[dt.datetime]):
     def process_bind_param(
         self, value: dt.datetime | None, dialect: sa.Dialect
     ) -> dt.datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetimes are ambiguous; pass an aware one")
-        return value.astimezone(dt.UTC).replace(tzinfo=None)
+        return None if value is None else naive_utc(value)
 
     def process_result_value(
         self, value: dt.datetime | None, dialect: sa.Dialect
     ) -> dt.datetime | None:
-        return None if value is None else value.replace(tzinfo=dt.UTC)
+        return None if value is None else aware_utc(value)
+
+
+def naive_utc(value: dt.datetime) -> dt.datetime:
+    """An aware time as Solo stores it: naive UTC."""
+    if value.tzinfo is None:
+        raise ValueError("naive datetimes are ambiguous; pass an aware one")
+    return value.astimezone(dt.UTC).replace(tzinfo=None)
+
+
+def aware_utc(stored: dt.datetime) -> dt.datetime:
+    """A stored time as Solo reads it: aware UTC."""
+    return stored.replace(tzinfo=dt.UTC)
 
 
 class Base(DeclarativeBase):

@@ -20,6 +20,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from solo.db.models import aware_utc, naive_utc
 from solo.domain.model import Session
 
 GET = (
@@ -75,13 +76,11 @@ def session_id(value: uuid.UUID) -> str:
 def stored_time(value: dt.datetime) -> str:
     """An aware time as `UtcDateTime` stores it on SQLite: naive UTC, in SQLAlchemy's
     DATETIME text (always six digits of microseconds, so the text sorts as the time)."""
-    if value.tzinfo is None:
-        raise ValueError("naive datetimes are ambiguous; pass an aware one")
-    return value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    return naive_utc(value).isoformat(" ", "microseconds")
 
 
 def read_time(text: str | None) -> dt.datetime | None:
-    return None if text is None else dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC)
+    return None if text is None else aware_utc(dt.datetime.fromisoformat(text))
 
 
 def session(row: tuple[Any, ...]) -> Session:

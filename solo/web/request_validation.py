@@ -30,14 +30,13 @@ from solo import limits
 
 log = logging.getLogger(__name__)
 
-_NO_VALIDATOR = None
-
 
 class _Validation(RequestValidationOperation):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._accepted: set[str] = set()
         self._bodies: dict[tuple[str, str], Any] = {}
+        """By media type and charset, once the media type is accepted: the body's validator,
+        or None where connexion validates none (no schema, or no validator for the type)."""
 
     @functools.cached_property
     def _parameters(self) -> Any:
@@ -51,23 +50,14 @@ class _Validation(RequestValidationOperation):
             security_query_params=self.security_query_params,
         )
 
-    def validate_mime_type(self, mime_type: str) -> None:
-        if mime_type in self._accepted:
-            return
-        super().validate_mime_type(mime_type)
-        if len(self._accepted) >= limits.MEDIA_TYPES_KEPT:
-            self._accepted.clear()  # made-up spellings cannot keep the real ones out
-        self._accepted.add(mime_type)
-
     def _body_validator(self, mime_type: str, encoding: str) -> Any:
-        """The body's validator, or None where connexion validates none (no schema, or no
-        validator for the media type)."""
         key = (mime_type, encoding)
         if key in self._bodies:
             return self._bodies[key]
+        self.validate_mime_type(mime_type)
         validator = self._new_body_validator(mime_type, encoding)
         if len(self._bodies) >= limits.MEDIA_TYPES_KEPT:
-            self._bodies.clear()
+            self._bodies.clear()  # made-up spellings cannot keep the real ones out
         self._bodies[key] = validator
         return validator
 
@@ -75,12 +65,12 @@ class _Validation(RequestValidationOperation):
         operation = self._operation
         schema = operation.body_schema(mime_type)
         if not schema:
-            return _NO_VALIDATOR
+            return None
         try:
             validator_class = self._validator_map["body"][mime_type]
         except KeyError:
             log.info("No validator for the content type %s: its body is not validated", mime_type)
-            return _NO_VALIDATOR
+            return None
         return validator_class(
             schema=schema,
             required=operation.request_body.get("required", False),
@@ -94,9 +84,7 @@ class _Validation(RequestValidationOperation):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         self._parameters.validate(scope)
-        mime_type, encoding = self.extract_content_type(scope["headers"])
-        self.validate_mime_type(mime_type)
-        validator = self._body_validator(mime_type, encoding)
+        validator = self._body_validator(*self.extract_content_type(scope["headers"]))
         if validator is not None:
             receive, scope = await validator.wrap_receive(receive, scope=scope)
         await self.next_app(scope, receive, send)
