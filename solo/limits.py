@@ -96,6 +96,11 @@ database thread, a pooled connection, the SQLite writer lock or busy database, a
 DATABASE_STATEMENT_SECONDS = 15
 """Longest one PostgreSQL statement may run, its lock waits included (`statement_timeout`)."""
 
+DATABASE_IDLE_PING_SECONDS = 30
+"""PostgreSQL: a pooled connection idle longer than this is pinged (a round trip) before
+it is used again; one used more recently is pinged only when its socket says the server
+sent something or closed it (solo.db.liveness)."""
+
 THREADS_PER_SESSION = 2
 """Database threads that requests about one session may hold at once in a process (the
 rest wait on the event loop): a session whose row is locked cannot take every thread."""

@@ -24,14 +24,17 @@ def make_engine(
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(url, pool_size, wait_seconds)
-    return sa.create_engine(
+    from solo.db import liveness  # imports psycopg: only where PostgreSQL is configured
+
+    engine = sa.create_engine(
         url,
-        pool_pre_ping=True,
         pool_size=pool_size,
         max_overflow=0,
         pool_timeout=wait_seconds,
         connect_args=postgresql_timeouts(wait_seconds) if bounded else {},
     )
+    liveness.check_at_checkout(engine, idle_ping_seconds=limits.DATABASE_IDLE_PING_SECONDS)
+    return engine
 
 
 def postgresql_timeouts(wait_seconds: int) -> dict[str, object]:

@@ -19,11 +19,12 @@ from solo.db.models import (
     IdempotencyKeyRow,
     SessionRow,
     UtcDateTime,
+    aware_utc,
     table_of,
 )
 from solo.db.revisions import REVISIONS_CHANNEL, announcement
 from solo.domain import jsonvalue
-from solo.domain.model import AnsweredKey, PageCursor, Session
+from solo.domain.model import AnsweredKey, LoggedChange, PageCursor, Session, Swap
 
 _sessions = table_of(SessionRow)
 _checkpoints = table_of(CheckpointRow)
@@ -74,11 +75,22 @@ _ADVANCE_AND_LOG = """
     ), announced AS (
         SELECT pg_notify(:channel, :announcement) FROM advanced
         WHERE watched_until > :new_updated_at
+    ), missed AS (
+        -- A swap lost to writes this process has not seen: their changes, read in the same
+        -- snapshot as the head found, so that catching up costs no other round trip. Only
+        -- after a checkpoint no later than the rev expected: the log keeps all of those.
+        SELECT array_agg(changes.rev ORDER BY changes.rev) AS revs,
+               array_agg(changes.at ORDER BY changes.rev) AS ats,
+               array_agg(changes.ops ORDER BY changes.rev) AS ops
+        FROM changes JOIN found ON changes.session_id = found.id
+        WHERE changes.rev > :expected_rev AND changes.rev <= found.rev
+          AND found.checkpoint_rev <= :expected_rev AND NOT EXISTS (SELECT 1 FROM advanced)
     ){keyed}
     SELECT (SELECT count(*) FROM advanced) AS advanced,
            (SELECT count(*) FROM announced) AS announced,
+           missed.revs AS missed_revs, missed.ats AS missed_ats, missed.ops AS missed_ops,
            found.*
-    FROM (SELECT 1) AS one LEFT JOIN found ON true
+    FROM (SELECT 1) AS one LEFT JOIN found ON true CROSS JOIN missed
 """
 _KEYED = """, keyed AS (
         -- A plain INSERT: a key already there (live, or expired but not yet purged) fails
@@ -125,6 +137,15 @@ def _session(row: sa.Row[Any]) -> Session:
         replay_cost=row.replay_cost,
         kept_bytes=row.kept_bytes,
         watched_until=row.watched_until,
+    )
+
+
+def _missed(row: sa.Row[Any]) -> tuple[LoggedChange, ...]:
+    if row.missed_revs is None:
+        return ()
+    return tuple(
+        LoggedChange(rev, aware_utc(at), ops)
+        for rev, at, ops in zip(row.missed_revs, row.missed_ats, row.missed_ops, strict=True)
     )
 
 
@@ -218,13 +239,13 @@ class SessionRepository:
         *,
         bytes_quota: int,
         key: AnsweredKey | None = None,
-    ) -> tuple[bool, Session | None]:
+    ) -> Swap:
         """PostgreSQL, in autocommit: `advance` to a rev that changes no checkpoint, with the
         change that made it logged (and announced if watched), its key recorded with its
         answer, and the owner's usage charged, in the same statement. Whether it swapped,
-        and the head it found (as it was before the swap); nothing and no head when the
-        state would pass the owner's bytes quota or the key is taken (the locked path then
-        says so)."""
+        the head it found (as it was before the swap) and the changes it lost to (`Swap`);
+        nothing and no head when the state would pass the owner's bytes quota or the key
+        is taken (the locked path then says so)."""
         announced = announcement(current.id, new.rev, new.updated_at, ops)
         values = {
             **_swap(current, new),
@@ -247,8 +268,10 @@ class SessionRepository:
         except sa.exc.IntegrityError as exc:
             if not _refused_on_purpose(exc):
                 raise
-            return False, None
-        return row.advanced == 1, None if row.id is None else _session(row)
+            return Swap(swapped=False, found=None)
+        if row.id is None:
+            return Swap(swapped=row.advanced == 1, found=None)
+        return Swap(swapped=row.advanced == 1, found=_session(row), missed=_missed(row))
 
     def delete(self, owner: str, session_id: uuid.UUID, expected_rev: int) -> bool:
         """Delete the session (its log, checkpoints, snapshots and telemetry cascade)."""

@@ -16,7 +16,7 @@ from solo.db.sessions import SessionRepository
 from solo.db.snapshots import SnapshotRepository
 from solo.db.telemetry import TelemetryRepository
 from solo.db.usage import UsageRepository
-from solo.domain.model import AnsweredKey, Session
+from solo.domain.model import AnsweredKey, Session, Swap
 from solo.domain.quotas import Quotas
 
 
@@ -41,10 +41,10 @@ class UnitOfWork:
 
     def advance_and_log(
         self, current: Session, new: Session, ops: bytes, *, key: AnsweredKey | None = None
-    ) -> tuple[bool, Session | None]:
+    ) -> Swap:
         """The compare-and-swap of a write that needs no checkpoint, with its logged change,
-        as one autocommitted statement: one round trip to the database. Whether it swapped,
-        and the head it found."""
+        as one autocommitted statement: one round trip to the database, a lost one's
+        catch-up included."""
         with self._engine.connect() as connection:
             autocommit = connection.execution_options(isolation_level="AUTOCOMMIT")
             return SessionRepository(autocommit).advance_and_log(

@@ -154,6 +154,19 @@ class AnsweredKey:
 
 
 @dataclasses.dataclass(frozen=True)
+class Swap:
+    """What a one-statement compare-and-swap did: whether it swapped, and the head it found
+    (as it was before; None when the key was taken or the quota passed). A swap lost to a
+    write the caller had not seen brings the changes the caller lacks: those after the rev
+    it expected, up to the head found, when the log keeps them all after a checkpoint no
+    later than that rev (else none)."""
+
+    swapped: bool
+    found: Session | None
+    missed: tuple[LoggedChange, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
 class Compacted:
     """What a compaction of the log did: the bytes it freed, and the rev it cut at (the
     changes up to it are forgotten; None when nothing was)."""

@@ -25,6 +25,7 @@ from solo.domain.model import (
     SnapshotClaim,
     StoredIdempotencyKey,
     StoredSnapshot,
+    Swap,
 )
 from solo.domain.quotas import Quotas, Usage
 
@@ -266,10 +267,11 @@ class UnitOfWork(Protocol):
 
     def advance_and_log(
         self, current: Session, new: Session, ops: bytes, *, key: AnsweredKey | None = None
-    ) -> tuple[bool, Session | None]:
+    ) -> Swap:
         """A swap that needs no checkpoint, with its logged change (and its key, when it
-        came with one) in one autocommitted statement: whether it swapped, and the head it
-        found. Nothing, and no head, when the key is taken (the locked path then decides)."""
+        came with one) in one autocommitted statement: whether it swapped, the head it
+        found, and the changes after `current` it lost to. Nothing, and no head, when the
+        key is taken (the locked path then decides)."""
 
 
 class Database(Protocol):

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from solo.domain import jsonvalue
 from solo.domain.errors import DatabaseUnavailable, DomainError, ServerFault
-from solo.domain.model import Session
+from solo.domain.model import LoggedChange, Session
 from solo.domain.patch import apply_patch
 from solo.runtime.state_cache import Entry, StateCache
 from solo.services.ownership import owned
@@ -42,15 +43,22 @@ def owned_state(
 
 
 def materialized(
-    uow: UnitOfWork, cache: StateCache, *, entry: Entry, session: Session
+    uow: UnitOfWork,
+    cache: StateCache,
+    *,
+    entry: Entry,
+    session: Session,
+    missed: Sequence[LoggedChange] = (),
 ) -> dict[str, Any]:
-    """The state as of `session.rev`, held by `entry` afterwards (hold `entry.lock`)."""
+    """The state as of `session.rev`, held by `entry` afterwards (hold `entry.lock`).
+    `missed`: changes the caller read already, used when they are exactly those after the
+    entry's rev (a lost one-statement swap brings them)."""
     if entry.rev == session.rev and entry.state is not None:
         cache.hits += 1
         return entry.state
     cache.misses += 1
     try:
-        if _catchable(entry, session) and _caught_up(uow, cache, entry, session):
+        if _catchable(entry, session) and _caught_up(uow, cache, entry, session, missed):
             assert entry.state is not None
             return entry.state
         return _loaded(uow, cache, entry, session)
@@ -96,11 +104,20 @@ def encoded_state(uow: UnitOfWork, cache: StateCache, session: Session) -> bytes
         return encoded
 
 
-def _caught_up(uow: UnitOfWork, cache: StateCache, entry: Entry, session: Session) -> bool:
+def _caught_up(
+    uow: UnitOfWork,
+    cache: StateCache,
+    entry: Entry,
+    session: Session,
+    missed: Sequence[LoggedChange],
+) -> bool:
     """Replay what other writers logged since the entry's rev; False if it is gone."""
     assert entry.rev is not None and entry.state is not None
-    changes = uow.log.changes(session.id, entry.rev, session.rev)
-    if [change.rev for change in changes] != list(range(entry.rev + 1, session.rev + 1)):
+    wanted = list(range(entry.rev + 1, session.rev + 1))
+    changes = missed
+    if [change.rev for change in changes] != wanted:
+        changes = uow.log.changes(session.id, entry.rev, session.rev)
+    if [change.rev for change in changes] != wanted:
         return False
     state = entry.state
     for change in changes:

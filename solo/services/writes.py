@@ -6,7 +6,7 @@ import dataclasses
 import datetime as dt
 import functools
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from solo import limits
@@ -32,6 +32,7 @@ from solo.domain.model import (
     Revision,
     Session,
     StoredIdempotencyKey,
+    Swap,
 )
 from solo.domain.patch import Applied, appends, apply_patch, as_applied
 from solo.domain.preconditions import Precondition
@@ -276,16 +277,17 @@ def _swapped_in_one_statement(
             since = _quick_since(uow, entry, current, request.base_rev)
         except (DomainError, LogMovedOn):
             return None
-        swapped, found = _swap_once(
+        swapped, lost = _swap_once(
             uow, current, state, request, since=since, now=clock(), kept=kept
         )
         if swapped is not None:
             _hold(cache, entry, swapped.made)
             return swapped.written
-        if found is None:
+        if lost.found is None:
             return None
+        ahead = lost.found.rev > current.rev
         caught = _head_caught_up(
-            uow, cache, entry, request, found=found if found.rev > current.rev else None
+            uow, cache, entry, request, found=lost.found if ahead else None, missed=lost.missed
         )
         if caught is None:
             return None
@@ -294,15 +296,22 @@ def _swapped_in_one_statement(
 
 
 def _head_caught_up(
-    uow: UnitOfWork, cache: StateCache, entry: Entry, request: Write, *, found: Session | None
+    uow: UnitOfWork,
+    cache: StateCache,
+    entry: Entry,
+    request: Write,
+    *,
+    found: Session | None,
+    missed: Sequence[LoggedChange] = (),
 ) -> tuple[Session, dict[str, Any]] | None:
     """The database's head, `found` or read again (a swap that waited for another
     process's write reads the head as it was before that write), with the cache caught up
-    to it; None when the locked path should decide."""
+    to it (on `missed`, the changes a lost swap brought, when they suffice); None when the
+    locked path should decide."""
     try:
         with uow:
             head = found or owned(uow, owner=request.owner, session_id=request.session_id)
-            return head, materialized(uow, cache, entry=entry, session=head)
+            return head, materialized(uow, cache, entry=entry, session=head, missed=missed)
     except (DomainError, LogMovedOn):
         return None
 
@@ -331,8 +340,8 @@ def _swap_once(
     since: list[LoggedChange] | None,
     now: dt.datetime,
     kept: KeptLog,
-) -> tuple[_Recorded | None, Session | None]:
-    """The change made on `state` and swapped in; else None, and the head found."""
+) -> tuple[_Recorded | None, Swap]:
+    """The change made on `state` and swapped in, or None; and what the swap found."""
     assert isinstance(request.change, Patch)
     try:
         made = _made(
@@ -341,24 +350,28 @@ def _swap_once(
     except DomainError:
         # The cached state may be behind the database: only the locked path, which reads
         # the database's own head, may say that a patch cannot apply.
-        return None, None
+        return None, _NOT_TRIED
     if made.checkpoint is not None:
         made.undo()
-        return None, None
+        return None, _NOT_TRIED
     written = _written(made, request.base_rev if since else None, since)
     key = None
     if request.keyed is not None:
         key = AnsweredKey(request.keyed.key, request.keyed.fingerprint, written.body)
     try:
         assert made.logged.ops is not None
-        swapped, found = uow.advance_and_log(current, made.head, made.logged.ops, key=key)
+        swap = uow.advance_and_log(current, made.head, made.logged.ops, key=key)
     except BaseException:
         made.undo()
         raise
-    if not swapped:
+    if not swap.swapped:
         made.undo()
-        return None, found
-    return _Recorded(made, written), found
+        return None, swap
+    return _Recorded(made, written), swap
+
+
+_NOT_TRIED = Swap(swapped=False, found=None)
+"""A swap not sent: the locked path decides."""
 
 
 def _hold(cache: StateCache, entry: Entry, made: _Made) -> None:

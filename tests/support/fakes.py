@@ -42,6 +42,7 @@ from solo.domain.model import (
     SnapshotClaim,
     StoredIdempotencyKey,
     StoredSnapshot,
+    Swap,
 )
 from solo.domain.quotas import Quotas, Usage
 from solo.services import ports
@@ -749,23 +750,24 @@ class FakeUnitOfWork:
 
     def advance_and_log(
         self, current: Session, new: Session, ops: bytes, *, key: AnsweredKey | None = None
-    ) -> tuple[bool, Session | None]:
+    ) -> Swap:
         """As solo.db.sessions.SessionRepository.advance_and_log, autocommitted: the swap
         (checkpoint_rev untouched), the usage charged, the change logged (with its key) and
-        announced if watched, all or nothing; (False, None) past the bytes quota or when
-        the key has a row already, even an expired one (a plain INSERT)."""
+        announced if watched, all or nothing; a lost swap brings the changes after
+        `current` when they all follow the head's checkpoint; no head past the bytes quota
+        or when the key has a row already, even an expired one (a plain INSERT)."""
         if not self._db.one_statement_swaps:
             raise RuntimeError("advance_and_log is PostgreSQL's (one_statement_swaps=True)")
         with self._db.writer, self._db.lock:
             tables = self._db.committed.copy()
             found = tables.sessions.get(current.id)
             if found is None or found.owner != current.owner:
-                return False, None
+                return Swap(swapped=False, found=None)
             if found.rev != current.rev:
-                return False, found
+                return Swap(swapped=False, found=found, missed=_missed(tables, current, found))
             if key is not None:
                 if (current.owner, key.key) in tables.keys:
-                    return False, None
+                    return Swap(swapped=False, found=None)
                 tables.keys[(current.owner, key.key)] = KeyRow(
                     key.fingerprint, 200, copy.deepcopy(key.body), None, current.id, new.rev
                 )
@@ -773,7 +775,7 @@ class FakeUnitOfWork:
             used = tables.usage.get(current.owner)
             if used is not None and grown:
                 if grown > 0 and used.bytes + grown > self._db.quotas.bytes:
-                    return False, None
+                    return Swap(swapped=False, found=None)
                 tables.usage[current.owner] = Usage(used.sessions, used.bytes + grown)
             tables.sessions[current.id] = _swapped(found, new, checkpoint=False)
             tables.changes[(current.id, new.rev)] = LoggedChange(new.rev, new.updated_at, ops)
@@ -784,7 +786,14 @@ class FakeUnitOfWork:
                 )
             self._db.committed = tables
             self._db.commits += 1
-            return True, found
+            return Swap(swapped=True, found=found)
+
+
+def _missed(tables: Tables, current: Session, found: Session) -> tuple[LoggedChange, ...]:
+    if found.rev < current.rev or found.checkpoint_rev > current.rev:
+        return ()
+    revs = range(current.rev + 1, found.rev + 1)
+    return tuple(tables.changes[(current.id, rev)] for rev in revs)
 
 
 class FakeDatabase:
