@@ -4,7 +4,7 @@ Each test freezes a dependency of a live server (moto stopped with SIGSTOP, a ro
 table or the whole SQLite database locked by another connection), floods the server with
 requests that need it, and times a bystander's diff and /healthz meanwhile. The bounds
 are generous for a loaded CI machine: they catch the 28 s of a shared, exhausted pool,
-not milliseconds.
+not milliseconds. And connections PostgreSQL ends (a restart, a failover) cost no answer.
 """
 
 import concurrent.futures
@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from solo import limits
+from solo.db.listener import LISTENER_APPLICATION_NAME
 from solo.settings import Settings
 from tests.conftest import TEST_JWT_SECRET, UNTRIPPABLE_RATES, server_env
 from tests.support.clients import SpecCheckedClient
@@ -174,6 +175,53 @@ def flood_of_diffs(server, headers, session_id: str):
 
     pool = concurrent.futures.ThreadPoolExecutor(FLOOD)
     return pool, [pool.submit(diff, index) for index in range(FLOOD)]
+
+
+@pytest.mark.slow(7)
+def test_connections_postgresql_ended_are_replaced_before_any_request_meets_them(
+    postgres_database_url, tmp_path
+):
+    settings = Settings(
+        database_url=postgres_database_url,
+        storage_url=f"file://{tmp_path}/s",
+        jwt_secret=TEST_JWT_SECRET,
+        **UNTRIPPABLE_RATES,
+    )
+    server = start(settings, tmp_path, "s")
+    try:
+        headers = auth(settings, "олена")
+        session_id = create(server, headers)
+        pool, diffs = flood_of_diffs(server, headers, session_id)
+        assert {future.result()[0].status_code for future in diffs} == {200}
+        ended = _end_pooled_connections(postgres_database_url)
+        pool, diffs = flood_of_diffs(server, headers, session_id)
+        answers = [future.result()[0] for future in diffs]
+        pool.shutdown()
+        assert ended >= 1
+        assert [r.status_code for r in answers if r.status_code != 200] == []
+        after = httpx2.get(f"{server.api_url}/sessions/{session_id}/", headers=headers).json()
+        assert after["rev"] == 2 * FLOOD
+    finally:
+        server.stop()
+
+
+def _end_pooled_connections(database_url: str) -> int:
+    """pg_terminate_backend on the server's pooled connections (not its listener's)."""
+    engine = sa.create_engine(make_url(database_url), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            return len(
+                connection.execute(
+                    sa.text(
+                        "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity"
+                        " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                        " AND application_name <> :listener"
+                    ),
+                    {"listener": LISTENER_APPLICATION_NAME},
+                ).all()
+            )
+    finally:
+        engine.dispose()
 
 
 @pytest.mark.slow(13)
