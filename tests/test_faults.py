@@ -193,6 +193,7 @@ def test_connections_postgresql_ended_are_replaced_before_any_request_meets_them
         session_id = create(server, headers)
         pool, diffs = flood_of_diffs(server, headers, session_id)
         assert {future.result()[0].status_code for future in diffs} == {200}
+        pool.shutdown()
         ended = _end_pooled_connections(postgres_database_url)
         pool, diffs = flood_of_diffs(server, headers, session_id)
         answers = [future.result()[0] for future in diffs]

@@ -24,16 +24,23 @@ def make_engine(
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(url, pool_size, wait_seconds)
-    from solo.db import liveness  # imports psycopg: only where PostgreSQL is configured
-
+    psycopg = url.get_driver_name() == "psycopg"
     engine = sa.create_engine(
         url,
+        # Other drivers: pinged before every use (solo.db.liveness knows psycopg's only).
+        pool_pre_ping=not psycopg,
+        # The connection used last is handed out first, so the busy ones stay busy and
+        # the rest idle out, rather than every one idling past the ping's limit in turn.
+        pool_use_lifo=True,
         pool_size=pool_size,
         max_overflow=0,
         pool_timeout=wait_seconds,
         connect_args=postgresql_timeouts(wait_seconds) if bounded else {},
     )
-    liveness.check_at_checkout(engine, idle_ping_seconds=limits.DATABASE_IDLE_PING_SECONDS)
+    if psycopg:
+        from solo.db import liveness  # imports psycopg: only where PostgreSQL is configured
+
+        liveness.check_at_checkout(engine, idle_ping_seconds=limits.DATABASE_IDLE_PING_SECONDS)
     return engine
 
 

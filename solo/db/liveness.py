@@ -5,8 +5,10 @@ every request, as many as a one-statement write itself (bench/RESULTS.md). A ser
 ends a connection (a restart, `pg_terminate_backend`, a crash) sends its error and closes
 the socket, so an idle connection's socket that has something to read is in doubt; one
 that has nothing is alive as far as can be known without asking. A connection in doubt,
-or idle longer than DATABASE_IDLE_PING_SECONDS (a peer that vanished sends nothing), is
-pinged; one that fails the ping is replaced by the pool (DisconnectionError at checkout).
+or idle longer than DATABASE_IDLE_PING_SECONDS (a server that vanished with the network
+sends nothing), is pinged; one that fails the ping is replaced by the pool
+(DisconnectionError at checkout). A ping to a vanished server waits as long as any
+statement would: the ping finds the loss no sooner than `pool_pre_ping` would.
 """
 
 from __future__ import annotations
@@ -33,9 +35,9 @@ def check_at_checkout(engine: sa.Engine, *, idle_ping_seconds: float) -> None:
         record.info[_TAKEN_AT] = now
         if taken_at is None:
             return  # just connected
-        if now - taken_at <= idle_ping_seconds and _quiet(dbapi_connection.pgconn):
-            return
         try:
+            if now - taken_at <= idle_ping_seconds and _quiet(dbapi_connection.pgconn):
+                return
             engine.dialect.do_ping(dbapi_connection)
         except Exception as exc:
             raise sa.exc.DisconnectionError("the pooled connection is gone") from exc

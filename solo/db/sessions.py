@@ -102,12 +102,15 @@ _KEYED = """, keyed AS (
     )"""
 
 
-def _advance_and_log(*, keyed: bool) -> sa.TextClause:
-    return sa.text(_ADVANCE_AND_LOG.format(keyed=_KEYED if keyed else "")).bindparams(
+def _advance_and_log(*, keyed: bool) -> sa.TextualSelect:
+    statement = sa.text(_ADVANCE_AND_LOG.format(keyed=_KEYED if keyed else "")).bindparams(
         sa.bindparam("session_id", type_=sa.Uuid()),
         sa.bindparam("new_updated_at", type_=UtcDateTime()),
         sa.bindparam("ops", type_=sa.LargeBinary()),
     )
+    # The head found is read as `_GET` reads it: its times aware UTC.
+    times = ("created_at", "updated_at", "last_seen_at", "watched_until")
+    return statement.columns(**{name: UtcDateTime() for name in times})
 
 
 _ADVANCE_AND_LOG_KEY_FREE = _advance_and_log(keyed=False)

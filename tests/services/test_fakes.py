@@ -8,15 +8,18 @@ import uuid
 
 import pytest
 
+from solo.dependencies import Dependencies
 from solo.domain import jsonvalue
 from solo.domain.errors import QuotaExceeded
-from solo.domain.model import KeptLog, Patch, Replace, Session
+from solo.domain.model import KeptLog, LoggedChange, Patch, Replace, Session
 from solo.domain.preconditions import from_headers
 from solo.domain.quotas import Quotas, Usage
 from solo.runtime.state_cache import StateCache
 from solo.services import quota, sessions, writes
 from solo.services.idempotency import Keyed
-from tests.support.clock import FakeClock
+from solo.settings import Settings
+from tests.conftest import TEST_JWT_SECRET, UNTRIPPABLE_RATES
+from tests.support.clock import START, FakeClock
 from tests.support.fakes import Announcement, FakeDatabase
 
 KEPT = KeptLog(changes=4, bytes=6_000)
@@ -183,3 +186,58 @@ def test_one_statement_swaps_log_charge_and_announce_as_postgresql_does(cache, c
     assert tables.usage["олена"] == Usage(1, session.size + len(',"в":"ґ"'.encode()))
     head = tables.sessions[session.id]
     assert isinstance(head, Session) and (head.rev, head.checkpoint_rev) == (1, 0)
+
+
+def lost_swap(database, cache: StateCache, clock: FakeClock, *, whole_state_at_2: bool):
+    """Two writes that the head of rev 0 misses (the second a whole state, or not), then a
+    swap from that head: what it found, ids left out."""
+    state = {"а": "б", "текст": "ї" * 2000}  # big enough that these patches checkpoint nothing
+    stale = sessions.create_session(
+        database.unit_of_work(), cache, owner="олена", state=state, clock=clock
+    ).session
+    second: Patch | Replace = Patch([{"op": "add", "path": "/г", "value": "ґ"}])
+    if whole_state_at_2:
+        second = Replace({"ціле": 2}, jsonvalue.encode({"ціле": 2}))
+    for change in (Patch([{"op": "add", "path": "/в", "value": "д"}]), second):
+        clock.now += dt.timedelta(seconds=1)
+        writes.write(
+            database.unit_of_work(),
+            cache,
+            writes.Write("олена", stale.id, from_headers("*", None), change),
+            clock=clock,
+            kept=KeptLog(1000, 1 << 20),
+        )
+    moved = dataclasses.replace(stale, rev=1, updated_at=clock.now)
+    swap = database.unit_of_work().advance_and_log(stale, moved, b"[]")
+    assert swap.found is not None
+    return dataclasses.replace(swap, found=dataclasses.replace(swap.found, id=uuid.UUID(int=0)))
+
+
+@pytest.mark.parametrize("whole_state_at_2", [False, True])
+def test_a_lost_one_statement_swap_finds_what_postgresql_finds(
+    postgres_database_url, tmp_path, whole_state_at_2
+):
+    settings = Settings(
+        database_url=postgres_database_url,
+        storage_url=f"file://{tmp_path}/snapshots",
+        jwt_secret=TEST_JWT_SECRET,
+        **UNTRIPPABLE_RATES,
+    )
+    deps = Dependencies.build(settings)
+    try:
+        real = lost_swap(deps.database, deps.states, FakeClock(), whole_state_at_2=whole_state_at_2)
+    finally:
+        deps.close()
+    fake_db = FakeDatabase(one_statement_swaps=True)
+    fake = lost_swap(fake_db, StateCache(1 << 26), FakeClock(), whole_state_at_2=whole_state_at_2)
+    assert fake == real
+    at = [START + dt.timedelta(seconds=n) for n in (1, 2)]
+    missed = (
+        LoggedChange(1, at[0], '[{"op":"add","path":"/в","value":"д"}]'.encode()),
+        LoggedChange(2, at[1], '[{"op":"add","path":"/г","value":"ґ"}]'.encode()),
+    )
+    assert (real.swapped, real.found.rev, real.missed) == (
+        False,
+        2,
+        () if whole_state_at_2 else missed,
+    )
