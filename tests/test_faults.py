@@ -139,7 +139,9 @@ def test_a_frozen_store_is_503_for_snapshots_and_slows_no_one_else(
             for future in probes:
                 response, seconds = future.result()
                 assert response.status_code == 503, response.text
-                assert seconds < limits.READINESS_DEADLINE_SECONDS + BYSTANDER_SECONDS
+                # A probe needs the hung store too: the same bound as a refusal (on a slow
+                # machine, 80 clients at once put one probe past the check's deadline + 3 s).
+                assert seconds < REFUSAL_SECONDS, f"a probe took {seconds:.1f} s"
         moto.thaw()
         time.sleep(limits.READINESS_CACHE_SECONDS)
         recovered = httpx2.post(
