@@ -157,10 +157,9 @@ class AnsweredKey:
 class Swap:
     """What a one-statement compare-and-swap did: whether it swapped, and the head it found
     (as it was before; None when the session is not the owner's or is gone, the key was
-    taken or the quota passed). A swap lost to a
-    write the caller had not seen brings the changes the caller lacks: those after the rev
-    it expected, up to the head found, when the log keeps them all after a checkpoint no
-    later than that rev (else none)."""
+    taken or the quota passed). A swap lost to a write the caller had not seen brings the
+    changes the caller lacks: those after the rev it expected, up to the head found, when
+    the log keeps them all after a checkpoint no later than that rev (else none)."""
 
     swapped: bool
     found: Session | None

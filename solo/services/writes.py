@@ -251,9 +251,8 @@ def _swapped_in_one_statement(
     over changes the cache holds), with its key recorded in the same statement. A swap lost
     to another process's write answers the head it found and the changes it lost to: the
     cache catches up on them (or from the log, when they are not all there) and the swap
-    is tried once more. None when none of this applies, the swap lost
-    again or the key was taken: the locked path then decides, from the database's own
-    head and keys."""
+    is tried once more. None when none of this applies, the swap lost again or the key was
+    taken: the locked path then decides, from the database's own head and keys."""
     current, state, change = entry.head, entry.state, request.change
     if (
         not uow.swaps_in_one_statement
