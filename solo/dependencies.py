@@ -11,6 +11,7 @@ import functools
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
+from solo import limits
 from solo.db.engine import make_engine
 from solo.db.group_commit import GroupCommit
 from solo.db.listener import revision_listener
@@ -22,6 +23,7 @@ from solo.runtime.keys_in_flight import KeysInFlight
 from solo.runtime.metrics import Exposition, Metrics
 from solo.runtime.rate_limits import RateLimits
 from solo.runtime.revision_feed import RevisionEvents
+from solo.runtime.snapshot_writes import SnapshotWrites
 from solo.runtime.state_cache import StateCache
 from solo.runtime.stream_slots import StreamSlots
 from solo.security.bearer import TokenVerifier
@@ -50,6 +52,8 @@ class Dependencies:
     """Each session's new revisions, fanned out to the event streams open in this process."""
     keys_in_flight: KeysInFlight
     """The Idempotency-Keys whose requests this process is running."""
+    snapshot_writes: SnapshotWrites
+    """The snapshot objects this process is writing."""
     stream_slots: StreamSlots
     """Places of event streams: per user and session (shared with Redis), per process."""
     token_verifier: TokenVerifier
@@ -90,6 +94,7 @@ class Dependencies:
             states=states,
             feed=_revision_feed(settings.database_url, database, clock),
             keys_in_flight=KeysInFlight(),
+            snapshot_writes=SnapshotWrites(poll_seconds=limits.SNAPSHOT_CLAIM_POLL_SECONDS),
             stream_slots=StreamSlots(settings, descriptors.streams_allowed()),
             token_verifier=TokenVerifier(settings),
             session_tokens={

@@ -122,6 +122,10 @@ SNAPSHOT_SETTLE_SECONDS = 120
 deleted session's objects are swept again this long after the delete, and a claim this
 old belongs to a request that died."""
 
+SNAPSHOT_CLAIM_POLL_SECONDS = 0.05
+"""How often a request asks again for a rev whose snapshot another process is writing (one
+written by this process is waited for, not polled: solo.runtime.snapshot_writes)."""
+
 SWEEP_SECONDS = 30
 """About how often each process sweeps the store (pending deletions, stale claims,
 leftover temporary files)."""

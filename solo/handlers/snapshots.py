@@ -50,7 +50,13 @@ async def create_snapshot(session_id: str, user: str, deps: Dependencies) -> Ans
 
     async def work() -> tuple[int, dict[str, Any]]:
         snapshot, written = await service.take_snapshot(
-            deps.database, deps.states, deps.store, owner=user, session_id=sid, clock=deps.clock
+            deps.database,
+            deps.states,
+            deps.store,
+            writes=deps.snapshot_writes,
+            owner=user,
+            session_id=sid,
+            clock=deps.clock,
         )
         return (201 if written else 200), _link(snapshot, deps)
 

@@ -13,6 +13,7 @@ from solo.domain.errors import NotFound, StorageUnavailable
 from solo.domain.jsonvalue import timestamp, with_members
 from solo.domain.keys import snapshot_key
 from solo.domain.model import Clock, SnapshotClaim, StoredSnapshot
+from solo.runtime.snapshot_writes import SnapshotWrites
 from solo.runtime.state_cache import StateCache
 from solo.services import quota
 from solo.services.ownership import owned
@@ -34,8 +35,11 @@ class _Claimed:
     document: bytes
 
 
+@dataclasses.dataclass(frozen=True)
 class _Pending:
     """Another request is writing this rev's snapshot."""
+
+    rev: int
 
 
 async def take_snapshot(
@@ -43,6 +47,7 @@ async def take_snapshot(
     cache: StateCache,
     store: Store,
     *,
+    writes: SnapshotWrites,
     owner: str,
     session_id: uuid.UUID,
     clock: Clock,
@@ -54,6 +59,7 @@ async def take_snapshot(
     object outlives its session. A session deleted meanwhile takes the claim with it; the
     object just written is then deleted here (or by the deletion's own later sweep, should
     this process die first). The store is never called inside a database transaction.
+    A rev another request is writing is asked for again when that write ends (`writes`).
     """
     loop = asyncio.get_running_loop()
     give_up_at = loop.time() + store.deadline_seconds
@@ -71,9 +77,15 @@ async def take_snapshot(
             break
         if loop.time() > give_up_at:
             raise StorageUnavailable("another request's snapshot of this rev is still written")
-        await asyncio.sleep(_PENDING_POLL_SECONDS)
+        await writes.ended(session_id, found.rev, within=give_up_at - loop.time())
     if isinstance(found, StoredSnapshot):
         return found, False
+    with writes.writing(session_id, found.claim.snapshot.rev):
+        return await _written(db, store, found), True
+
+
+async def _written(db: Database, store: Store, found: _Claimed) -> StoredSnapshot:
+    """The claimed snapshot, its object written and the claim completed."""
     claim = found.claim
     try:
         await store.put(claim.snapshot.key, found.document)
@@ -84,15 +96,12 @@ async def take_snapshot(
             f"snapshot {claim.snapshot.key} not written: {exc.detail}"
         ) from None
     if not await db.in_database_thread(_complete, db.unit_of_work(), claim):
-        log.info("session %s was deleted while its snapshot was written", session_id)
+        log.info("session %s was deleted while its snapshot was written", claim.session_id)
         with contextlib.suppress(StorageUnavailable):
             await store.delete(claim.snapshot.key)
         raise NotFound()
     log.info("snapshot written key=%s bytes=%s", claim.snapshot.key, claim.snapshot.size)
-    return claim.snapshot, True
-
-
-_PENDING_POLL_SECONDS = 0.05
+    return claim.snapshot
 
 
 def _claim(
@@ -118,11 +127,11 @@ def _claim(
         owned(uow, owner=owner, session_id=session_id, held=True)
         if not uow.snapshots.claim(session_id, snapshot, claim.token):
             existing = uow.snapshots.get(session_id, session.rev)
-            return _Pending() if existing is None else existing
+            return _Pending(session.rev) if existing is None else existing
         if uow.deletions.pending(snapshot.key):
             # A deleted snapshot of this rev whose object may still be deleted: writing it
             # again now could lose the new object to that deletion.
-            return _Pending()
+            return _Pending(session.rev)
         quota.admit(uow, owner=owner, more_bytes=snapshot.size)
         uow.commit()
     return _Claimed(claim, document)

@@ -265,7 +265,8 @@ class RouteTable:
 def translate(exc: Exception, request: ConnexionRequest, routes: RouteTable) -> Exception:
     """The error to answer for anything raised while serving `request`."""
     if isinstance(exc, domain.Unavailable):
-        log.error("%s does not answer: %s", ", ".join(exc.checks), exc.detail)
+        down = [name for name, check in exc.checks.items() if check == "unavailable"]
+        log.error("%s does not answer: %s", ", ".join(down), exc.detail)
         return exc
     if isinstance(exc, _ANSWERED):
         return exc  # (a ServerFault was logged where it was found)

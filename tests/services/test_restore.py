@@ -11,6 +11,7 @@ from solo.domain import jsonvalue
 from solo.domain.errors import IdempotencyKeyReused, PreconditionFailed, Reason, RevisionUnavailable
 from solo.domain.model import KeptLog, LoggedChange, Patch
 from solo.domain.preconditions import from_headers
+from solo.runtime.snapshot_writes import SnapshotWrites
 from solo.services import restore, sessions, snapshots, writes
 from solo.services.idempotency import Keyed
 
@@ -79,7 +80,13 @@ def test_a_kept_rev_is_rebuilt_from_the_log_and_written_as_a_whole_state(
 def test_a_compacted_rev_is_read_from_its_snapshot_object(fake_db, cache, store, clock, session_id):
     asyncio.run(
         snapshots.take_snapshot(
-            fake_db, cache, store, owner="олена", session_id=session_id, clock=clock
+            fake_db,
+            cache,
+            store,
+            writes=SnapshotWrites(poll_seconds=limits.SNAPSHOT_CLAIM_POLL_SECONDS),
+            owner="олена",
+            session_id=session_id,
+            clock=clock,
         )
     )
     restored(fake_db, cache, store, clock, session_id, 0, kept=KeptLog(changes=0, bytes=1 << 20))

@@ -93,6 +93,7 @@ async def made_directly(deps, start, sessions):
                 deps.database,
                 deps.states,
                 deps.store,
+                writes=deps.snapshot_writes,
                 owner=USER,
                 session_id=request.session_id,
                 clock=own,

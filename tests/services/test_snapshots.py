@@ -8,12 +8,14 @@ import json
 
 import pytest
 
+from solo import limits
 from solo.domain import jsonvalue
 from solo.domain.errors import NotFound, QuotaExceeded, StorageUnavailable
 from solo.domain.keys import snapshot_key
 from solo.domain.model import KeptLog, Patch, StoredSnapshot
 from solo.domain.preconditions import from_headers
 from solo.domain.quotas import Quotas, Usage
+from solo.runtime.snapshot_writes import SnapshotWrites
 from solo.services import sessions, snapshots, writes
 from tests.support.clock import START
 from tests.support.fakes import FakeDatabase, FakeStore, SnapshotRow
@@ -28,12 +30,20 @@ def session(fake_db, cache, clock):
     ).session
 
 
-def take(fake_db, cache, store, clock, session_id, owner="олена"):
-    return asyncio.run(
-        snapshots.take_snapshot(
-            fake_db, cache, store, owner=owner, session_id=session_id, clock=clock
-        )
+def taking(fake_db, cache, store, clock, session_id, *, owner="олена", writes=None):
+    return snapshots.take_snapshot(
+        fake_db,
+        cache,
+        store,
+        writes=writes or SnapshotWrites(poll_seconds=limits.SNAPSHOT_CLAIM_POLL_SECONDS),
+        owner=owner,
+        session_id=session_id,
+        clock=clock,
     )
+
+
+def take(fake_db, cache, store, clock, session_id, **options):
+    return asyncio.run(taking(fake_db, cache, store, clock, session_id, **options))
 
 
 def document(session_id, rev, at, state) -> bytes:
@@ -63,6 +73,37 @@ def test_a_snapshot_is_written_once_per_rev_counted_and_scheduled_for_retention(
     assert tables.snapshots == {(session.id, 0): SnapshotRow(expected, None)}
     assert tables.usage["олена"] == Usage(1, session.size + len(written))
     assert tables.retention == {session.id: START}
+
+
+def test_requests_for_a_rev_this_process_writes_wait_for_it_and_ask_the_database_twice(
+    fake_db, cache, store, clock, session
+):
+    """The first claims the rev and writes it; the others find it claimed, wait for that
+    write, and then find it written: two claims each, however slow the store."""
+    put = store.put
+
+    async def slow_put(key, data):
+        await asyncio.sleep(10 * limits.SNAPSHOT_CLAIM_POLL_SECONDS)
+        await put(key, data)
+
+    store.put = slow_put
+    requests = 8
+
+    async def many():
+        writes = SnapshotWrites(poll_seconds=limits.SNAPSHOT_CLAIM_POLL_SECONDS)
+        return await asyncio.gather(
+            *(
+                taking(fake_db, cache, store, clock, session.id, writes=writes)
+                for _ in range(requests)
+            )
+        )
+
+    results = asyncio.run(many())
+    key = snapshot_key("олена", str(session.id), 0)
+    written = StoredSnapshot(0, key, len(document(session.id, 0, START, STATE)), START)
+    assert results == [(written, True)] + [(written, False)] * (requests - 1)
+    assert store.calls == [("put", key)]
+    assert fake_db.calls.count("_claim") == 1 + 2 * (requests - 1)
 
 
 def test_a_store_that_does_not_answer_leaves_no_claim_and_no_bytes_counted(
@@ -119,15 +160,14 @@ def test_a_snapshot_past_the_bytes_quota_is_refused_before_the_store_is_called(c
 
 
 def test_a_rev_whose_deleted_object_may_still_be_deleted_waits_then_is_unavailable(
-    fake_db, cache, store, clock, session, monkeypatch
+    fake_db, cache, store, clock, session
 ):
     store.deadline_seconds = 0.05
-    monkeypatch.setattr(snapshots, "_PENDING_POLL_SECONDS", 0.01)
     with fake_db.unit_of_work().write() as uow:
         uow.deletions.add(snapshot_key("олена", str(session.id), 0), START)
         uow.commit()
     with pytest.raises(StorageUnavailable) as unavailable:
-        take(fake_db, cache, store, clock, session.id)
+        take(fake_db, cache, store, clock, session.id, writes=SnapshotWrites(poll_seconds=0.01))
     assert unavailable.value.detail == "another request's snapshot of this rev is still written"
     assert store.calls == [] and fake_db.tables.snapshots == {}
     assert fake_db.calls.count("_claim") >= 2
