@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
@@ -18,13 +18,16 @@ from solo.db.models import (
     CheckpointRow,
     IdempotencyKeyRow,
     SessionRow,
-    UtcDateTime,
     aware_utc,
+    naive_utc,
     table_of,
 )
 from solo.db.revisions import REVISIONS_CHANNEL, announcement
 from solo.domain import jsonvalue
 from solo.domain.model import AnsweredKey, LoggedChange, PageCursor, Session, Swap
+
+if TYPE_CHECKING:  # psycopg is imported only where PostgreSQL is configured
+    from solo.db.postgres_driver import Autocommitted
 
 _sessions = table_of(SessionRow)
 _checkpoints = table_of(CheckpointRow)
@@ -102,15 +105,9 @@ _KEYED = """, keyed AS (
     )"""
 
 
-def _advance_and_log(*, keyed: bool) -> sa.TextualSelect:
-    statement = sa.text(_ADVANCE_AND_LOG.format(keyed=_KEYED if keyed else "")).bindparams(
-        sa.bindparam("session_id", type_=sa.Uuid()),
-        sa.bindparam("new_updated_at", type_=UtcDateTime()),
-        sa.bindparam("ops", type_=sa.LargeBinary()),
-    )
-    # The head found is read as `_GET` reads it: its times aware UTC.
-    times = ("created_at", "updated_at", "last_seen_at", "watched_until")
-    return statement.columns(**{name: UtcDateTime() for name in times})
+def _advance_and_log(*, keyed: bool) -> sa.TextClause:
+    # Run by psycopg (solo.db.postgres_driver), which binds each value as it is.
+    return sa.text(_ADVANCE_AND_LOG.format(keyed=_KEYED if keyed else ""))
 
 
 _ADVANCE_AND_LOG_KEY_FREE = _advance_and_log(keyed=False)
@@ -143,7 +140,17 @@ def _session(row: sa.Row[Any]) -> Session:
     )
 
 
-def _missed(row: sa.Row[Any]) -> tuple[LoggedChange, ...]:
+def _found(row: Any) -> Session:
+    """The head the one-statement write found, its times aware UTC as `_GET` reads them."""
+    times = ("created_at", "updated_at", "last_seen_at", "watched_until")
+    return _session(row._replace(**{name: _aware(getattr(row, name)) for name in times}))
+
+
+def _aware(stored: dt.datetime | None) -> dt.datetime | None:
+    return None if stored is None else aware_utc(stored)
+
+
+def _missed(row: Any) -> tuple[LoggedChange, ...]:
     if row.missed_revs is None:
         return ()
     return tuple(
@@ -234,48 +241,6 @@ class SessionRepository:
         )
         return {row.id: (row.rev, row.updated_at) for row in rows}
 
-    def advance_and_log(
-        self,
-        current: Session,
-        new: Session,
-        ops: bytes,
-        *,
-        bytes_quota: int,
-        key: AnsweredKey | None = None,
-    ) -> Swap:
-        """PostgreSQL, in autocommit: `advance` to a rev that changes no checkpoint, with the
-        change that made it logged (and announced if watched), its key recorded with its
-        answer, and the owner's usage charged, in the same statement. Whether it swapped,
-        the head it found (as it was before the swap) and the changes it lost to (`Swap`);
-        nothing and no head when the state would pass the owner's bytes quota or the key
-        is taken (the locked path then says so)."""
-        announced = announcement(current.id, new.rev, new.updated_at, ops)
-        values = {
-            **_swap(current, new),
-            "ops": ops,
-            "channel": REVISIONS_CHANNEL,
-            "announcement": announced,
-            "grown": new.size - current.size,
-            "bytes_quota": bytes_quota,
-        }
-        statement = _ADVANCE_AND_LOG_KEY_FREE
-        if key is not None:
-            statement = _ADVANCE_AND_LOG_KEYED
-            values |= {
-                "key": key.key,
-                "fingerprint": key.fingerprint,
-                "key_body": jsonvalue.encode(key.body).decode(),
-            }
-        try:
-            row = self._db.execute(statement, values).one()
-        except sa.exc.IntegrityError as exc:
-            if not _refused_on_purpose(exc):
-                raise
-            return Swap(swapped=False, found=None)
-        if row.id is None:
-            return Swap(swapped=row.advanced == 1, found=None)
-        return Swap(swapped=row.advanced == 1, found=_session(row), missed=_missed(row))
-
     def delete(self, owner: str, session_id: uuid.UUID, expected_rev: int) -> bool:
         """Delete the session (its log, checkpoints, snapshots and telemetry cascade)."""
         result = self._db.execute(
@@ -283,3 +248,47 @@ class SessionRepository:
             {"session_id": session_id, "session_owner": owner, "expected_rev": expected_rev},
         )
         return result.rowcount == 1
+
+
+def advance_and_log(
+    statements: Autocommitted,
+    current: Session,
+    new: Session,
+    ops: bytes,
+    *,
+    bytes_quota: int,
+    key: AnsweredKey | None = None,
+) -> Swap:
+    """PostgreSQL, on a connection in autocommit: `advance` to a rev that changes no
+    checkpoint, with the change that made it logged (and announced if watched), its key
+    recorded with its answer, and the owner's usage charged, in the same statement. Whether
+    it swapped, the head it found (as it was before the swap) and the changes it lost to
+    (`Swap`); nothing and no head when the state would pass the owner's bytes quota or the
+    key is taken (the locked path then says so)."""
+    announced = announcement(current.id, new.rev, new.updated_at, ops)
+    values = {
+        **_swap(current, new),
+        "new_updated_at": naive_utc(new.updated_at),  # as UtcDateTime binds it
+        "ops": ops,
+        "channel": REVISIONS_CHANNEL,
+        "announcement": announced,
+        "grown": new.size - current.size,
+        "bytes_quota": bytes_quota,
+    }
+    statement = _ADVANCE_AND_LOG_KEY_FREE
+    if key is not None:
+        statement = _ADVANCE_AND_LOG_KEYED
+        values |= {
+            "key": key.key,
+            "fingerprint": key.fingerprint,
+            "key_body": jsonvalue.encode(key.body).decode(),
+        }
+    try:
+        row: Any = statements.one(statement, values)
+    except sa.exc.IntegrityError as exc:
+        if not _refused_on_purpose(exc):
+            raise
+        return Swap(swapped=False, found=None)
+    if row.id is None:
+        return Swap(swapped=row.advanced == 1, found=None)
+    return Swap(swapped=row.advanced == 1, found=_found(row), missed=_missed(row))

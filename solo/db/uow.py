@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 
 import sqlalchemy as sa
 
+from solo.db import sessions
 from solo.db.deletions import PendingDeletions
 from solo.db.group_commit import GroupCommit
 from solo.db.idempotency import IdempotencyRepository
@@ -36,8 +37,9 @@ class UnitOfWork:
 
     @property
     def swaps_in_one_statement(self) -> bool:
-        """Whether `advance_and_log` is available (PostgreSQL)."""
-        return self._engine.dialect.name == "postgresql"
+        """Whether `advance_and_log` is available: PostgreSQL through psycopg, whose
+        connection it uses as it is (solo.db.postgres_driver)."""
+        return self._engine.dialect.driver == "psycopg"
 
     def advance_and_log(
         self, current: Session, new: Session, ops: bytes, *, key: AnsweredKey | None = None
@@ -45,10 +47,11 @@ class UnitOfWork:
         """The compare-and-swap of a write that needs no checkpoint, with its logged change,
         as one autocommitted statement: one round trip to the database, a lost one's
         catch-up included."""
-        with self._engine.connect() as connection:
-            autocommit = connection.execution_options(isolation_level="AUTOCOMMIT")
-            return SessionRepository(autocommit).advance_and_log(
-                current, new, ops, bytes_quota=self._quotas.bytes, key=key
+        from solo.db import postgres_driver  # imports psycopg: PostgreSQL's only
+
+        with postgres_driver.autocommitted(self._engine) as statements:
+            return sessions.advance_and_log(
+                statements, current, new, ops, bytes_quota=self._quotas.bytes, key=key
             )
 
     @contextlib.contextmanager

@@ -263,7 +263,7 @@ class UnitOfWork(Protocol):
 
     @property
     def swaps_in_one_statement(self) -> bool:
-        """Whether `advance_and_log` is available (PostgreSQL)."""
+        """Whether `advance_and_log` is available (PostgreSQL through psycopg)."""
 
     def advance_and_log(
         self, current: Session, new: Session, ops: bytes, *, key: AnsweredKey | None = None

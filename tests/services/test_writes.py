@@ -6,7 +6,9 @@ import copy
 import datetime as dt
 import threading
 import uuid
+from unittest import mock
 
+import psycopg
 import pytest
 import sqlalchemy as sa
 
@@ -349,8 +351,19 @@ def rebased(deps, session_id, ops, base_rev, kept=1000, key=None):
 
 @contextlib.contextmanager
 def statements(deps):
-    """The SQL statements this process sends meanwhile."""
+    """The SQL statements this process sends meanwhile: on PostgreSQL every one psycopg
+    sends (solo.db.postgres_driver's included), on SQLite those sent through SQLAlchemy."""
     sent: list[str] = []
+    if deps.database.engine.dialect.name == "postgresql":
+        execute = psycopg.Cursor.execute
+
+        def sending_psycopg(cursor, query, *args, **kwargs):
+            sent.append(" ".join(str(query).split()))
+            return execute(cursor, query, *args, **kwargs)
+
+        with mock.patch.object(psycopg.Cursor, "execute", sending_psycopg):
+            yield sent
+        return
 
     def sending(conn, cursor, statement, parameters, context, executemany):
         sent.append(" ".join(statement.split()))
