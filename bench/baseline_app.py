@@ -14,8 +14,12 @@ It owns its table, `bench_sessions` (created by `create_schema`, seeded and read
 harness), in the same database as Solo's; the engine is configured like Solo's (SQLite WAL
 at `synchronous=FULL`, compact UTF-8 JSON, a pool of 10+10 with pre-ping) so only the
 layers above it differ.
-Run: `uvicorn --factory bench.baseline_app:create_app` with BENCH_DATABASE_URL and
-BENCH_JWT_SECRET set.
+Run: `uvicorn --factory bench.baseline_app:create_app --http
+bench.baseline_app:NoDelayHttpToolsProtocol` with BENCH_DATABASE_URL and BENCH_JWT_SECRET
+set. That protocol is uvicorn's httptools one with TCP_NODELAY on each connection, as Solo's
+(solo/web/http_protocol.py): with two workers uvicorn's shared socket leaves Nagle's
+algorithm on, and each answer of this app would wait 40 ms for a delayed acknowledgement, a
+handicap the comparison must not give it.
 """
 
 from __future__ import annotations
@@ -33,6 +37,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from solo.web.http_protocol import send_without_delay
 
 CAS_RETRIES = 100
 TABLE = sa.Table(
@@ -165,3 +172,9 @@ def create_app() -> Starlette:
             Route("/healthz", healthz),
         ]
     )
+
+
+class NoDelayHttpToolsProtocol(HttpToolsProtocol):
+    def connection_made(self, transport) -> None:  # type: ignore[no-untyped-def]
+        super().connection_made(transport)
+        send_without_delay(transport)

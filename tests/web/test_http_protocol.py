@@ -1,6 +1,7 @@
 """What the HTTP layer answers on its own, over real sockets: bounded heads, deadlines, and
 refusals in the contract's shape."""
 
+import asyncio
 import contextlib
 import json
 import shutil
@@ -8,9 +9,12 @@ import socket
 import time
 
 import pytest
+import uvicorn
+from uvicorn.server import ServerState
 
 from solo import limits
 from solo.settings import Settings
+from solo.web.http_protocol import SoloHttpToolsProtocol
 from tests.conftest import TEST_JWT_SECRET, UNTRIPPABLE_RATES, server_env
 from tests.support.clients import SpecCheckedClient
 from tests.support.raw_http import RawResponse, read_response
@@ -139,6 +143,45 @@ def test_the_connection_serves_the_next_request_after_an_answer(server):
         for _ in range(3):
             sock.sendall(request)
             assert json.loads(read_response(sock, wait_for_close=False).body) == {"status": "ok"}
+
+
+def test_a_connection_on_the_socket_workers_share_sends_without_delay():
+    """uvicorn opens the socket its workers share with protocol 0, on which asyncio leaves
+    Nagle's algorithm on: each answer, written as head then body, would wait for the
+    client's delayed acknowledgement."""
+    config = uvicorn.Config(
+        app=_not_called, host="127.0.0.1", port=0, http=SoloHttpToolsProtocol, log_config=None
+    )
+    config.load()
+    listening = config.bind_socket()
+    assert listening.proto == 0
+    assert asyncio.run(_nodelay_of_accepted(config, listening)) == 1
+
+
+async def _not_called(scope, receive, send):
+    raise AssertionError(scope)
+
+
+async def _nodelay_of_accepted(config: uvicorn.Config, listening: socket.socket) -> int:
+    loop = asyncio.get_running_loop()
+    made = loop.create_future()
+
+    def protocol() -> SoloHttpToolsProtocol:
+        accepted = SoloHttpToolsProtocol(config, ServerState(), app_state={}, _loop=loop)
+        loop.call_soon(made.set_result, accepted)
+        return accepted
+
+    server = await loop.create_server(protocol, sock=listening)
+    async with server:
+        _, writer = await asyncio.open_connection(*listening.getsockname())
+        accepted = await made
+        nodelay = accepted.transport.get_extra_info("socket").getsockopt(
+            socket.IPPROTO_TCP, socket.TCP_NODELAY
+        )
+        accepted.transport.close()
+        writer.close()
+        await writer.wait_closed()
+    return nodelay
 
 
 def test_a_websocket_upgrade_is_an_ordinary_request(server):
