@@ -14,16 +14,18 @@ It owns its table, `bench_sessions` (created by `create_schema`, seeded and read
 harness), in the same database as Solo's; the engine is configured like Solo's (SQLite WAL
 at `synchronous=FULL`, compact UTF-8 JSON, a pool of 10+10 with pre-ping) so only the
 layers above it differ.
-Run: `uvicorn --factory bench.baseline_app:create_app --http
-bench.baseline_app:NoDelayHttpToolsProtocol` with BENCH_DATABASE_URL and BENCH_JWT_SECRET
-set. That protocol is uvicorn's httptools one with TCP_NODELAY on each connection, as Solo's
-(solo/web/http_protocol.py): with two workers uvicorn's shared socket leaves Nagle's
-algorithm on, and each answer of this app would wait 40 ms for a delayed acknowledgement, a
-handicap the comparison must not give it.
+Run: `python -m bench.baseline_app [--workers N] [--port P]` with BENCH_DATABASE_URL and
+BENCH_JWT_SECRET set. It is served as `solo serve` is, so that only the app differs: uvicorn's
+httptools protocol with TCP_NODELAY on each connection (without it, on two workers, each
+answer waited 40 ms for a delayed acknowledgement), and its workers each on a socket of
+their own (solo/web/listening.py; on one shared socket, connections opened at once often all
+went to one worker). Both are handicaps of uvicorn's defaults the comparison must not give
+this app and not Solo.
 """
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import json
 import os
@@ -32,6 +34,7 @@ import uuid
 import jsonpatch
 import jwt
 import sqlalchemy as sa
+import uvicorn
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -40,6 +43,7 @@ from starlette.routing import Route
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from solo.web.http_protocol import send_without_delay
+from solo.web.listening import bind_per_worker, run_workers
 
 CAS_RETRIES = 100
 TABLE = sa.Table(
@@ -178,3 +182,29 @@ class NoDelayHttpToolsProtocol(HttpToolsProtocol):
     def connection_made(self, transport) -> None:  # type: ignore[no-untyped-def]
         super().connection_made(transport)
         send_without_delay(transport)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.baseline_app")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--workers", type=int, default=1)
+    options = parser.parse_args(argv)
+    config = uvicorn.Config(
+        "bench.baseline_app:create_app",
+        factory=True,
+        host=options.host,
+        port=options.port,
+        workers=options.workers,
+        access_log=False,
+        http="bench.baseline_app:NoDelayHttpToolsProtocol",  # by name: this is __main__
+    )
+    if options.workers == 1:
+        uvicorn.Server(config).run()
+        return
+    with bind_per_worker(options.host, options.port) as sock:
+        run_workers(config, sock)
+
+
+if __name__ == "__main__":
+    main()

@@ -87,9 +87,8 @@ def start_solo(
 
 def start_baseline(database_url: str, workers: int, folder: pathlib.Path) -> Server:
     argv = [
-        *(str(BIN / "uvicorn"), "--factory", "bench.baseline_app:create_app"),
-        *("--http", "bench.baseline_app:NoDelayHttpToolsProtocol"),
-        *("--workers", str(workers), "--host", "127.0.0.1", "--no-access-log"),
+        *(sys.executable, "-m", "bench.baseline_app"),
+        *("--workers", str(workers), "--host", "127.0.0.1"),
     ]
     env = {"BENCH_DATABASE_URL": database_url, "BENCH_JWT_SECRET": SECRET}
     return Server(argv, env, "/healthz", folder / "baseline.log")

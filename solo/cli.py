@@ -10,10 +10,14 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 from solo import PROMETHEUS_MULTIPROC_DIR, limits
 from solo.runtime import descriptors, logs
 from solo.settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    import uvicorn
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -82,33 +86,53 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
         import uvicorn
 
         from solo.db.migrate import upgrade_sqlite
-        from solo.web.http_protocol import SoloHttpToolsProtocol
 
         if settings.database_url.startswith("sqlite"):
             upgrade_sqlite(settings.database_url)
         # Before the workers start, so that they inherit it: each derives from it how many
         # event streams it may hold (solo/descriptors.py).
         descriptors.raise_to_hard_limit()
-        uvicorn.run(
-            "solo.web.app:create_app_from_env",
-            host=host,
-            port=port,
-            workers=workers,
-            factory=True,
-            proxy_headers=False,
-            log_config=logs.config(),
-            access_log=False,  # Solo logs each request itself (SOLO_ACCESS_LOG)
-            # httptools, with the head bounded and refusals in the error shape (solo/
-            # http_protocol.py); uvicorn's h11 option (h11_max_incomplete_event_size) does
-            # not apply to it.
-            http=SoloHttpToolsProtocol,
-            # No WebSockets (live updates are Server-Sent Events): an upgrade request is
-            # an ordinary request, not uvicorn's bare-text 403.
-            ws="none",
-            timeout_keep_alive=limits.KEEP_ALIVE_SECONDS,
-            timeout_graceful_shutdown=limits.GRACEFUL_SHUTDOWN_SECONDS,
-            lifespan="on",
-        )
+        if workers == 1:
+            uvicorn.run(**_uvicorn_options(host, port, workers))
+            return 0
+        return _serve_workers(uvicorn.Config(**_uvicorn_options(host, port, workers)))
+
+
+def _uvicorn_options(host: str, port: int, workers: int) -> dict[str, Any]:
+    from solo.web.http_protocol import SoloHttpToolsProtocol
+
+    return {
+        "app": "solo.web.app:create_app_from_env",
+        "host": host,
+        "port": port,
+        "workers": workers,
+        "factory": True,
+        "proxy_headers": False,
+        "log_config": logs.config(),
+        "access_log": False,  # Solo logs each request itself (SOLO_ACCESS_LOG)
+        # httptools, with the head bounded and refusals in the error shape (solo/
+        # http_protocol.py); uvicorn's h11 option (h11_max_incomplete_event_size) does
+        # not apply to it.
+        "http": SoloHttpToolsProtocol,
+        # No WebSockets (live updates are Server-Sent Events): an upgrade request is
+        # an ordinary request, not uvicorn's bare-text 403.
+        "ws": "none",
+        "timeout_keep_alive": limits.KEEP_ALIVE_SECONDS,
+        "timeout_graceful_shutdown": limits.GRACEFUL_SHUTDOWN_SECONDS,
+        "lifespan": "on",
+    }
+
+
+def _serve_workers(config: uvicorn.Config) -> int:
+    from solo.web.listening import bind_per_worker, run_workers
+
+    try:
+        sock = bind_per_worker(config.host, config.port)
+    except OSError as exc:
+        print(f"solo: cannot listen on {config.host}:{config.port}: {exc}", file=sys.stderr)
+        return 1
+    with sock:
+        run_workers(config, sock)
     return 0
 
 

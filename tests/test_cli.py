@@ -1,5 +1,6 @@
 import os
 import pathlib
+import socket
 import subprocess
 import sys
 
@@ -40,3 +41,20 @@ def test_a_bad_environment_stops_the_cli_with_a_clear_message():
     result = run("token", "олена", SOLO_SIGNED_URL_TTL="вічно")
     assert result.returncode == 2
     assert "SOLO_SIGNED_URL_TTL" in result.stderr
+
+
+def test_serve_on_a_port_taken_stops_with_a_clear_message_before_any_worker(tmp_path):
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        result = run(
+            *("serve", "--workers", "2", "--port", str(port)),
+            SOLO_DATABASE_URL=f"sqlite:///{tmp_path}/solo.db",
+            SOLO_STORAGE_URL=f"file://{tmp_path}/знімки",
+            SOLO_JWT_SECRET=SECRET,
+        )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"solo: cannot listen on 127.0.0.1:{port}: [Errno 98] Address already in use"
+    )
