@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     with stack.fresh_database(options.db, options.postgres_url, folder) as url:
         solo = stack.start_solo(url, options.workers, folder)
         try:
-            plan = _plan(solo, options.users, options.op, folder)
+            plan = users_plan(solo, options.users, options.op, folder)
             wrk.run(solo.base_url, plan, WARM_UP_SECONDS, folder)
             outcome, samples = _recorded(solo, plan, options, folder)
         finally:
@@ -68,7 +68,7 @@ def _options(argv: list[str] | None) -> argparse.Namespace:
     return options
 
 
-def _plan(solo: stack.Server, users: int, op: str, folder: pathlib.Path) -> wrk.Plan:
+def users_plan(solo: stack.Server, users: int, op: str, folder: pathlib.Path) -> wrk.Plan:
     state = folder / "state.json"
     state.write_bytes(encode(make_state(SIZES["1k"])))
     api_url = solo.base_url + stack.API

@@ -1,0 +1,77 @@
+"""What a write costs PostgreSQL when a session's writes reach several processes: database
+transactions per answered write, from `pg_stat_database`, with 1 and then 2 processes.
+
+Each process keeps the sessions it wrote in its state cache and swaps against the head it
+holds. wrk sends every session's writes over every connection, as a proxy's pool of
+connections would, so with two processes a write often finds its session last written by
+the other one: its swap is lost, the statement brings back what it missed, and a second
+statement swaps. One transaction per write means every swap won the first time.
+
+Usage: .venv/bin/python -m bench.lost_swaps [--workers 1,2] [--users 64] [--seconds 8]
+       [--postgres-url URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import pathlib
+import tempfile
+import time
+
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from bench import stack, wrk
+from bench.gil import users_plan
+from bench.load import POSTGRES_URL
+
+WARM_UP_SECONDS = 2
+STATS_SECONDS = 1.5
+"""How long PostgreSQL may take to count a backend's finished transactions."""
+_COUNTED = sa.text(
+    "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = :database"
+)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workers", default="1,2")
+    parser.add_argument("--users", type=int, default=64)
+    parser.add_argument("--seconds", type=int, default=8)
+    parser.add_argument("--postgres-url", default=POSTGRES_URL)
+    options = parser.parse_args(argv)
+    for workers in (int(n) for n in options.workers.split(",")):
+        writes, rate, transactions = _measured(options, workers)
+        print(
+            f"×{workers}: {writes} writes, {rate:.0f} req/s, "
+            f"{transactions / writes:.2f} transactions per write"
+        )
+    return 0
+
+
+def _measured(options: argparse.Namespace, workers: int) -> tuple[int, float, int]:
+    folder = pathlib.Path(tempfile.mkdtemp(prefix="solo-lost-swaps-"))
+    with stack.fresh_database("postgresql", options.postgres_url, folder) as url:
+        solo = stack.start_solo(url, workers, folder)
+        engine = sa.create_engine(url)
+        try:
+            plan = users_plan(solo, options.users, "diff", folder)
+            wrk.run(solo.base_url, plan, WARM_UP_SECONDS, folder)
+            before = _transactions(engine)
+            outcome, _ = wrk.run(solo.base_url, plan, options.seconds, folder)
+            after = _transactions(engine)
+        finally:
+            solo.stop()
+            engine.dispose()
+    # Less the one transaction that reading the count itself makes.
+    return outcome.in_window, outcome.rate, after - before - 1
+
+
+def _transactions(engine: sa.Engine) -> int:
+    time.sleep(STATS_SECONDS)
+    with engine.connect() as db:
+        return int(db.execute(_COUNTED, {"database": make_url(str(engine.url)).database}).scalar())
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
