@@ -9,10 +9,11 @@ in the contract's shape with an `X-Request-ID`, counted in the app's metrics (op
 `none`). It finds the metrics and that deadline in the lifespan state uvicorn gives every
 protocol. Everything else is uvicorn's.
 
-Every TCP connection sends without Nagle's delay (TCP_NODELAY). asyncio sets it only on a
-socket whose protocol number is TCP's, and the listening socket uvicorn shares between its
-workers (`--workers 2` and up) is opened with protocol 0: uvicorn writes a response's head and
-its body apart, so without this each answer could wait for the client's delayed
+Every TCP connection sends without Nagle's delay (TCP_NODELAY), whatever socket the server
+was handed. asyncio sets it only on connections of a listening socket whose protocol number
+is TCP's, and uvicorn's own multi-worker socket is opened with protocol 0 (`solo serve`'s
+per-worker sockets, solo/web/listening.py, are not): uvicorn writes a response's head and
+its body apart, so without it each answer could wait for the client's delayed
 acknowledgement, 40 ms on Linux.
 
 When shutdown begins, uvicorn asks each connection to finish its response (`shutdown`),
