@@ -15,12 +15,12 @@ harness), in the same database as Solo's; the engine is configured like Solo's (
 at `synchronous=FULL`, compact UTF-8 JSON, a pool of 10+10 with pre-ping) so only the
 layers above it differ.
 Run: `python -m bench.baseline_app [--workers N] [--port P]` with BENCH_DATABASE_URL and
-BENCH_JWT_SECRET set. It is served as `solo serve` is, so that only the app differs: uvicorn's
-httptools protocol with TCP_NODELAY on each connection (without it, on two workers, each
-answer waited 40 ms for a delayed acknowledgement), and its workers each on a socket of
-their own (solo/web/listening.py; on one shared socket, connections opened at once often all
-went to one worker). Both are handicaps of uvicorn's defaults the comparison must not give
-this app and not Solo.
+BENCH_JWT_SECRET set. It is served as `solo serve` is, so that only the app differs: uvicorn
+with httptools, its workers each on a socket of their own (solo/web/listening.py). uvicorn's
+own multi-worker socket has two handicaps the comparison must not give this app and not
+Solo: connections opened at once often all went to one worker, and asyncio left Nagle's
+algorithm on for it (each answer waited 40 ms for a delayed acknowledgement); a socket per
+worker, opened as TCP, has neither.
 """
 
 from __future__ import annotations
@@ -40,9 +40,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from solo.web.http_protocol import send_without_delay
 from solo.web.listening import bind_per_worker, run_workers
 
 CAS_RETRIES = 100
@@ -178,12 +176,6 @@ def create_app() -> Starlette:
     )
 
 
-class NoDelayHttpToolsProtocol(HttpToolsProtocol):
-    def connection_made(self, transport) -> None:  # type: ignore[no-untyped-def]
-        super().connection_made(transport)
-        send_without_delay(transport)
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.baseline_app")
     parser.add_argument("--host", default="127.0.0.1")
@@ -197,7 +189,7 @@ def main(argv: list[str] | None = None) -> None:
         port=options.port,
         workers=options.workers,
         access_log=False,
-        http="bench.baseline_app:NoDelayHttpToolsProtocol",  # by name: this is __main__
+        http="httptools",
     )
     if options.workers == 1:
         uvicorn.Server(config).run()
