@@ -7,6 +7,11 @@ connections would, so with two processes a write often finds its session last wr
 the other one: its swap is lost, the statement brings back what it missed, and a second
 statement swaps. One transaction per write means every swap won the first time.
 
+Each count is taken with wrk running a thread per connection, in two ways: every session's
+writes over every connection, and each session's writes on one connection only (as one
+browser's travel), which loses no swap. Each way runs twice, in the order A B B A. Their
+req/s side by side say what the lost swaps cost.
+
 Usage: .venv/bin/python -m bench.lost_swaps [--workers 1,2] [--users 64] [--seconds 8]
        [--postgres-url URL]
 """
@@ -14,6 +19,7 @@ Usage: .venv/bin/python -m bench.lost_swaps [--workers 1,2] [--users 64] [--seco
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import pathlib
 import tempfile
 import time
@@ -41,30 +47,51 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--postgres-url", default=POSTGRES_URL)
     options = parser.parse_args(argv)
     for workers in (int(n) for n in options.workers.split(",")):
-        writes, rate, transactions = _measured(options, workers)
-        print(
-            f"×{workers}: {writes} writes, {rate:.0f} req/s, "
-            f"{transactions / writes:.2f} transactions per write"
-        )
+        for spread, (writes, rate, transactions) in _measured(options, workers).items():
+            print(
+                f"×{workers}, {spread}: {writes} writes, {rate:.0f} req/s, "
+                f"{transactions / writes:.2f} transactions per write"
+            )
     return 0
 
 
-def _measured(options: argparse.Namespace, workers: int) -> tuple[int, float, int]:
+def _measured(options: argparse.Namespace, workers: int) -> dict[str, tuple[int, float, int]]:
+    """For each way of spreading the sessions over connections, over its two runs: the
+    writes answered, their mean rate, and the transactions PostgreSQL counted meanwhile."""
     folder = pathlib.Path(tempfile.mkdtemp(prefix="solo-lost-swaps-"))
     with stack.fresh_database("postgresql", options.postgres_url, folder) as url:
         solo = stack.start_solo(url, workers, folder)
         engine = sa.create_engine(url)
         try:
-            plan = users_plan(solo, options.users, "diff", folder)
-            wrk.run(solo.base_url, plan, WARM_UP_SECONDS, folder)
-            before = _transactions(engine)
-            outcome, _ = wrk.run(solo.base_url, plan, options.seconds, folder)
-            after = _transactions(engine)
+            spread = dataclasses.replace(
+                users_plan(solo, options.users, "diff", folder), threads=wrk.CONNECTIONS
+            )
+            plans = {
+                "every session over every connection": spread,
+                "a session per connection": dataclasses.replace(
+                    spread, session_per_connection=True
+                ),
+            }
+            # Twice each, in the order A B B A, so that the host's drift favours neither.
+            order = [*plans, *reversed(plans)]
+            counts = dict.fromkeys(plans, (0, 0.0, 0))
+            for name in order:
+                plan = plans[name]
+                wrk.run(solo.base_url, plan, WARM_UP_SECONDS, folder)
+                before = _transactions(engine)
+                outcome, _ = wrk.run(solo.base_url, plan, options.seconds, folder)
+                after = _transactions(engine)
+                writes, rate, transactions = counts[name]
+                # Less the one transaction that reading the count itself makes.
+                counts[name] = (
+                    writes + outcome.in_window,
+                    rate + outcome.rate / 2,
+                    transactions + after - before - 1,
+                )
         finally:
             solo.stop()
             engine.dispose()
-    # Less the one transaction that reading the count itself makes.
-    return outcome.in_window, outcome.rate, after - before - 1
+    return counts
 
 
 def _transactions(engine: sa.Engine) -> int:

@@ -60,12 +60,14 @@ class Sessions:
     plain_ids: list[uuid.UUID]
     body_file: pathlib.Path
     api_url: str
-    engine: sa.Engine
+    engine: sa.Engine | None
+    """The plain app's database; None where only Solo runs the row."""
 
     def solo_revs(self) -> list[int]:
         return api.current_revs(self.api_url, self.writers)
 
     def plain_revs(self) -> list[int]:
+        assert self.engine is not None, "these sessions are only Solo's"
         return baseline_app.read_revs(self.engine, self.plain_ids)
 
     def plan(self, op: str, server: str = "solo") -> wrk.Plan:

@@ -1,7 +1,9 @@
 -- One benchmark row for wrk, driven by a plan that bench/wrk.py writes as a Lua file:
 --   return {method = "PATCH", diff = true, body_file = nil, seconds = 4,
 --           drained_file = "/…/drained", targets = {{path = "/api/…", headers = {…}}, …}}
--- Each request goes to the next target, round-robin. `diff` sends a small patch with a fresh
+-- Each request goes to the next target, round-robin. With `partition = N` (as many wrk
+-- threads as connections), thread k only sends to targets k, k+N, …: each session's
+-- requests then travel on one connection, as one browser's would. `diff` sends a small patch with a fresh
 -- counter value; `body_file` sends that file's bytes. `members` (with `diff`) makes each
 -- diff set its own member of MEMBERS round-robin, with a fresh `Idempotency-Key`: with 16
 -- connections, a member's previous write was answered long before it is written again, so
@@ -42,6 +44,16 @@ function init(args)
     local file = assert(io.open(plan.body_file, "rb"))
     body = file:read("*a")
     file:close()
+  end
+  if plan.partition then
+    -- One connection per thread, and each session on one connection only.
+    local mine = {}
+    for index, target in ipairs(plan.targets) do
+      if (index - 1) % plan.partition == thread_number then
+        table.insert(mine, target)
+      end
+    end
+    plan.targets = mine
   end
   cursor = thread_number % #plan.targets
   base_rev = plan.rebase_from

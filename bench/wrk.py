@@ -42,6 +42,11 @@ class Plan:
     """Those diffs also say their base (`Solo-Base-Rev`, starting here)."""
     keys: str = ""
     """A prefix that makes this run's idempotency keys its own."""
+    threads: int = THREADS
+    """wrk's threads; CONNECTIONS gives each connection a thread of its own."""
+    session_per_connection: bool = False
+    """Each session's requests on one connection only, as one browser's would travel
+    (with a thread per connection), instead of every session's over every connection."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,7 +87,7 @@ def run(base_url: str, plan: Plan, seconds: int, folder: pathlib.Path) -> tuple[
     output_path = folder / "wrk.out"
     command = [
         WRK,
-        *(f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{seconds + DRAIN_SECONDS}s"),
+        *(f"-t{plan.threads}", f"-c{CONNECTIONS}", f"-d{seconds + DRAIN_SECONDS}s"),
         # wrk leaves answers slower than --timeout out of its statistics, and counts a
         # connection paused for the drain as timed out once it passes: never, here.
         *(f"--timeout={seconds + DRAIN_SECONDS + EXIT_GRACE_SECONDS}s", "--latency"),
@@ -92,7 +97,7 @@ def run(base_url: str, plan: Plan, seconds: int, folder: pathlib.Path) -> tuple[
     with output_path.open("w") as output:
         process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
         try:
-            _wait(process, seconds + DRAIN_SECONDS + EXIT_GRACE_SECONDS, folder)
+            _wait(process, seconds + DRAIN_SECONDS + EXIT_GRACE_SECONDS, folder, plan.threads)
         finally:
             if process.poll() is None:
                 process.kill()
@@ -103,12 +108,12 @@ def run(base_url: str, plan: Plan, seconds: int, folder: pathlib.Path) -> tuple[
     return _parse(text, seconds), text
 
 
-def _wait(process: subprocess.Popen, limit: float, folder: pathlib.Path) -> None:
+def _wait(process: subprocess.Popen, limit: float, folder: pathlib.Path, threads: int) -> None:
     """Until wrk exits; once every thread has drained, SIGINT ends wrk's timed sleep."""
     deadline = time.monotonic() + limit
     interrupted = False
     while process.poll() is None and time.monotonic() < deadline:
-        if not interrupted and len(list(folder.glob("drained.*"))) == THREADS:
+        if not interrupted and len(list(folder.glob("drained.*"))) == threads:
             process.send_signal(signal.SIGINT)
             interrupted = True
         time.sleep(POLL_SECONDS)
@@ -134,6 +139,8 @@ def _parse(output: str, seconds: int) -> Outcome:
 
 
 def _lua_plan(plan: Plan, seconds: int, drained: pathlib.Path) -> str:
+    if plan.session_per_connection and plan.threads != CONNECTIONS:
+        raise ValueError("a session per connection needs a wrk thread per connection")
     targets = ",\n".join(
         f"  {{path = {_lua(target.path)}, headers = {{"
         + ", ".join(f"[{_lua(name)}] = {_lua(value)}" for name, value in target.headers.items())
@@ -142,11 +149,12 @@ def _lua_plan(plan: Plan, seconds: int, drained: pathlib.Path) -> str:
     )
     body_file = _lua(str(plan.body_file)) if plan.body_file else "nil"
     rebase_from = "nil" if plan.rebase_from is None else str(plan.rebase_from)
+    partition = str(plan.threads) if plan.session_per_connection else "nil"
     return (
         f"return {{method = {_lua(plan.method)}, diff = {str(plan.diff).lower()}, "
         f"body_file = {body_file}, seconds = {seconds}, drained_file = {_lua(str(drained))},\n"
         f"members = {str(plan.members).lower()}, rebase_from = {rebase_from}, "
-        f"keys = {_lua(plan.keys)},\n"
+        f"keys = {_lua(plan.keys)}, partition = {partition},\n"
         f"targets = {{\n{targets}\n}}}}\n"
     )
 
