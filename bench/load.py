@@ -30,11 +30,10 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import pathlib
-import signal
 import sys
 import time
 
-from bench import report, wrk
+from bench import report, stack, wrk
 from bench.matrix import USERS, Matrix, Options
 from bench.states import SIZES, encode, make_state
 
@@ -55,7 +54,7 @@ POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
-    signal.signal(signal.SIGTERM, _stop)
+    stack.stop_on_sigterm()
     options = _options(argv)
     print(f"Solo load benchmark, {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, {wrk.version()}")
     print(
@@ -133,11 +132,6 @@ def _settings(parser: argparse.ArgumentParser, given: list[str]) -> dict[str, st
     if any(not name.startswith("SOLO_") for name in settings):
         parser.error("--solo-setting takes SOLO_NAME=VALUE")
     return settings
-
-
-def _stop(_signal: int, _frame: object) -> None:
-    """SIGTERM unwinds like Ctrl-C, so servers stop and databases are dropped."""
-    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":

@@ -9,8 +9,9 @@ statement swaps. One transaction per write means every swap won the first time.
 
 Each count is taken with wrk running a thread per connection, in two ways: every session's
 writes over every connection, and each session's writes on one connection only (as one
-browser's travel), which loses no swap. Each way runs twice, in the order A B B A. Their
-req/s side by side say what the lost swaps cost.
+browser's would travel), which loses no swap. Each way runs twice, in the order A B B A.
+Their req/s side by side estimate what the lost swaps cost; on these shared hosts, take
+several runs before reading a difference of a few percent.
 
 Usage: .venv/bin/python -m bench.lost_swaps [--workers 1,2] [--users 64] [--seconds 8]
        [--postgres-url URL]
@@ -32,14 +33,18 @@ from bench.gil import users_plan
 from bench.load import POSTGRES_URL
 
 WARM_UP_SECONDS = 2
-STATS_SECONDS = 1.5
-"""How long PostgreSQL may take to count a backend's finished transactions."""
+STATS_SECONDS = 11
+"""How long PostgreSQL may take to count a backend's finished transactions: a backend that
+goes idle less than a second after it last reported holds its counts back for 10 s
+(PostgreSQL 15's PGSTAT_IDLE_INTERVAL), and Solo's pooled connections go idle when wrk
+stops."""
 _COUNTED = sa.text(
     "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = :database"
 )
 
 
 def main(argv: list[str] | None = None) -> int:
+    stack.stop_on_sigterm()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", default="1,2")
     parser.add_argument("--users", type=int, default=64)
@@ -56,8 +61,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _measured(options: argparse.Namespace, workers: int) -> dict[str, tuple[int, float, int]]:
-    """For each way of spreading the sessions over connections, over its two runs: the
-    writes answered, their mean rate, and the transactions PostgreSQL counted meanwhile."""
+    """For each way of spreading the sessions over connections, over its runs: the writes
+    answered, their rate, and the transactions PostgreSQL counted meanwhile."""
     folder = pathlib.Path(tempfile.mkdtemp(prefix="solo-lost-swaps-"))
     with stack.fresh_database("postgresql", options.postgres_url, folder) as url:
         solo = stack.start_solo(url, workers, folder)
@@ -72,26 +77,27 @@ def _measured(options: argparse.Namespace, workers: int) -> dict[str, tuple[int,
                     spread, session_per_connection=True
                 ),
             }
-            # Twice each, in the order A B B A, so that the host's drift favours neither.
-            order = [*plans, *reversed(plans)]
-            counts = dict.fromkeys(plans, (0, 0.0, 0))
-            for name in order:
-                plan = plans[name]
-                wrk.run(solo.base_url, plan, WARM_UP_SECONDS, folder)
+            runs: dict[str, list[tuple[wrk.Outcome, int]]] = {name: [] for name in plans}
+            # Twice each, in the order A B B A, so that a steady drift favours neither.
+            for name in [*plans, *reversed(plans)]:
+                wrk.run(solo.base_url, plans[name], WARM_UP_SECONDS, folder)
                 before = _transactions(engine)
-                outcome, _ = wrk.run(solo.base_url, plan, options.seconds, folder)
-                after = _transactions(engine)
-                writes, rate, transactions = counts[name]
+                outcome, _ = wrk.run(solo.base_url, plans[name], options.seconds, folder)
                 # Less the one transaction that reading the count itself makes.
-                counts[name] = (
-                    writes + outcome.in_window,
-                    rate + outcome.rate / 2,
-                    transactions + after - before - 1,
-                )
+                runs[name].append((outcome, _transactions(engine) - before - 1))
         finally:
             solo.stop()
             engine.dispose()
-    return counts
+    return {name: _totals(measured) for name, measured in runs.items()}
+
+
+def _totals(runs: list[tuple[wrk.Outcome, int]]) -> tuple[int, float, int]:
+    """The writes answered (every 200, drained ones included, as PostgreSQL counted their
+    transactions too), the rate within the windows, and the transactions."""
+    writes = sum(outcome.statuses.get(200, 0) for outcome, _ in runs)
+    seconds = sum(outcome.seconds for outcome, _ in runs)
+    rate = sum(outcome.in_window for outcome, _ in runs) / seconds
+    return writes, rate, sum(transactions for _, transactions in runs)
 
 
 def _transactions(engine: sa.Engine) -> int:

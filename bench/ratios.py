@@ -1,14 +1,15 @@
-"""One target ratio of the matrix, measured in alternating rounds so the host's drift cancels.
+"""One target ratio of the matrix, measured in alternating rounds against the host's drift.
 
 bench.load runs each configuration once, minutes apart from the next, and on these shared
 2-core hosts the same row can move by 15 to 30 % between two runs a few minutes apart: a
 ratio of two configurations read off one matrix is as noisy. Here both servers are up at
-once, each round runs the row on one and then the other (the order flips every round, so
-a drift within a round favours neither), and the ratio is reported per round and as the
-median over the rounds.
+once, each round runs the row on one and then the other, and the order flips every round
+(an even number of them), so a steady drift favours neither; the ratio is reported per
+round and as the median over the rounds, whose spread shows the noise that remains.
 
 Pairs (the 1 KiB diff with `If-Match: *`, 16 connections, as in bench.load):
-  workers: Solo with --workers N over Solo with 1, each on a fresh database of its own;
+  workers: Solo with --workers N over Solo with 1, each on a fresh database of its own
+           (--workers 1 measures the same build twice: the method's own noise);
   plain:   Solo over the plain app (bench/baseline_app.py) with the same processes, on one
            database.
 Any 5xx, 412, unanswered request or lost acknowledged write fails the run (exit 1).
@@ -23,7 +24,6 @@ import argparse
 import contextlib
 import dataclasses
 import pathlib
-import signal
 import statistics
 import tempfile
 from collections.abc import Callable
@@ -50,30 +50,50 @@ class Side:
 
 
 def main(argv: list[str] | None = None) -> int:
-    signal.signal(signal.SIGTERM, _stop)
+    stack.stop_on_sigterm()
     options = _options(argv)
     folder = pathlib.Path(tempfile.mkdtemp(prefix="solo-ratios-"))
+    ratios: list[float] = []
+    failures: list[str] = []
     with contextlib.ExitStack() as cleanup:
         pick = _workers_pair if options.pair == "workers" else _plain_pair
         base, measured = pick(options, folder, cleanup)
         for side in (base, measured):
-            wrk.run(side.server.base_url, side.plan, WARM_UP_SECONDS, folder)
+            outcome, _ = wrk.run(side.server.base_url, side.plan, WARM_UP_SECONDS, folder)
+            failures += [
+                f"warm-up {problem}" for problem in Row(side.key, outcome, None).problems()
+            ]
         print(f"{measured.key} over {base.key}, {options.seconds} s per run")
-        ratios, failures = [], []
         for number in range(options.rounds):
-            order = (base, measured) if number % 2 == 0 else (measured, base)
-            rows = {side.key: _row(side, options.seconds, folder) for side in order}
-            first, second = rows[base.key], rows[measured.key]
-            failures += first.problems() + second.problems()
-            ratios.append(second.outcome.rate / first.outcome.rate)
-            print(f"round {number + 1}: {_summary(first)} | {_summary(second)} | {ratios[-1]:.2f}")
-    print(
-        f"median {statistics.median(ratios):.2f} (min {min(ratios):.2f}, max {max(ratios):.2f})"
-        f" over {len(ratios)} rounds"
-    )
+            base_row, measured_row = _round(base, measured, number, options.seconds, folder)
+            failures += base_row.problems() + measured_row.problems()
+            if not base_row.outcome.rate:
+                failures.append(f"round {number + 1}: {base.key} answered nothing in time")
+                break
+            ratios.append(measured_row.outcome.rate / base_row.outcome.rate)
+            print(
+                f"round {number + 1}: {_summary(base_row)} | {_summary(measured_row)} | "
+                f"{ratios[-1]:.2f}"
+            )
+    if ratios:
+        print(
+            f"median {statistics.median(ratios):.2f} (min {min(ratios):.2f}, "
+            f"max {max(ratios):.2f}) over {len(ratios)} rounds"
+        )
     for failure in failures:
         print(f"FAILED: {failure}")
     return 1 if failures else 0
+
+
+def _round(
+    base: Side, measured: Side, number: int, seconds: int, folder: pathlib.Path
+) -> tuple[Row, Row]:
+    """The row on both servers, the base first in even rounds and second in odd ones."""
+    if number % 2:
+        measured_row = _row(measured, seconds, folder)
+        return _row(base, seconds, folder), measured_row
+    base_row = _row(base, seconds, folder)
+    return base_row, _row(measured, seconds, folder)
 
 
 def _options(argv: list[str] | None) -> argparse.Namespace:
@@ -86,17 +106,20 @@ def _options(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--postgres-url", default=POSTGRES_URL)
     options = parser.parse_args(argv)
-    if options.rounds < 1 or options.seconds < 1 or options.workers < 1:
-        parser.error("--rounds, --seconds and --workers must be at least 1")
+    if options.rounds < 2 or options.rounds % 2 or options.seconds < 1 or options.workers < 1:
+        # Even rounds: each server runs first as often as second.
+        parser.error("--rounds must be even and at least 2; --seconds and --workers at least 1")
     return options
 
 
 def _workers_pair(
     options: argparse.Namespace, folder: pathlib.Path, cleanup: contextlib.ExitStack
 ) -> tuple[Side, Side]:
+    """Solo with 1 process and with --workers, each on a database of its own (with
+    --workers 1, the same build twice: what the method's noise alone gives)."""
     sides = []
-    for workers in (1, options.workers):
-        place = folder / f"solo-{workers}"
+    for role, workers in (("base", 1), ("measured", options.workers)):
+        place = folder / role
         place.mkdir()
         url = cleanup.enter_context(stack.fresh_database(options.db, options.postgres_url, place))
         solo = stack.start_solo(url, workers, place)
@@ -164,11 +187,6 @@ def _summary(row: Row) -> str:
         f"{row.key.server} ×{row.key.workers} {outcome.rate:.0f} req/s, "
         f"p99/p50 {outcome.p99_ms / outcome.p50_ms:.2f}"
     )
-
-
-def _stop(_signal: int, _frame: object) -> None:
-    """SIGTERM unwinds like Ctrl-C, so servers stop and databases are dropped."""
-    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":

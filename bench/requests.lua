@@ -1,16 +1,17 @@
 -- One benchmark row for wrk, driven by a plan that bench/wrk.py writes as a Lua file:
 --   return {method = "PATCH", diff = true, body_file = nil, seconds = 4,
---           drained_file = "/…/drained", targets = {{path = "/api/…", headers = {…}}, …}}
+--           drained_file = "/…/drained", partition = nil,
+--           targets = {{path = "/api/…", headers = {…}}, …}}
 -- Each request goes to the next target, round-robin. With `partition = N` (as many wrk
 -- threads as connections), thread k only sends to targets k, k+N, …: each session's
--- requests then travel on one connection, as one browser's would. `diff` sends a small patch with a fresh
--- counter value; `body_file` sends that file's bytes. `members` (with `diff`) makes each
--- diff set its own member of MEMBERS round-robin, with a fresh `Idempotency-Key`: with 16
--- connections, a member's previous write was answered long before it is written again, so
--- the paths of the writes in flight are disjoint. `rebase_from` adds `Solo-Base-Rev`: the
--- highest rev answered so far (from `rebase_from` on), and such a rebase never conflicts.
--- Requests are sent for `seconds` from
--- the first one; then the thread waits for every request in flight to be answered, writes
+-- requests then travel on one connection, as one browser's would. `diff` sends a small
+-- patch with a fresh counter value; `body_file` sends that file's bytes. `members` (with
+-- `diff`) makes each diff set its own member of MEMBERS round-robin, with a fresh
+-- `Idempotency-Key`: with 16 connections, a member's previous write was answered long
+-- before it is written again, so the paths of the writes in flight are disjoint.
+-- `rebase_from` adds `Solo-Base-Rev`: the highest rev answered so far (from `rebase_from`
+-- on), and such a rebase never conflicts. Requests are sent for `seconds` from the first
+-- one; then the thread waits for every request in flight to be answered, writes
 -- `drained_file`, and stops, so every write the server applied has been counted.
 -- done() prints "@bench <name> <value>" lines, summed over threads, that the harness parses.
 
@@ -66,9 +67,20 @@ end
 function delay()
   deadline = deadline or now() + plan.seconds
   if now() > deadline then
+    -- Every answer may be in already (the last one just before the deadline): no
+    -- response() would come to notice the drain.
+    if answered == sent then
+      drained()
+    end
     return PAUSE_MS
   end
   return 0
+end
+
+-- Every request sent is answered: say so, and stop.
+function drained()
+  assert(io.open(plan.drained_file .. "." .. thread_number, "w")):close()
+  wrk.thread:stop()
 end
 
 function request()
@@ -106,8 +118,7 @@ function response(status, _headers, answer)
   if now() <= deadline then
     in_window = in_window + 1
   elseif answered == sent then
-    assert(io.open(plan.drained_file .. "." .. thread_number, "w")):close()
-    wrk.thread:stop()
+    drained()
   end
 end
 

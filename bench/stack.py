@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pathlib
+import signal
 import socket
 import subprocess
 import sys
@@ -43,14 +44,22 @@ class Server:
             stdout=self._log,
             stderr=subprocess.STDOUT,
         )
+        try:
+            self._wait_ready(ready_path)
+        except BaseException:
+            # Not ready, or interrupted (Ctrl-C, SIGTERM) while it started: nobody else
+            # holds it yet to stop it.
+            self.stop()
+            raise
+
+    def _wait_ready(self, ready_path: str) -> None:
         deadline = time.monotonic() + STARTUP_SECONDS
         while time.monotonic() < deadline and self._process.poll() is None:
             with contextlib.suppress(httpx2.TransportError):
                 if httpx2.get(self.base_url + ready_path, timeout=1).status_code == 200:
                     return
             time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"{argv[0]} did not become ready; see {log}")
+        raise RuntimeError(f"{self._process.args[0]} did not become ready; see {self._log.name}")
 
     @property
     def pid(self) -> int:
@@ -65,6 +74,15 @@ class Server:
                 self._process.kill()
                 self._process.wait()
         self._log.close()
+
+
+def stop_on_sigterm() -> None:
+    """SIGTERM unwinds like Ctrl-C, so servers stop and databases are dropped."""
+    signal.signal(signal.SIGTERM, _interrupted)
+
+
+def _interrupted(_signal: int, _frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def solo_env(database_url: str, folder: pathlib.Path) -> dict[str, str]:

@@ -141,6 +141,9 @@ def _parse(output: str, seconds: int) -> Outcome:
 def _lua_plan(plan: Plan, seconds: int, drained: pathlib.Path) -> str:
     if plan.session_per_connection and plan.threads != CONNECTIONS:
         raise ValueError("a session per connection needs a wrk thread per connection")
+    if plan.session_per_connection and len(plan.targets) % plan.threads:
+        # A thread with no session would fail in request(); uneven shares, unevenly loaded.
+        raise ValueError(f"a session per connection needs sessions in multiples of {CONNECTIONS}")
     targets = ",\n".join(
         f"  {{path = {_lua(target.path)}, headers = {{"
         + ", ".join(f"[{_lua(name)}] = {_lua(value)}" for name, value in target.headers.items())
