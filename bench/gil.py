@@ -21,8 +21,7 @@ import sys
 import tempfile
 import time
 
-from bench import api, matrix, stack, wrk
-from bench.states import SIZES, encode, make_state
+from bench import matrix, stack, wrk
 
 RATE_HZ = 200
 WARM_UP_SECONDS = 3
@@ -69,12 +68,8 @@ def _options(argv: list[str] | None) -> argparse.Namespace:
 
 
 def users_plan(solo: stack.Server, users: int, op: str, folder: pathlib.Path) -> wrk.Plan:
-    state = folder / "state.json"
-    state.write_bytes(encode(make_state(SIZES["1k"])))
-    api_url = solo.base_url + stack.API
     names = [f"користувач-{n:02d}" for n in range(users)]
-    writers = api.create_sessions(api_url, names, stack.SECRET, state.read_bytes())
-    return matrix.Sessions(writers, [], state, api_url, engine=None).plan(op)
+    return matrix.make_sessions(solo, names, "1k", folder, engine=None).plan(op)
 
 
 def _recorded(

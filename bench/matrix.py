@@ -96,6 +96,25 @@ class Sessions:
         return wrk.Plan(METHOD[op], targets, diff=op == "diff", body_file=body)
 
 
+def make_sessions(
+    solo: stack.Server,
+    users: list[str],
+    size: str,
+    folder: pathlib.Path,
+    *,
+    engine: sa.Engine | None,
+) -> Sessions:
+    """Each user's session with a state of `size`, in Solo and, given its engine, in the
+    plain app's table."""
+    state = make_state(SIZES[size])
+    body_file = folder / f"state-{size}.json"
+    body_file.write_bytes(encode(state))
+    api_url = solo.base_url + stack.API
+    writers = api.create_sessions(api_url, users, stack.SECRET, body_file.read_bytes())
+    plain_ids = [] if engine is None else baseline_app.insert_sessions(engine, users, state)
+    return Sessions(writers, plain_ids, body_file, api_url, engine)
+
+
 class Matrix:
     def __init__(self, options: Options) -> None:
         self.options = options
@@ -142,15 +161,10 @@ class Matrix:
         self, group: Key, count: int, solo: stack.Server, engine: sa.Engine, folder: pathlib.Path
     ) -> Sessions:
         started = time.monotonic()
-        state = make_state(SIZES[group.size])
-        body_file = folder / f"state-{group.size}.json"
-        body_file.write_bytes(encode(state))
         users = [f"{group.shape}-{group.size}-{n:02d}" for n in range(count)]
-        api_url = solo.base_url + stack.API
-        writers = api.create_sessions(api_url, users, stack.SECRET, body_file.read_bytes())
-        plain_ids = baseline_app.insert_sessions(engine, users, state)
+        sessions = make_sessions(solo, users, group.size, folder, engine=engine)
         _progress(f"{group}: {count} sessions ready in {time.monotonic() - started:.1f} s")
-        return Sessions(writers, plain_ids, body_file, api_url, engine)
+        return sessions
 
     def _group(
         self, group: Key, sessions: Sessions, solo: stack.Server, plain: stack.Server, health: Row

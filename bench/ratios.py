@@ -30,11 +30,10 @@ from collections.abc import Callable
 
 import sqlalchemy as sa
 
-from bench import api, baseline_app, stack, wrk
+from bench import baseline_app, stack, wrk
 from bench.load import POSTGRES_URL
-from bench.matrix import USERS, Sessions
+from bench.matrix import USERS, Sessions, make_sessions
 from bench.report import Key, Row
-from bench.states import SIZES, encode, make_state
 
 WARM_UP_SECONDS = 2
 
@@ -164,14 +163,8 @@ def _sessions(
     engine: sa.Engine | None,
 ) -> Sessions:
     """The row's sessions in Solo (and in the plain app's table, given its engine)."""
-    state = make_state(SIZES["1k"])
-    body_file = folder / "state-1k.json"
-    body_file.write_bytes(encode(state))
     users = [f"ratios-{n:02d}" for n in range(USERS if options.shape == "users" else 1)]
-    api_url = solo.base_url + stack.API
-    writers = api.create_sessions(api_url, users, stack.SECRET, body_file.read_bytes())
-    plain_ids = [] if engine is None else baseline_app.insert_sessions(engine, users, state)
-    return Sessions(writers, plain_ids, body_file, api_url, engine)
+    return make_sessions(solo, users, "1k", folder, engine=engine)
 
 
 def _row(side: Side, seconds: int, folder: pathlib.Path) -> Row:
