@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import pathlib
 import resource
@@ -18,10 +19,29 @@ SOLO = pathlib.Path(sys.executable).with_name("solo")
 STARTUP_SECONDS = 60
 
 
+PORTS_PER_WORKER = 1000
+FIRST_PORT = 20000
+"""Below the kernel's ephemeral range (32768 and up here): no port it hands out itself."""
+_next_port = itertools.count()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A port free now that no other server of this test run is given. Asking the kernel
+    for a free one raced: it may offer a port it just offered to the other xdist worker,
+    whose server then answered this one's readiness check. So each worker walks a range of
+    its own, below the ephemeral ports, skipping any port in use."""
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+    first = FIRST_PORT + worker * PORTS_PER_WORKER
+    for offset in _next_port:
+        if offset >= PORTS_PER_WORKER:
+            break
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", first + offset))
+            except OSError:
+                continue
+        return first + offset
+    raise RuntimeError(f"no free port left in {first}–{first + PORTS_PER_WORKER - 1}")
 
 
 class LiveServer:
